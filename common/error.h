@@ -1,0 +1,33 @@
+/* error.h - errors a user may read.
+ *
+ * Functions return 0/-1 (or pointer/NULL) and write what went wrong, where, and
+ * what to do into an fs_error_t out-parameter.  The code doubles as the exit
+ * code of the fedsched command (SPEC section 3).
+ */
+#ifndef FS_ERROR_H
+#define FS_ERROR_H
+
+#include <stdarg.h>
+
+enum {
+    FS_OK = 0,
+    FS_EFAIL = 1,       /* the operation failed: not found, refused, job failed */
+    FS_EINVAL = 2,      /* invalid input: usage, job file, slice, name */
+    FS_EUNREACH = 75,   /* scheduler or site unreachable */
+    FS_ETIMEOUT = 124,  /* a --timeout expired */
+};
+
+typedef struct {
+    int code;
+    char text[1024];
+} fs_error_t;
+
+/* Fill *e (which may be NULL) with code and printf-style text; always returns -1. */
+int errprintf (fs_error_t *e, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+int verrprintf (fs_error_t *e, int code, const char *fmt, va_list ap);
+
+/* Prepend "PREFIX: " to e->text (e.g. a file name); returns -1. */
+int errprefix (fs_error_t *e, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+#endif
