@@ -1,0 +1,74 @@
+/* config.h - federation.yaml and site.yaml (docs/operator-guide.md).
+ *
+ * Relative paths in a config file are taken relative to the file's directory.
+ * Every error is "FILE:LINE:COL: message" with FS_EINVAL (FS_EFAIL if the file
+ * can't be read).  Unknown keys are errors.
+ */
+#ifndef FS_CONFIG_H
+#define FS_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "policy.h"
+
+#define FS_URI_MAX 256
+#define FS_MAX_ROOTS 32
+#define FS_MAX_LINKS 4096
+
+typedef enum { SEC_CURVE = 0, SEC_NONE = 1 } fs_security_t;
+
+struct link_cfg {
+    char from[64], to[64];          /* site names ("" in the default) */
+    double bandwidth;               /* bytes/s */
+    double latency;                 /* seconds */
+};
+
+struct fed_config {
+    char path[PATH_MAX];            /* the file itself (absolute) */
+    char name[64];                  /* default "fedsched" */
+    char listen[FS_URI_MAX];        /* default tcp://127.0.0.1:7700 */
+    char state[PATH_MAX];           /* SQLite file; default scheduler.db beside the file */
+    fs_security_t security;         /* default curve */
+    char keys[PATH_MAX];            /* key directory; default "keys" beside the file */
+    double heartbeat_interval;      /* seconds, default 2 */
+    double heartbeat_timeout;       /* seconds, default 10 */
+    struct link_cfg link_default;   /* default 1 GB/s, 10 ms */
+    int nlinks;
+    struct link_cfg *links;         /* per-pair entries (symmetric), owned */
+};
+
+struct data_root {
+    char path[PATH_MAX];            /* absolute, resolved with realpath() */
+    char prefix[256];               /* logical-name prefix, default "" */
+    fs_policy_t policy;             /* default raw */
+};
+
+struct site_config {
+    char path[PATH_MAX];
+    char name[64];                  /* required: [A-Za-z0-9_-]+ */
+    char region[64];                /* default: the site name */
+    char scheduler[FS_URI_MAX];     /* default tcp://127.0.0.1:7700 */
+    char listen[FS_URI_MAX];        /* data plane endpoint, required */
+    char advertise[FS_URI_MAX];     /* how others reach it; default = listen */
+    char state_dir[PATH_MAX];       /* default "state" beside the file */
+    int cores;                      /* 0: discover with hwloc */
+    char launcher[32];              /* default "mpirun" */
+    char hostfile[PATH_MAX];        /* optional */
+    fs_security_t security;
+    char keys[PATH_MAX];
+    double heartbeat_interval;      /* default 2 */
+    int io_threads;                 /* default 2 */
+    uint64_t piece_bytes;           /* data-plane piece size, default 4 MiB */
+    int nroots;
+    struct data_root roots[FS_MAX_ROOTS];
+};
+
+/* Load and validate; on failure nothing is allocated. */
+int fed_config_load (const char *file, struct fed_config *cfg, fs_error_t *err);
+void fed_config_free (struct fed_config *cfg);  /* frees links */
+int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err);
+
+#endif
