@@ -25,12 +25,21 @@ int errprefix (fs_error_t *e, const char *fmt, ...)
 {
     if (!e)
         return -1;
-    char pre[512], old[sizeof (e->text)];
+    char pre[512];
     va_list ap;
     va_start (ap, fmt);
     vsnprintf (pre, sizeof (pre), fmt, ap);
     va_end (ap);
-    memcpy (old, e->text, sizeof (old));
-    snprintf (e->text, sizeof (e->text), "%s: %s", pre, old);
+    size_t np = strlen (pre), cap = sizeof (e->text);
+    if (np + 2 >= cap)
+        return -1;
+    size_t nold = strnlen (e->text, cap - 1);
+    if (np + 2 + nold >= cap)
+        nold = cap - np - 3;
+    memmove (e->text + np + 2, e->text, nold);
+    e->text[np + 2 + nold] = '\0';
+    memcpy (e->text, pre, np);
+    e->text[np] = ':';
+    e->text[np + 1] = ' ';
     return -1;
 }

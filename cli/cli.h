@@ -1,0 +1,45 @@
+/* cli.h - the verbs of the fedsched command, one function each. */
+#ifndef FS_CLI_H
+#define FS_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "client.h"
+
+/* Each verb: argv[0] is the verb; returns the exit code (SPEC section 3). */
+int cmd_sites (int argc, char **argv);
+int cmd_catalog (int argc, char **argv);
+int cmd_publish (int argc, char **argv);
+int cmd_get (int argc, char **argv);
+int cmd_drain (int argc, char **argv);
+int cmd_resume (int argc, char **argv);
+int cmd_keygen (int argc, char **argv);
+
+/* Options every client verb takes: --scheduler URI, --keys DIR, --json, --help.
+ * cli_getopt wraps getopt_long with them appended to the verb's own; it
+ * handles them (returning 0 to skip) and returns other options as usual.
+ * On --help it prints usage and sets *exit_now = 0; on an unknown option it
+ * prints usage to stderr and sets *exit_now = 2. */
+struct cli_verb {
+    const char *name;
+    const char *usage;          /* "SLICE -o OUT.h5 [--dataset /PATH] ..." */
+    const char *help;           /* what it does, and its own options */
+    const char *shortopts;      /* the verb's own */
+    const struct option *longopts;  /* the verb's own, NULL-terminated, or NULL */
+};
+int cli_getopt (int argc, char **argv, const struct cli_verb *v, struct client_opts *co,
+                int *exit_now);
+void cli_usage (const struct cli_verb *v, FILE *f);
+/* A usage error: prints "fedsched: error: MSG" and the usage line; returns 2. */
+int cli_usage_error (const struct cli_verb *v, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* Connect to the scheduler and call op; prints the error and returns NULL
+ * with *code set on failure. */
+json_t *cli_call (const struct client_opts *co, const char *op, json_t *body, int *code);
+
+/* Print a JSON document on stdout, indented. */
+void cli_print_json (json_t *j);
+
+#endif

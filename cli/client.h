@@ -1,0 +1,43 @@
+/* client.h - the command's side of the protocol: requests to the scheduler
+ * or a site, with the timeout of SPEC section 1 ($FEDSCHED_TIMEOUT, exit 75). */
+#ifndef FS_CLIENT_H
+#define FS_CLIENT_H
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "common/zsock.h"
+
+struct client_opts {
+    const char *scheduler;      /* --scheduler, else $FEDSCHED_SCHEDULER, else default */
+    const char *keys;           /* --keys, else $FEDSCHED_KEYS */
+    bool json;                  /* --json */
+};
+
+struct client;
+
+/* Seconds of silence after which a peer counts as unreachable. */
+double client_timeout (void);
+/* The scheduler URI from opts/environment/default (borrowed). */
+const char *client_scheduler_uri (const struct client_opts *o);
+
+/* Connect to uri (the scheduler or a site's data port).  Caller frees with
+ * client_destroy(). */
+struct client *client_create (const struct client_opts *o, const char *uri, fs_error_t *err);
+void client_destroy (struct client *c);     /* accepts NULL */
+/* Send a request; return the reply body (new reference), or NULL with err:
+ * the error reply's code and text, or FS_EUNREACH when nothing came back within
+ * client_timeout().  body is stolen. */
+json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t *err);
+
+/* Low-level, for streaming: send a request without waiting; receive the next
+ * message (NULL on timeout_ms silence).  The socket is reconnectable:
+ * client_reconnect() drops queued replies and connects anew. */
+int client_send (struct client *c, const char *op, int64_t id, json_t *body, fs_error_t *err);
+struct zmsg *client_recv (struct client *c, long timeout_ms);
+int client_reconnect (struct client *c, fs_error_t *err);
+
+/* Print "fedsched: error: TEXT" on stderr and return the exit code of err. */
+int client_fail (const fs_error_t *err);
+
+#endif

@@ -1,0 +1,94 @@
+/* main.c - the fedsched command: daemons and client verbs (SPEC sections 1, 3). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/format/format.h"
+#include "cli.h"
+#include "scheduler/scheduler.h"
+#include "workers/worker.h"
+
+static const struct {
+    const char *name;
+    int (*fn) (int argc, char **argv);
+    const char *summary;
+} verbs[] = {
+    { "scheduler", scheduler_main, "run the federation's scheduler (-c federation.yaml)" },
+    { "worker", worker_main, "run a site's worker (-c site.yaml)" },
+    { "sites", cmd_sites, "list the sites: region, state, cores, datasets, heartbeat" },
+    { "catalog", cmd_catalog, "list the datasets of the federation [GLOB]" },
+    { "publish", cmd_publish, "publish the datasets of a file or directory at a site" },
+    { "get", cmd_get, "stream a slice of a dataset into a local HDF5 file" },
+    { "drain", cmd_drain, "operators: stop placing work on a site" },
+    { "resume", cmd_resume, "operators: place work on a drained site again" },
+    { "keygen", cmd_keygen, "write a CURVE key pair" },
+    { NULL, NULL, NULL },
+};
+
+/* Verbs of the job system, which is not part of this release yet. */
+static const char *later[] = { "validate", "submit", "jobs", "status", "explain", "wait",
+                               "watch", "cancel", "logs", "links", "sim", NULL };
+
+static void usage (FILE *f)
+{
+    fprintf (f, "usage: fedsched [--scheduler URI] [--keys DIR] VERB [ARGS...]\n\n"
+                "fedsched federates scientific data centres: one catalog for every site's\n"
+                "HDF5 datasets, and slices streamed from the site that holds them.\n\nverbs:\n");
+    for (int i = 0; verbs[i].name; i++)
+        fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf (f, "\n'fedsched VERB --help' describes a verb.  Exit codes: 0 success, 1 failed,\n"
+                "2 invalid input, 75 scheduler or site unreachable, 124 timeout.\n");
+}
+
+int main (int argc, char **argv)
+{
+    /* Global options before the verb are passed on to the verb. */
+    static char *args[512];
+    int nargs = 0, i = 1;
+    char *pre[8];
+    int npre = 0;
+    while (i < argc && argv[i][0] == '-' && npre < 6) {
+        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+            usage (stdout);
+            return 0;
+        }
+        if ((!strcmp (argv[i], "--scheduler") || !strcmp (argv[i], "--keys")) && i + 1 < argc) {
+            pre[npre++] = argv[i++];
+            pre[npre++] = argv[i++];
+        } else if (!strncmp (argv[i], "--scheduler=", 12) || !strncmp (argv[i], "--keys=", 7)) {
+            pre[npre++] = argv[i++];
+        } else {
+            fprintf (stderr, "fedsched: error: unknown option '%s' before the verb\n", argv[i]);
+            usage (stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        usage (stderr);
+        return 2;
+    }
+    const char *verb = argv[i];
+    if (argc - i + npre >= (int)(sizeof (args) / sizeof (args[0])) - 1) {
+        fprintf (stderr, "fedsched: error: too many arguments\n");
+        return 2;
+    }
+    args[nargs++] = argv[i];
+    for (int k = 0; k < npre; k++)
+        args[nargs++] = pre[k];
+    for (int k = i + 1; k < argc; k++)
+        args[nargs++] = argv[k];
+    args[nargs] = NULL;
+    format_init ();
+    for (int k = 0; verbs[k].name; k++)
+        if (!strcmp (verbs[k].name, verb))
+            return verbs[k].fn (nargs, args);
+    for (int k = 0; later[k]; k++)
+        if (!strcmp (later[k], verb)) {
+            fprintf (stderr, "fedsched: error: '%s' belongs to the job system, which this "
+                             "release does not have yet\n", verb);
+            return 1;
+        }
+    fprintf (stderr, "fedsched: error: unknown verb '%s' (see 'fedsched --help')\n", verb);
+    return 2;
+}

@@ -1,0 +1,178 @@
+/* msg.c - control message encoding and decoding (see msg.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+static struct zmsg *msg_from_json (json_t *root)
+{
+    struct zmsg *z = NULL;
+    char *s = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    if (!s)
+        return NULL;
+    z = zmsg_create ();
+    if (z && zmsg_addstr (z, s) < 0)
+        zmsg_destroy (&z);
+    free (s);
+    return z;
+}
+
+static json_t *msg_header (const char *op, int64_t id)
+{
+    return json_pack ("{s:s, s:I}", "op", op, "id", (json_int_t)id);
+}
+
+struct zmsg *msg_request (const char *op, int64_t id, json_t *body)
+{
+    json_t *root = msg_header (op, id);
+    json_object_set_new (root, "body", body ? body : json_object ());
+    return msg_from_json (root);
+}
+
+char *msg_encode_reply (const char *op, int64_t id, json_t *body)
+{
+    json_t *root = msg_header (op, id);
+    json_object_set_new (root, "ok", json_true ());
+    json_object_set_new (root, "body", body ? body : json_object ());
+    char *s = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    return s;
+}
+
+struct zmsg *msg_reply (const char *op, int64_t id, json_t *body)
+{
+    json_t *root = msg_header (op, id);
+    json_object_set_new (root, "ok", json_true ());
+    json_object_set_new (root, "body", body ? body : json_object ());
+    return msg_from_json (root);
+}
+
+struct zmsg *msg_error (const char *op, int64_t id, int code, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    json_t *root = msg_header (op, id);
+    json_object_set_new (root, "ok", json_false ());
+    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code, "text", text));
+    return msg_from_json (root);
+}
+
+static bool op_valid (const char *op)
+{
+    size_t n = strlen (op);
+    if (n == 0 || n >= FS_OP_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = op[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+int msg_decode (const struct zmsg *z, size_t frame, struct msg *out, fs_error_t *err)
+{
+    memset (out, 0, sizeof (*out));
+    snprintf (out->op, sizeof (out->op), "error");
+    size_t len;
+    const void *data = zmsg_data (z, frame, &len);
+    if (!data)
+        return errprintf (err, FS_EINVAL, "message has no JSON frame");
+    json_error_t jerr;
+    json_t *root = json_loadb (data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return errprintf (err, FS_EINVAL, "message is not valid JSON: %s at byte %d", jerr.text,
+                          jerr.position);
+    out->root = root;
+    if (!json_is_object (root))
+        return errprintf (err, FS_EINVAL, "message must be a JSON object");
+    json_t *id = json_object_get (root, "id");
+    if (json_is_integer (id))
+        out->id = json_integer_value (id);
+    json_t *op = json_object_get (root, "op");
+    if (!json_is_string (op) || !op_valid (json_string_value (op)))
+        return errprintf (err, FS_EINVAL,
+                          "message needs \"op\": a string like \"service.method\" of [a-z0-9._]");
+    snprintf (out->op, sizeof (out->op), "%s", json_string_value (op));
+    if (!json_is_integer (id))
+        return errprintf (err, FS_EINVAL, "%s: message needs an integer \"id\"", out->op);
+    json_t *ok = json_object_get (root, "ok");
+    if (ok) {
+        if (!json_is_boolean (ok))
+            return errprintf (err, FS_EINVAL, "%s: \"ok\" must be true or false", out->op);
+        out->is_reply = true;
+        out->ok = json_is_true (ok);
+        if (!out->ok) {
+            json_t *e = json_object_get (root, "error");
+            json_t *code = json_object_get (e, "code");
+            json_t *text = json_object_get (e, "text");
+            out->errcode = json_is_integer (code) ? (int)json_integer_value (code) : FS_EFAIL;
+            snprintf (out->errtext, sizeof (out->errtext), "%s",
+                      json_is_string (text) ? json_string_value (text) : "unknown error");
+        }
+    }
+    json_t *body = json_object_get (root, "body");
+    if (body && !json_is_object (body))
+        return errprintf (err, FS_EINVAL, "%s: \"body\" must be a JSON object", out->op);
+    if (!body) {
+        body = json_object ();
+        json_object_set_new (root, "body", body);
+    }
+    out->body = body;
+    return 0;
+}
+
+void msg_release (struct msg *m)
+{
+    if (m && m->root) {
+        json_decref (m->root);
+        m->root = NULL;
+        m->body = NULL;
+    }
+}
+
+int msg_get_str (const struct msg *m, const char *key, bool required, const char **out,
+                 fs_error_t *err)
+{
+    json_t *v = json_object_get (m->body, key);
+    *out = NULL;
+    if (!v || json_is_null (v)) {
+        if (required)
+            return errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key);
+        return 0;
+    }
+    if (!json_is_string (v))
+        return errprintf (err, FS_EINVAL, "%s: field '%s' must be a string", m->op, key);
+    *out = json_string_value (v);
+    return 0;
+}
+
+int msg_get_int (const struct msg *m, const char *key, bool required, int64_t min, int64_t max,
+                 int64_t *out, fs_error_t *err)
+{
+    json_t *v = json_object_get (m->body, key);
+    if (!v || json_is_null (v)) {
+        if (required)
+            return errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key);
+        return 0;
+    }
+    if (!json_is_integer (v))
+        return errprintf (err, FS_EINVAL, "%s: field '%s' must be an integer", m->op, key);
+    int64_t x = json_integer_value (v);
+    if (x < min || x > max)
+        return errprintf (err, FS_EINVAL, "%s: field '%s' = %lld is outside [%lld, %lld]", m->op,
+                          key, (long long)x, (long long)min, (long long)max);
+    *out = x;
+    return 0;
+}
+
+int msg_route (struct zmsg *m, const void *rid, size_t ridlen)
+{
+    return zmsg_insert (m, 0, rid, ridlen);
+}

@@ -1,0 +1,559 @@
+/* scheduler.c - the central daemon: one event loop on one ROUTER socket.
+ *
+ * Clients and site workers connect with DEALER sockets and send requests
+ * ("service.method", JSON body).  Each request is dispatched from the static
+ * handler table below and gets exactly one reply or error reply.  Requests
+ * the scheduler forwards to a site (site.publish) are kept in a pending table
+ * until the site answers; the answer is then turned into the client's reply.
+ * Nothing here blocks except SQLite commits, which are short and few.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/names.h"
+#include "common/zsock.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "store.h"
+
+#define SCHED_MAXMSG (4 << 20)
+#define PENDING_MAX 1024
+#define PENDING_TIMEOUT 120.0
+
+struct pending {
+    bool used;
+    int64_t id;                     /* id of our request to the site */
+    char op[FS_OP_MAX];
+    int64_t client_id;
+    unsigned char rid[256];
+    size_t ridlen;
+    char site[64];
+    double started;
+};
+
+struct sched {
+    struct fed_config cfg;
+    struct zsock *sock;
+    struct store *store;
+    struct registry *reg;
+    struct pending pending[PENDING_MAX];
+    int64_t next_id;
+    /* the request being handled */
+    unsigned char rid[256];
+    size_t ridlen;
+};
+
+static volatile sig_atomic_t sched_stop;
+
+static void on_signal (int sig)
+{
+    (void)sig;
+    sched_stop = 1;
+}
+
+static double now_s (void)
+{
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void send_to (struct sched *s, const void *rid, size_t ridlen, struct zmsg *m)
+{
+    fs_error_t err;
+    if (!m)
+        return;
+    if (msg_route (m, rid, ridlen) < 0 || zsock_send (s->sock, &m, &err) < 0) {
+        zmsg_destroy (&m);
+        log_msg (LOG_DEBUG, "event=send.fail reason=\"peer gone\"");
+    }
+}
+
+static void reply (struct sched *s, const struct msg *req, json_t *body)
+{
+    send_to (s, s->rid, s->ridlen, msg_reply (req->op, req->id, body));
+}
+
+static void reply_error (struct sched *s, const struct msg *req, const fs_error_t *err)
+{
+    send_to (s, s->rid, s->ridlen,
+             msg_error (req->op, req->id, err->code ? err->code : FS_EFAIL, "%s", err->text));
+}
+
+static void iso_time (double t, char *buf, size_t n)
+{
+    time_t sec = (time_t)t;
+    struct tm tm;
+    gmtime_r (&sec, &tm);
+    strftime (buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* --- site services -------------------------------------------------- */
+
+static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *name, *region, *uri;
+    int64_t proto = 0, cores = 0, numa = 0, gpus = 0, memory = 0;
+    if (msg_get_int (m, "proto", true, 0, 1000000, &proto, err) < 0)
+        return -1;
+    if (proto != FS_PROTO_VERSION)
+        return errprintf (err, FS_EINVAL, "protocol version %lld is not supported (scheduler "
+                          "speaks %d): upgrade the site or the scheduler", (long long)proto,
+                          FS_PROTO_VERSION);
+    if (msg_get_str (m, "name", true, &name, err) < 0 || msg_get_str (m, "region", true, &region, err) < 0
+        || msg_get_str (m, "data_uri", true, &uri, err) < 0
+        || msg_get_int (m, "cores", true, 1, 1 << 24, &cores, err) < 0
+        || msg_get_int (m, "numa", false, 0, 1 << 20, &numa, err) < 0
+        || msg_get_int (m, "gpus", false, 0, 1 << 20, &gpus, err) < 0
+        || msg_get_int (m, "memory", false, 0, INT64_MAX, &memory, err) < 0)
+        return -1;
+    if (ident_valid ("site", name, err) < 0 || ident_valid ("region", region, err) < 0)
+        return -1;
+    if (strlen (uri) >= FS_URI_MAX || strncmp (uri, "tcp://", 6))
+        return errprintf (err, FS_EINVAL, "site.hello: data_uri must be a tcp:// endpoint");
+    struct site *site = registry_get (s->reg, name, true);
+    if (!site)
+        return errprintf (err, FS_EFAIL, "out of memory");
+    if (site->up && (site->ridlen != s->ridlen || memcmp (site->rid, s->rid, s->ridlen)))
+        log_msg (LOG_WARN, "event=site.replaced site=%s reason=\"new connection said hello\"", name);
+    snprintf (site->region, sizeof (site->region), "%s", region);
+    snprintf (site->data_uri, sizeof (site->data_uri), "%s", uri);
+    site->cores = (int)cores;
+    site->cores_free = (int)cores;
+    site->numa = (int)numa;
+    site->gpus = (int)gpus;
+    site->memory = (double)memory;
+    site->running = 0;
+    site->last_heartbeat = now_s ();
+    site->up = true;
+    memcpy (site->rid, s->rid, s->ridlen);
+    site->ridlen = s->ridlen;
+    if (store_site_save (s->store, name, region, uri, (int)cores, err) < 0)
+        return -1;
+    log_msg (LOG_INFO, "event=site.up site=%s region=%s cores=%d data=%s", name, region,
+             (int)cores, uri);
+    reply (s, m, json_pack ("{s:f, s:i}", "heartbeat_interval", s->cfg.heartbeat_interval,
+                            "proto", FS_PROTO_VERSION));
+    return 0;
+}
+
+static struct site *caller_site (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    struct site *site = registry_by_rid (s->reg, s->rid, s->ridlen);
+    if (!site)
+        errprintf (err, FS_EFAIL, "%s: unknown site: say hello first", m->op);
+    return site;
+}
+
+static int h_site_heartbeat (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    struct site *site = caller_site (s, m, err);
+    int64_t free_ = 0, running = 0;
+    if (!site)
+        return -1;
+    if (msg_get_int (m, "cores_free", false, 0, 1 << 24, &free_, err) < 0
+        || msg_get_int (m, "running", false, 0, 1 << 24, &running, err) < 0)
+        return -1;
+    site->cores_free = (int)(free_ > site->cores ? site->cores : free_);
+    site->running = (int)running;
+    site->last_heartbeat = now_s ();
+    reply (s, m, NULL);
+    return 0;
+}
+
+static int h_catalog_register (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    struct site *site = caller_site (s, m, err);
+    if (!site)
+        return -1;
+    json_t *refused = NULL;
+    int n = store_register (s->store, site->name, json_object_get (m->body, "datasets"), &refused, err);
+    if (n < 0) {
+        json_decref (refused);
+        return -1;
+    }
+    log_msg (LOG_INFO, "event=catalog.register site=%s registered=%d refused=%zu", site->name, n,
+             json_array_size (refused));
+    reply (s, m, json_pack ("{s:i, s:o}", "registered", n, "refused", refused));
+    return 0;
+}
+
+/* --- client services ------------------------------------------------ */
+
+static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    /* Sites known from earlier runs are listed as down until they say hello. */
+    json_t *known = store_sites (s->store, err);
+    if (!known)
+        return -1;
+    size_t i;
+    json_t *k;
+    json_array_foreach (known, i, k) {
+        struct site *site = registry_get (s->reg, json_string_value (json_object_get (k, "name")), true);
+        if (site && !site->up && !site->region[0]) {
+            snprintf (site->region, sizeof (site->region), "%s",
+                      json_string_value (json_object_get (k, "region")));
+            site->cores = (int)json_integer_value (json_object_get (k, "cores"));
+        }
+        if (site) {
+            site->drained = json_is_true (json_object_get (k, "drained"));
+            snprintf (site->reason, sizeof (site->reason), "%s",
+                      json_string_value (json_object_get (k, "reason")));
+        }
+    }
+    json_decref (known);
+    json_t *a = json_array ();
+    for (i = 0; i < registry_count (s->reg); i++) {
+        struct site *site = registry_at (s->reg, i);
+        char hb[32];
+        json_t *jhb = json_null ();
+        if (site->last_heartbeat > 0) {
+            iso_time (site->last_heartbeat, hb, sizeof (hb));
+            jhb = json_string (hb);
+        }
+        const char *state = !site->up ? "down" : site->drained ? "drained" : "up";
+        json_array_append_new (
+            a, json_pack ("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:i, s:i, s:I, s:s}", "name",
+                          site->name, "region", site->region, "state", state, "cores", site->cores,
+                          "cores_free", site->up ? site->cores_free : 0, "running",
+                          site->up ? site->running : 0, "datasets",
+                          store_site_datasets (s->store, site->name), "last_heartbeat", jhb,
+                          "numa", site->numa, "gpus", site->gpus, "memory",
+                          (json_int_t)site->memory, "reason", site->reason));
+    }
+    reply (s, m, json_pack ("{s:o}", "sites", a));
+    return 0;
+}
+
+static int h_catalog_list (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *glob;
+    if (msg_get_str (m, "glob", false, &glob, err) < 0)
+        return -1;
+    json_t *a = store_catalog (s->store, glob, err);
+    if (!a)
+        return -1;
+    reply (s, m, json_pack ("{s:o}", "datasets", a));
+    return 0;
+}
+
+static int h_catalog_lookup (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *name;
+    if (msg_get_str (m, "name", true, &name, err) < 0 || name_valid (name, err) < 0)
+        return -1;
+    json_t *d = store_lookup (s->store, name, err);
+    if (!d)
+        return -1;
+    /* Each replica with where to reach its site and whether it is up. */
+    size_t i;
+    json_t *r;
+    json_array_foreach (json_object_get (d, "replicas"), i, r) {
+        struct site *site = registry_get (s->reg, json_string_value (json_object_get (r, "site")), false);
+        json_object_set_new (r, "uri", json_string (site ? site->data_uri : ""));
+        json_object_set_new (r, "state", json_string (!site || !site->up ? "down"
+                                                      : site->drained ? "drained" : "up"));
+    }
+    reply (s, m, json_pack ("{s:o}", "dataset", d));
+    return 0;
+}
+
+static struct pending *pending_add (struct sched *s, const struct msg *m, const char *site)
+{
+    for (int i = 0; i < PENDING_MAX; i++) {
+        struct pending *p = &s->pending[i];
+        if (p->used)
+            continue;
+        memset (p, 0, sizeof (*p));
+        p->used = true;
+        p->id = ++s->next_id;
+        snprintf (p->op, sizeof (p->op), "%s", m->op);
+        p->client_id = m->id;
+        memcpy (p->rid, s->rid, s->ridlen);
+        p->ridlen = s->ridlen;
+        snprintf (p->site, sizeof (p->site), "%s", site);
+        p->started = now_s ();
+        return p;
+    }
+    return NULL;
+}
+
+static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *sitename, *path, *name, *policy;
+    if (msg_get_str (m, "site", true, &sitename, err) < 0 || msg_get_str (m, "path", true, &path, err) < 0
+        || msg_get_str (m, "name", false, &name, err) < 0
+        || msg_get_str (m, "policy", false, &policy, err) < 0)
+        return -1;
+    if (name && name_valid (name, err) < 0)
+        return -1;
+    fs_policy_t p;
+    if (policy && policy_parse (policy, &p, err) < 0)
+        return -1;
+    struct site *site = registry_get (s->reg, sitename, false);
+    if (!site)
+        return errprintf (err, FS_EFAIL, "unknown site '%s' (see 'fedsched sites')", sitename);
+    if (!site->up)
+        return errprintf (err, FS_EFAIL, "site '%s' is down: it can't publish now", sitename);
+    struct pending *pd = pending_add (s, m, sitename);
+    if (!pd)
+        return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
+    struct zmsg *fwd = msg_request ("site.publish", pd->id, json_deep_copy (m->body));
+    send_to (s, site->rid, site->ridlen, fwd);
+    return 0;
+}
+
+/* A site answered a request we forwarded. */
+static void on_site_reply (struct sched *s, const struct msg *m)
+{
+    struct pending *pd = NULL;
+    for (int i = 0; i < PENDING_MAX; i++)
+        if (s->pending[i].used && s->pending[i].id == m->id) {
+            pd = &s->pending[i];
+            break;
+        }
+    struct site *site = registry_by_rid (s->reg, s->rid, s->ridlen);
+    if (!pd || !site || strcmp (site->name, pd->site)) {
+        log_msg (LOG_WARN, "event=reply.unexpected op=%s id=%lld", m->op, (long long)m->id);
+        return;
+    }
+    pd->used = false;
+    if (!m->ok) {
+        send_to (s, pd->rid, pd->ridlen,
+                 msg_error (pd->op, pd->client_id, m->errcode, "%s", m->errtext));
+        return;
+    }
+    /* site.publish: record what the site found, then answer the client. */
+    fs_error_t err;
+    json_t *refused = NULL;
+    json_t *datasets = json_object_get (m->body, "datasets");
+    int n = store_register (s->store, site->name, datasets, &refused, &err);
+    if (n < 0) {
+        json_decref (refused);
+        send_to (s, pd->rid, pd->ridlen, msg_error (pd->op, pd->client_id, err.code, "%s", err.text));
+        return;
+    }
+    json_t *names = json_array ();
+    json_t *skipped = json_deep_copy (json_object_get (m->body, "skipped"));
+    if (!json_is_array (skipped)) {
+        json_decref (skipped);
+        skipped = json_array ();
+    }
+    size_t i;
+    json_t *d;
+    json_array_foreach (datasets, i, d) {
+        const char *nm = json_string_value (json_object_get (d, "name"));
+        bool bad = false;
+        size_t j;
+        json_t *r;
+        json_array_foreach (refused, j, r)
+            if (nm && !strcmp (nm, json_string_value (json_object_get (r, "name"))))
+                bad = true;
+        if (nm && !bad)
+            json_array_append_new (names, json_string (nm));
+    }
+    json_array_foreach (refused, i, d)
+        json_array_append_new (skipped, json_pack ("{s:O, s:O}", "path", json_object_get (d, "name"),
+                                                   "reason", json_object_get (d, "reason")));
+    json_decref (refused);
+    log_msg (LOG_INFO, "event=catalog.publish site=%s published=%zu skipped=%zu", site->name,
+             json_array_size (names), json_array_size (skipped));
+    send_to (s, pd->rid, pd->ridlen,
+             msg_reply (pd->op, pd->client_id,
+                        json_pack ("{s:o, s:o}", "datasets", names, "skipped", skipped)));
+}
+
+static void pending_expire (struct sched *s, double now)
+{
+    for (int i = 0; i < PENDING_MAX; i++) {
+        struct pending *pd = &s->pending[i];
+        if (!pd->used)
+            continue;
+        struct site *site = registry_get (s->reg, pd->site, false);
+        bool gone = !site || !site->up;
+        if (gone || now - pd->started > PENDING_TIMEOUT) {
+            pd->used = false;
+            send_to (s, pd->rid, pd->ridlen,
+                     msg_error (pd->op, pd->client_id, FS_EFAIL, "site '%s' %s before answering",
+                                pd->site, gone ? "went down" : "timed out"));
+        }
+    }
+}
+
+static int h_site_drain (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *name, *reason;
+    if (msg_get_str (m, "site", true, &name, err) < 0 || msg_get_str (m, "reason", false, &reason, err) < 0)
+        return -1;
+    struct site *site = registry_get (s->reg, name, false);
+    if (!site)
+        return errprintf (err, FS_EFAIL, "unknown site '%s'", name);
+    bool drain = !strcmp (m->op, "site.drain");
+    if (store_site_drain (s->store, name, drain, drain && reason ? reason : "", err) < 0)
+        return -1;
+    site->drained = drain;
+    snprintf (site->reason, sizeof (site->reason), "%s", drain && reason ? reason : "");
+    log_msg (LOG_INFO, "event=site.%s site=%s reason=\"%s\"", drain ? "drain" : "resume", name,
+             site->reason);
+    reply (s, m, NULL);
+    return 0;
+}
+
+static int h_ping (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    reply (s, m, json_pack ("{s:i, s:s}", "proto", FS_PROTO_VERSION, "federation", s->cfg.name));
+    return 0;
+}
+
+typedef int (*handler_f) (struct sched *s, const struct msg *m, fs_error_t *err);
+
+static const struct {
+    const char *op;
+    handler_f fn;
+} handlers[] = {
+    { "site.hello", h_site_hello },
+    { "site.heartbeat", h_site_heartbeat },
+    { "catalog.register", h_catalog_register },
+    { "sites.list", h_sites_list },
+    { "catalog.list", h_catalog_list },
+    { "catalog.lookup", h_catalog_lookup },
+    { "catalog.publish", h_catalog_publish },
+    { "site.drain", h_site_drain },
+    { "site.resume", h_site_drain },
+    { "ping", h_ping },
+    { NULL, NULL },
+};
+
+static void dispatch (struct sched *s, struct zmsg *z)
+{
+    ssize_t n = zmsg_pop (z, s->rid, sizeof (s->rid));
+    if (n <= 0 || (size_t)n > sizeof (s->rid))
+        return;
+    s->ridlen = (size_t)n;
+    struct msg m;
+    fs_error_t err = { 0 };
+    if (msg_decode (z, 0, &m, &err) < 0) {
+        log_msg (LOG_WARN, "event=bad_message op=%s reason=\"%s\"", m.op, err.text);
+        if (!m.is_reply)
+            reply_error (s, &m, &err);
+        msg_release (&m);
+        return;
+    }
+    if (m.is_reply) {
+        on_site_reply (s, &m);
+        msg_release (&m);
+        return;
+    }
+    int i;
+    for (i = 0; handlers[i].op; i++)
+        if (!strcmp (handlers[i].op, m.op))
+            break;
+    if (!handlers[i].op)
+        errprintf (&err, FS_EINVAL, "unknown request '%s'", m.op);
+    if (!handlers[i].op || handlers[i].fn (s, &m, &err) < 0) {
+        log_msg (LOG_DEBUG, "event=request.error op=%s reason=\"%s\"", m.op, err.text);
+        reply_error (s, &m, &err);
+    }
+    msg_release (&m);
+}
+
+static int sched_run (struct sched *s)
+{
+    double last_check = 0;
+    while (!sched_stop) {
+        bool ready;
+        int r = zsock_poll (&s->sock, 1, &ready, 250);
+        if (r < 0 && errno != EINTR) {
+            log_msg (LOG_ERR, "event=poll.fail errno=%d", errno);
+            return 1;
+        }
+        /* Bounded batch per turn so timers still run under load. */
+        for (int k = 0; ready && k < 256; k++) {
+            struct zmsg *z = zsock_recv (s->sock, true);
+            if (!z)
+                break;
+            dispatch (s, z);
+            zmsg_destroy (&z);
+        }
+        double now = now_s ();
+        if (now - last_check >= 0.25) {
+            last_check = now;
+            registry_expire (s->reg, now, s->cfg.heartbeat_timeout);
+            pending_expire (s, now);
+        }
+    }
+    return 0;
+}
+
+static void usage (FILE *f)
+{
+    fprintf (f, "usage: fedsched scheduler -c federation.yaml [-v]\n"
+                "Run the federation's scheduler: site registry, catalog, placement.\n"
+                "  -c, --config FILE   federation configuration (see docs/operator-guide.md)\n"
+                "  -v, --verbose       log debug events\n");
+}
+
+int scheduler_main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cfgfile = NULL;
+    int level = LOG_INFO, c;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "c:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cfgfile = optarg; break;
+        case 'v': level = LOG_DEBUG; break;
+        case 'h': usage (stdout); return 0;
+        default: usage (stderr); return FS_EINVAL;
+        }
+    }
+    if (!cfgfile || optind < argc) {
+        usage (stderr);
+        return FS_EINVAL;
+    }
+    log_init ("scheduler", level);
+    static struct sched s;
+    fs_error_t err = { 0 };
+    if (fed_config_load (cfgfile, &s.cfg, &err) < 0) {
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return err.code ? err.code : 1;
+    }
+    s.store = store_open (s.cfg.state, &err);
+    s.reg = registry_create ();
+    struct zsock_opts zo = { .security = s.cfg.security, .keys = s.cfg.keys, .server = true,
+                             .maxmsgsize = SCHED_MAXMSG };
+    if (!s.store || !(s.sock = zsock_create (ZSOCK_ROUTER, &zo, &err))
+        || zsock_bind (s.sock, s.cfg.listen, &err) < 0) {
+        log_msg (LOG_ERR, "event=start.fail reason=\"%s\"", err.text);
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return 1;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGTERM, on_signal);
+    signal (SIGINT, on_signal);
+    log_msg (LOG_INFO, "event=start federation=%s listen=%s state=%s security=%s", s.cfg.name,
+             zsock_endpoint (s.sock), s.cfg.state, s.cfg.security == SEC_CURVE ? "curve" : "none");
+    int rc = sched_run (&s);
+    log_msg (LOG_INFO, "event=stop");
+    zsock_destroy (s.sock);
+    registry_destroy (s.reg);
+    store_close (s.store);
+    fed_config_free (&s.cfg);
+    zsock_shutdown ();
+    return rc;
+}

@@ -1,0 +1,221 @@
+/* dataserver.c - serving slices in pieces (see dataserver.h, docs/protocol.md).
+ *
+ * Every data.piece request is self-contained (dataset, selection, reduction,
+ * piece size, index), so the server keeps no per-transfer state: the client
+ * holds a window of requests in flight (its credit), which bounds the memory
+ * of both ends, and a broken transfer resumes by asking again for the pieces
+ * that never arrived.  Each piece is read by HDF5 straight into the message
+ * buffer that ZeroMQ sends, with an XXH3 checksum in its header.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/reduce/reduce.h"
+#include "common/checksum.h"
+#include "common/dtype.h"
+#include "common/log.h"
+#include "common/plan.h"
+#include "dataserver.h"
+
+#define SRC_CACHE 8
+#define PIECE_MIN (64 << 10)
+#define PIECE_MAX (64 << 20)
+
+/* Open datasets of this I/O thread, least recently used replaced first. */
+static _Thread_local struct {
+    char file[PATH_MAX];
+    char path[1024];
+    struct format_src *src;
+    unsigned long used;
+} src_cache[SRC_CACHE];
+static _Thread_local unsigned long src_clock;
+
+static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
+{
+    int victim = 0;
+    for (int i = 0; i < SRC_CACHE; i++) {
+        if (src_cache[i].src && !strcmp (src_cache[i].file, hd->file)
+            && !strcmp (src_cache[i].path, hd->path)) {
+            src_cache[i].used = ++src_clock;
+            return src_cache[i].src;
+        }
+        if (src_cache[i].used < src_cache[victim].used)
+            victim = i;
+    }
+    struct format_src *src = format_src_open (hd->file, hd->path, err);
+    if (!src)
+        return NULL;
+    format_src_close (src_cache[victim].src);
+    src_cache[victim].src = src;
+    snprintf (src_cache[victim].file, sizeof (src_cache[victim].file), "%s", hd->file);
+    snprintf (src_cache[victim].path, sizeof (src_cache[victim].path), "%s", hd->path);
+    src_cache[victim].used = ++src_clock;
+    return src;
+}
+
+struct transfer {
+    struct holding hd;
+    fs_sel_t sel;
+    fs_reduce_t red;
+    fs_dtype_t odt;
+    int orank;
+    uint64_t oshape[FS_MAXDIMS];
+    uint64_t piece_bytes;
+    fs_plan_t plan;
+};
+
+/* Everything a request names, checked: nothing from the peer is trusted. */
+static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t *err)
+{
+    const char *name;
+    int64_t pb = (int64_t)r->cfg->piece_bytes;
+    if (msg_get_str (&r->m, "name", true, &name, err) < 0
+        || msg_get_int (&r->m, "piece_bytes", false, PIECE_MIN, PIECE_MAX, &pb, err) < 0)
+        return -1;
+    if (holdings_find (r->holdings, name, &t->hd, err) < 0)
+        return -1;
+    json_t *jsel = json_object_get (r->m.body, "sel");
+    if (!jsel)
+        return errprintf (err, FS_EINVAL, "%s: field 'sel' is required", r->m.op);
+    if (sel_from_json (jsel, t->hd.info.ndims, t->hd.info.shape, &t->sel, err) < 0
+        || reduce_from_json (json_object_get (r->m.body, "reduce"), &t->red, err) < 0)
+        return errprefix (err, "%s", name);
+    if (t->red.op != RED_NONE) {
+        t->orank = reduce_out_shape (&t->sel, &t->red, t->oshape, err);
+        if (t->orank < 0)
+            return errprefix (err, "%s", name);
+        t->odt = reduce_out_dtype (t->red.op, t->hd.info.dtype);
+    } else {
+        t->orank = sel_out_shape (&t->sel, t->oshape);
+        t->odt = t->hd.info.dtype;
+    }
+    if (policy_allows_get (&t->hd.policy, &t->sel, t->red.op ? &t->red : NULL, err) < 0)
+        return errprefix (err, "%s", name);
+    t->piece_bytes = (uint64_t)pb;
+    plan_init (&t->plan, t->orank, t->oshape, dtype_size (t->odt), t->piece_bytes);
+    return 0;
+}
+
+static json_t *shape_json (int n, const uint64_t *shape)
+{
+    json_t *a = json_array ();
+    for (int i = 0; i < n; i++)
+        json_array_append_new (a, json_integer ((json_int_t)shape[i]));
+    return a;
+}
+
+static void send_out (struct zsock *out, struct data_req *r, struct zmsg *reply)
+{
+    struct zmsg *z = zmsg_create ();
+    fs_error_t err;
+    if (!z || !reply) {
+        zmsg_destroy (&z);
+        zmsg_destroy (&reply);
+        return;
+    }
+    zmsg_addmem (z, "D", 1);
+    zmsg_addmem (z, r->rid, r->ridlen);
+    size_t len;
+    const void *data = zmsg_data (reply, 0, &len);
+    zmsg_addmem (z, data, len);
+    zmsg_destroy (&reply);
+    zsock_send (out, &z, &err);
+}
+
+static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
+{
+    char pol[512];
+    uint64_t bytes = dtype_size (t->odt);
+    for (int i = 0; i < t->orank; i++)
+        bytes *= t->oshape[i];
+    json_t *jsel = json_object_get (r->m.body, "sel");
+    char *seltext = json_dumps (jsel, JSON_COMPACT);
+    /* The audit line: one per slice that leaves the site. */
+    log_msg (LOG_INFO,
+             "event=audit op=get dataset=%s policy=%s sel=%s reduce=%s bytes=%" PRIu64 " pieces=%" PRIu64,
+             t->hd.name, policy_format (&t->hd.policy, pol, sizeof (pol)), seltext ? seltext : "?",
+             t->red.op ? reduce_op_name (t->red.op) : "none", bytes, t->plan.npieces);
+    free (seltext);
+    json_t *body = json_pack ("{s:o, s:s, s:I, s:I, s:I}", "shape", shape_json (t->orank, t->oshape),
+                              "dtype", dtype_name (t->odt), "bytes", (json_int_t)bytes, "npieces",
+                              (json_int_t)t->plan.npieces, "piece_bytes", (json_int_t)t->piece_bytes);
+    send_out (out, r, msg_reply (r->m.op, r->m.id, body));
+}
+
+static int reduce_read (void *arg, const fs_sel_t *sub, void *buf, fs_error_t *err)
+{
+    return format_src_read (arg, sub, buf, err);
+}
+
+static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
+{
+    fs_error_t err = { 0 };
+    int64_t index;
+    if (msg_get_int (&r->m, "index", true, 0, INT64_MAX, &index, &err) < 0)
+        goto fail;
+    if ((uint64_t)index >= t->plan.npieces) {
+        errprintf (&err, FS_EINVAL, "piece %lld does not exist (the transfer has %llu)",
+                   (long long)index, (unsigned long long)t->plan.npieces);
+        goto fail;
+    }
+    uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
+    plan_piece (&t->plan, (uint64_t)index, off, cnt);
+    uint64_t nbytes = plan_piece_bytes (&t->plan, (uint64_t)index);
+    struct format_src *src = src_get (&t->hd, &err);
+    if (!src)
+        goto fail;
+    struct zmsg *z = zmsg_create ();
+    zmsg_addmem (z, "D", 1);
+    zmsg_addmem (z, r->rid, r->ridlen);
+    void *buf = zmsg_addsize (z, nbytes);
+    if (!buf) {
+        zmsg_destroy (&z);
+        errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
+        goto fail;
+    }
+    int rc;
+    if (t->red.op == RED_NONE) {
+        fs_sel_t sub;
+        sel_sub (&t->sel, off, cnt, &sub);
+        rc = format_src_read (src, &sub, buf, &err);
+    } else {
+        rc = reduce_box (&t->sel, &t->red, t->hd.info.dtype, off, cnt, buf, t->piece_bytes,
+                         reduce_read, src, &err);
+    }
+    if (rc < 0) {
+        zmsg_destroy (&z);
+        goto fail;
+    }
+    char sum[20];
+    snprintf (sum, sizeof (sum), "%016" PRIx64, checksum (buf, nbytes));
+    char *hdr = msg_encode_reply (r->m.op, r->m.id,
+                                  json_pack ("{s:I, s:I, s:s}", "index", (json_int_t)index, "bytes",
+                                             (json_int_t)nbytes, "xxh3", sum));
+    zmsg_insert (z, 2, hdr, strlen (hdr));
+    free (hdr);
+    zsock_send (out, &z, &err);
+    return;
+fail:
+    send_out (out, r, msg_error (r->m.op, r->m.id, err.code, "%s: %s", t->hd.name, err.text));
+}
+
+void dataserver_job (void *arg, struct zsock *out)
+{
+    struct data_req *r = arg;
+    struct transfer t;
+    fs_error_t err = { 0 };
+    memset (&t, 0, sizeof (t));
+    if (transfer_prepare (r, &t, &err) < 0) {
+        if (!strcmp (r->m.op, "data.open"))
+            log_msg (LOG_INFO, "event=refused op=%s reason=\"%s\"", r->m.op, err.text);
+        send_out (out, r, msg_error (r->m.op, r->m.id, err.code, "%s", err.text));
+    } else if (!strcmp (r->m.op, "data.open")) {
+        do_open (r, &t, out);
+    } else {
+        do_piece (r, &t, out);
+    }
+    msg_release (&r->m);
+    free (r);
+}

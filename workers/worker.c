@@ -1,0 +1,391 @@
+/* worker.c - the site daemon: one event loop over three sockets.
+ *
+ *   sched  DEALER to the scheduler: hello, heartbeats, catalog registration,
+ *          and the scheduler's requests to this site (site.publish).
+ *   data   ROUTER where clients and other sites ask for slices.
+ *   pull   PULL from the I/O pool: finished work, ready to send.
+ *
+ * HDF5 work (scans, reads) runs in the I/O pool; the loop only moves messages
+ * and keeps the heartbeat going, so a long read never makes the site look dead.
+ * While the pool is full the loop stops reading the data socket: requests wait
+ * in ZeroMQ's queue, and memory stays bounded.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "adapters/topo/topo.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/zsock.h"
+#include "dataserver.h"
+#include "holdings.h"
+#include "iopool.h"
+#include "worker.h"
+
+#define IO_URI "inproc://fedsched-io"
+#define DATA_MAXMSG (1 << 20)
+#define SCHED_MAXMSG (16 << 20)
+#define REGISTER_BATCH 200
+#define POOL_LIMIT 64
+
+struct worker {
+    struct site_config cfg;
+    fs_topo_t topo;
+    int cores;
+    struct holdings *holdings;
+    struct iopool *pool;
+    struct zsock *sched, *data, *pull;
+    bool hello_ok;
+    double hello_sent, hb_sent, hb_interval;
+    int64_t next_id;
+};
+
+static volatile sig_atomic_t worker_stop;
+
+static void on_signal (int sig)
+{
+    (void)sig;
+    worker_stop = 1;
+}
+
+static double now_s (void)
+{
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void to_sched (struct worker *w, struct zmsg *m)
+{
+    fs_error_t err;
+    if (m && zsock_send (w->sched, &m, &err) < 0)
+        log_msg (LOG_WARN, "event=send.fail to=scheduler reason=\"%s\"", err.text);
+}
+
+static void send_hello (struct worker *w)
+{
+    json_t *body = json_pack ("{s:i, s:s, s:s, s:s, s:i, s:i, s:I, s:i}", "proto", FS_PROTO_VERSION,
+                              "name", w->cfg.name, "region", w->cfg.region, "data_uri",
+                              w->cfg.advertise, "cores", w->cores, "numa", w->topo.numa_nodes,
+                              "memory", (json_int_t)w->topo.memory, "gpus", w->topo.gpus);
+    to_sched (w, msg_request ("site.hello", ++w->next_id, body));
+    w->hello_sent = now_s ();
+}
+
+/* Registration in batches, so no message comes near the scheduler's limit. */
+static void send_register (struct zsock *out, bool via_pool, struct worker *w, json_t *datasets,
+                           int64_t id_base)
+{
+    size_t n = json_array_size (datasets);
+    for (size_t i = 0; i < n; i += REGISTER_BATCH) {
+        json_t *batch = json_array ();
+        for (size_t j = i; j < n && j < i + REGISTER_BATCH; j++)
+            json_array_append (batch, json_array_get (datasets, j));
+        struct zmsg *m = msg_request ("catalog.register", id_base + (int64_t)i,
+                                      json_pack ("{s:s, s:o}", "site", w->cfg.name, "datasets", batch));
+        if (via_pool) {
+            zmsg_insert (m, 0, "S", 1);
+            fs_error_t err;
+            zsock_send (out, &m, &err);
+        } else {
+            to_sched (w, m);
+        }
+    }
+}
+
+/* --- jobs run in the I/O pool ---------------------------------------- */
+
+struct site_job {
+    struct worker *w;
+    struct msg m;           /* site.publish request; unused for the start-up scan */
+};
+
+static void scan_job (void *arg, struct zsock *out)
+{
+    struct site_job *j = arg;
+    json_t *datasets = json_array (), *skipped = json_array ();
+    fs_error_t err;
+    holdings_scan (j->w->holdings, datasets, skipped, &err);
+    log_msg (LOG_INFO, "event=scan.done datasets=%zu skipped=%zu", json_array_size (datasets),
+             json_array_size (skipped));
+    send_register (out, true, j->w, datasets, 1000000);
+    json_decref (datasets);
+    json_decref (skipped);
+    free (j);
+}
+
+static void publish_job (void *arg, struct zsock *out)
+{
+    struct site_job *j = arg;
+    fs_error_t err = { 0 };
+    const char *path = NULL, *name = NULL, *policy = NULL;
+    json_t *datasets = json_array (), *skipped = json_array ();
+    struct zmsg *reply;
+    if (msg_get_str (&j->m, "path", true, &path, &err) < 0
+        || msg_get_str (&j->m, "name", false, &name, &err) < 0
+        || msg_get_str (&j->m, "policy", false, &policy, &err) < 0
+        || holdings_publish (j->w->holdings, path, name, policy, datasets, skipped, &err) < 0) {
+        log_msg (LOG_INFO, "event=publish.refused path=\"%s\" reason=\"%s\"", path ? path : "",
+                 err.text);
+        reply = msg_error (j->m.op, j->m.id, err.code, "%s", err.text);
+        json_decref (datasets);
+        json_decref (skipped);
+    } else {
+        log_msg (LOG_INFO, "event=publish path=\"%s\" datasets=%zu skipped=%zu", path,
+                 json_array_size (datasets), json_array_size (skipped));
+        reply = msg_reply (j->m.op, j->m.id,
+                           json_pack ("{s:o, s:o}", "datasets", datasets, "skipped", skipped));
+    }
+    zmsg_insert (reply, 0, "S", 1);
+    zsock_send (out, &reply, &err);
+    msg_release (&j->m);
+    free (j);
+}
+
+/* --- the event loop ---------------------------------------------------- */
+
+static void on_sched (struct worker *w, struct zmsg *z)
+{
+    struct msg m;
+    fs_error_t err = { 0 };
+    if (msg_decode (z, 0, &m, &err) < 0) {
+        log_msg (LOG_WARN, "event=bad_message from=scheduler reason=\"%s\"", err.text);
+        msg_release (&m);
+        return;
+    }
+    if (m.is_reply) {
+        if (!strcmp (m.op, "site.hello")) {
+            if (m.ok) {
+                json_t *iv = json_object_get (m.body, "heartbeat_interval");
+                if (json_is_number (iv) && json_number_value (iv) > 0.05)
+                    w->hb_interval = json_number_value (iv);
+                if (!w->hello_ok)
+                    log_msg (LOG_INFO, "event=registered scheduler=%s heartbeat_s=%.2f",
+                             w->cfg.scheduler, w->hb_interval);
+                w->hello_ok = true;
+            } else {
+                log_msg (LOG_ERR, "event=hello.refused reason=\"%s\"", m.errtext);
+            }
+        } else if (!m.ok && strstr (m.errtext, "say hello")) {
+            /* The scheduler restarted or declared us down: introduce ourselves again. */
+            if (w->hello_ok || now_s () - w->hello_sent > 1.0) {
+                log_msg (LOG_WARN, "event=rehello reason=\"%s\"", m.errtext);
+                w->hello_ok = false;
+                send_hello (w);
+                json_t *all = holdings_entries (w->holdings);
+                send_register (NULL, false, w, all, 2000000);
+                json_decref (all);
+            }
+        } else if (!m.ok) {
+            log_msg (LOG_WARN, "event=request.error op=%s reason=\"%s\"", m.op, m.errtext);
+        } else if (!strcmp (m.op, "catalog.register")) {
+            size_t i;
+            json_t *r;
+            json_array_foreach (json_object_get (m.body, "refused"), i, r)
+                log_msg (LOG_WARN, "event=register.refused dataset=%s reason=\"%s\"",
+                         json_string_value (json_object_get (r, "name")),
+                         json_string_value (json_object_get (r, "reason")));
+        }
+        msg_release (&m);
+        return;
+    }
+    if (!strcmp (m.op, "site.publish")) {
+        struct site_job *j = calloc (1, sizeof (*j));
+        if (j) {
+            j->w = w;
+            j->m = m;
+            iopool_submit (w->pool, publish_job, j);
+            return;
+        }
+        errprintf (&err, FS_EFAIL, "out of memory");
+    } else {
+        errprintf (&err, FS_EINVAL, "unknown request '%s'", m.op);
+    }
+    to_sched (w, msg_error (m.op, m.id, err.code, "%s", err.text));
+    msg_release (&m);
+}
+
+static void on_data (struct worker *w, struct zmsg *z)
+{
+    struct data_req *r = calloc (1, sizeof (*r));
+    fs_error_t err = { 0 };
+    if (!r)
+        return;
+    ssize_t n = zmsg_pop (z, r->rid, sizeof (r->rid));
+    if (n <= 0 || (size_t)n > sizeof (r->rid)) {
+        free (r);
+        return;
+    }
+    r->ridlen = (size_t)n;
+    r->holdings = w->holdings;
+    r->cfg = &w->cfg;
+    if (msg_decode (z, 0, &r->m, &err) == 0 && !r->m.is_reply
+        && (!strcmp (r->m.op, "data.open") || !strcmp (r->m.op, "data.piece"))) {
+        iopool_submit (w->pool, dataserver_job, r);
+        return;
+    }
+    if (err.text[0] == '\0')
+        errprintf (&err, FS_EINVAL, "unknown request '%s' (this is a site's data port)", r->m.op);
+    log_msg (LOG_WARN, "event=bad_message from=data reason=\"%s\"", err.text);
+    struct zmsg *e = msg_error (r->m.op, r->m.id, err.code, "%s", err.text);
+    if (e && msg_route (e, r->rid, r->ridlen) == 0)
+        zsock_send (w->data, &e, &err);
+    zmsg_destroy (&e);
+    msg_release (&r->m);
+    free (r);
+}
+
+/* Finished work from the pool: frame 0 says where it goes. */
+static void on_pull (struct worker *w, struct zmsg *z)
+{
+    char dest = 0;
+    fs_error_t err;
+    if (zmsg_pop (z, &dest, 1) != 1) {
+        zmsg_destroy (&z);
+        return;
+    }
+    struct zmsg *m = z;
+    if (dest == 'D') {
+        if (zsock_send (w->data, &m, &err) < 0)
+            log_msg (LOG_DEBUG, "event=send.fail to=client reason=\"%s\"", err.text);
+    } else {
+        zsock_send (w->sched, &m, &err);
+    }
+}
+
+static int worker_run (struct worker *w)
+{
+    double last_tick = 0;
+    while (!worker_stop) {
+        struct zsock *socks[3] = { w->sched, iopool_busy (w->pool) < POOL_LIMIT ? w->data : NULL,
+                                   w->pull };
+        bool ready[3];
+        int r = zsock_poll (socks, 3, ready, 100);
+        if (r < 0 && errno != EINTR) {
+            log_msg (LOG_ERR, "event=poll.fail errno=%d", errno);
+            return 1;
+        }
+        struct zmsg *z;
+        for (int k = 0; ready[2] && k < 256 && (z = zsock_recv (w->pull, true)); k++) {
+            on_pull (w, z);     /* takes z */
+        }
+        for (int k = 0; ready[0] && k < 64 && (z = zsock_recv (w->sched, true)); k++) {
+            on_sched (w, z);
+            zmsg_destroy (&z);
+        }
+        for (int k = 0; ready[1] && k < 64 && iopool_busy (w->pool) < POOL_LIMIT
+                        && (z = zsock_recv (w->data, true)); k++) {
+            on_data (w, z);
+            zmsg_destroy (&z);
+        }
+        double now = now_s ();
+        if (now - last_tick < 0.05)
+            continue;
+        last_tick = now;
+        if (!w->hello_ok && now - w->hello_sent > 3.0)
+            send_hello (w);
+        if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
+            w->hb_sent = now;
+            to_sched (w, msg_request ("site.heartbeat", ++w->next_id,
+                                      json_pack ("{s:s, s:i, s:i}", "name", w->cfg.name,
+                                                 "cores_free", w->cores, "running", 0)));
+        }
+    }
+    return 0;
+}
+
+static void usage (FILE *f)
+{
+    fprintf (f, "usage: fedsched worker -c site.yaml [-v]\n"
+                "Run a site's worker: resources, data roots, data plane.\n"
+                "  -c, --config FILE   site configuration (see docs/operator-guide.md)\n"
+                "  -v, --verbose       log debug events\n");
+}
+
+int worker_main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *cfgfile = NULL;
+    int level = LOG_INFO, c;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "c:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cfgfile = optarg; break;
+        case 'v': level = LOG_DEBUG; break;
+        case 'h': usage (stdout); return 0;
+        default: usage (stderr); return FS_EINVAL;
+        }
+    }
+    if (!cfgfile || optind < argc) {
+        usage (stderr);
+        return FS_EINVAL;
+    }
+    static struct worker w;
+    fs_error_t err = { 0 };
+    if (site_config_load (cfgfile, &w.cfg, &err) < 0) {
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return err.code ? err.code : 1;
+    }
+    char ident[80];
+    snprintf (ident, sizeof (ident), "worker site=%s", w.cfg.name);
+    log_init (ident, level);
+    format_init ();
+    if (topo_discover (&w.topo, &err) < 0) {
+        log_msg (LOG_WARN, "event=topology.fail reason=\"%s\"", err.text);
+        w.topo.cores = (int)sysconf (_SC_NPROCESSORS_ONLN);
+    }
+    w.cores = w.cfg.cores > 0 ? w.cfg.cores : w.topo.cores;
+    w.hb_interval = w.cfg.heartbeat_interval > 0 ? w.cfg.heartbeat_interval : 2.0;
+    mkdir (w.cfg.state_dir, 0755);
+    w.holdings = holdings_create (&w.cfg);
+    struct zsock_opts so = { .security = w.cfg.security, .keys = w.cfg.keys,
+                             .maxmsgsize = SCHED_MAXMSG };
+    struct zsock_opts dopts = { .security = w.cfg.security, .keys = w.cfg.keys, .server = true,
+                                .maxmsgsize = DATA_MAXMSG };
+    if (!w.holdings || !(w.pull = zsock_create (ZSOCK_PULL, NULL, &err))
+        || zsock_bind (w.pull, IO_URI, &err) < 0
+        || !(w.sched = zsock_create (ZSOCK_DEALER, &so, &err))
+        || zsock_connect (w.sched, w.cfg.scheduler, &err) < 0
+        || !(w.data = zsock_create (ZSOCK_ROUTER, &dopts, &err))
+        || zsock_bind (w.data, w.cfg.listen, &err) < 0
+        || !(w.pool = iopool_create (w.cfg.io_threads > 0 ? w.cfg.io_threads : 2, IO_URI, &err))) {
+        log_msg (LOG_ERR, "event=start.fail reason=\"%s\"", err.text);
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return 1;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGTERM, on_signal);
+    signal (SIGINT, on_signal);
+    log_msg (LOG_INFO,
+             "event=start site=%s region=%s cores=%d discovered_cores=%d pus=%d numa=%d "
+             "memory=%llu gpus=%d data=%s scheduler=%s roots=%d",
+             w.cfg.name, w.cfg.region, w.cores, w.topo.cores, w.topo.pus, w.topo.numa_nodes,
+             (unsigned long long)w.topo.memory, w.topo.gpus, zsock_endpoint (w.data),
+             w.cfg.scheduler, w.cfg.nroots);
+    send_hello (&w);
+    struct site_job *j = calloc (1, sizeof (*j));
+    j->w = &w;
+    iopool_submit (w.pool, scan_job, j);
+    int rc = worker_run (&w);
+    log_msg (LOG_INFO, "event=stop");
+    iopool_destroy (w.pool);
+    zsock_destroy (w.data);
+    zsock_destroy (w.sched);
+    zsock_destroy (w.pull);
+    holdings_destroy (w.holdings);
+    zsock_shutdown ();
+    return rc;
+}
