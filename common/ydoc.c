@@ -1,0 +1,1062 @@
+/* ydoc.c - YAML documents as a tree with line:column marks, on libyaml.
+ *
+ * The loader consumes libyaml's event stream (yaml_parser_parse) and builds
+ * the tree itself, so that every refusal can be made as the offending event
+ * arrives, with its mark:
+ *
+ *   - aliases and anchors (no graph-shaped documents, no "billion laughs");
+ *   - tags other than the core ones (!!str, !!int, !!float, !!bool, !!null on
+ *     scalars, !!seq on sequences, !!map on mappings) and %TAG directives;
+ *   - a second document in the stream;
+ *   - mapping keys that are not scalars, and duplicate keys (found with a
+ *     small hash table per open mapping, so a large mapping costs O(n));
+ *   - nesting over max_depth (libyaml has no limit of its own: the depth is
+ *     counted here as collections open);
+ *   - scalars holding a NUL character ("\0" in a double-quoted string), which
+ *     could not round-trip through the NUL-terminated value;
+ *   - input over max_bytes, refused before libyaml sees it.
+ *
+ * Collections are attached to their parent when they open, so the partial
+ * tree is always reachable from the root and one ydoc_free() cleans up after
+ * any error.  libyaml's marks are 0-based; the tree's are 1-based.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "ydoc.h"
+
+#define YDOC_DEFAULT_MAX_BYTES (1024 * 1024)
+#define YDOC_DEFAULT_MAX_DEPTH 32
+/* Durations above this many seconds (about 31 years) are refused. */
+#define YDOC_DURATION_MAX 1e9
+
+/* ------------------------------------------------------------------ */
+/* Messages */
+
+/* Copy s into buf in a form safe to print inside quotes: non-printable bytes
+ * become \xNN, long strings are cut with "...". */
+static const char *quote_for_msg (const char *s, char *buf, size_t n)
+{
+    size_t o = 0;
+    if (!n)
+        return buf;
+    for (const unsigned char *p = (const unsigned char *) s; p && *p; p++) {
+        if (o + 5 + 4 >= n) {           /* room for "\\xNN" and "..." */
+            memcpy (buf + o, "...", 4);
+            return buf;
+        }
+        if (*p == '\'' || *p == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char) *p;
+        }
+        else if (*p >= 0x20 && *p != 0x7f)
+            buf[o++] = (char) *p;
+        else
+            o += (size_t) snprintf (buf + o, n - o, "\\x%02x", *p);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static int verr_at (fs_error_t *err, const char *file, int line, int col, const char *what,
+                    const char *fmt, va_list ap)
+{
+    char msg[900];
+    vsnprintf (msg, sizeof (msg), fmt, ap);
+    if (what && *what)
+        return errprintf (err, FS_EINVAL, "%s:%d:%d: %s: %s", file, line, col, what, msg);
+    return errprintf (err, FS_EINVAL, "%s:%d:%d: %s", file, line, col, msg);
+}
+
+static int err_at (fs_error_t *err, const char *file, int line, int col, const char *fmt, ...)
+    __attribute__ ((format (printf, 5, 6)));
+static int err_at (fs_error_t *err, const char *file, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    verr_at (err, file, line, col, NULL, fmt, ap);
+    va_end (ap);
+    return -1;
+}
+
+/* "FILE:LINE:COL: WHAT: message" at node n (or "FILE: WHAT: message" if n is NULL). */
+static int node_err (const char *file, const struct ynode *n, const char *what, fs_error_t *err,
+                     const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+static int node_err (const char *file, const struct ynode *n, const char *what, fs_error_t *err,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    if (n)
+        verr_at (err, file, n->line, n->col, what, fmt, ap);
+    else {
+        char msg[900];
+        vsnprintf (msg, sizeof (msg), fmt, ap);
+        if (what && *what)
+            errprintf (err, FS_EINVAL, "%s: %s: %s", file, what, msg);
+        else
+            errprintf (err, FS_EINVAL, "%s: %s", file, msg);
+    }
+    va_end (ap);
+    return -1;
+}
+
+/* 1-based line and column (in characters) of byte offset off in text. */
+static void offset_to_linecol (const char *text, size_t len, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    if (off > len)
+        off = len;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char) text[i];
+        if (ch == '\n') {
+            l++;
+            c = 1;
+        }
+        else if ((ch & 0xc0) != 0x80)
+            c++;
+    }
+    *line = l;
+    *col = c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tree */
+
+static struct ynode *node_new (ynode_type_t type, const yaml_mark_t *m)
+{
+    struct ynode *n = calloc (1, sizeof (*n));
+    if (!n)
+        return NULL;
+    n->type = type;
+    n->line = (int) (m->line < INT32_MAX ? m->line + 1 : INT32_MAX);
+    n->col = (int) (m->column < INT32_MAX ? m->column + 1 : INT32_MAX);
+    return n;
+}
+
+void ydoc_free (struct ynode *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->items)
+            ydoc_free (n->items[i]);
+        if (n->keys)
+            ydoc_free (n->keys[i]);
+    }
+    free (n->items);
+    free (n->keys);
+    free (n->value);
+    free (n);
+}
+
+/* One open collection. */
+struct frame {
+    struct ynode *node;
+    size_t cap;                 /* allocated items (and keys) */
+    struct ynode *key;          /* MAP: key waiting for its value (owned) */
+    size_t *slots;              /* MAP: hash of key indexes + 1 (0 = empty) */
+    size_t nslots;              /* power of two */
+};
+
+struct loader {
+    const char *name;
+    fs_error_t *err;
+    int max_depth;
+    struct ynode *root;
+    struct frame *stack;
+    int depth;                  /* frames in use */
+    int ndocs;
+};
+
+static uint64_t hash_str (const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;       /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char) *s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Index of key s in the frame's mapping, or -1. */
+static long frame_find (const struct frame *f, const char *s)
+{
+    if (!f->nslots)
+        return -1;
+    size_t mask = f->nslots - 1;
+    for (size_t i = (size_t) hash_str (s) & mask;; i = (i + 1) & mask) {
+        size_t v = f->slots[i];
+        if (!v)
+            return -1;
+        if (strcmp (f->node->keys[v - 1]->value, s) == 0)
+            return (long) (v - 1);
+    }
+}
+
+static int frame_hash_insert (struct frame *f, size_t idx)
+{
+    if ((idx + 1) * 2 > f->nslots) {
+        size_t ns = f->nslots ? f->nslots * 2 : 16;
+        size_t *slots = calloc (ns, sizeof (*slots));
+        if (!slots)
+            return -1;
+        free (f->slots);
+        f->slots = slots;
+        f->nslots = ns;
+        for (size_t k = 0; k < idx; k++) {
+            size_t i = (size_t) hash_str (f->node->keys[k]->value) & (ns - 1);
+            while (f->slots[i])
+                i = (i + 1) & (ns - 1);
+            f->slots[i] = k + 1;
+        }
+    }
+    size_t i = (size_t) hash_str (f->node->keys[idx]->value) & (f->nslots - 1);
+    while (f->slots[i])
+        i = (i + 1) & (f->nslots - 1);
+    f->slots[i] = idx + 1;
+    return 0;
+}
+
+static int oom (struct loader *ld)
+{
+    return errprintf (ld->err, FS_EFAIL, "%s: out of memory", ld->name);
+}
+
+/* Give node n (owned) to the innermost open collection, or make it the root. */
+static int attach (struct loader *ld, struct ynode *n)
+{
+    if (ld->depth == 0) {
+        ld->root = n;
+        return 0;
+    }
+    struct frame *f = &ld->stack[ld->depth - 1];
+    struct ynode *p = f->node;
+
+    if (p->type == YNODE_MAP && !f->key) {
+        if (n->type != YNODE_SCALAR) {
+            err_at (ld->err, ld->name, n->line, n->col, "mapping keys must be scalars, not %s",
+                    n->type == YNODE_MAP ? "mappings" : "sequences");
+            ydoc_free (n);
+            return -1;
+        }
+        long dup = frame_find (f, n->value);
+        if (dup >= 0) {
+            char q[80];
+            const struct ynode *first = p->keys[dup];
+            err_at (ld->err, ld->name, n->line, n->col,
+                    "duplicate key '%s' (first at line %d, column %d)",
+                    quote_for_msg (n->value, q, sizeof (q)), first->line, first->col);
+            ydoc_free (n);
+            return -1;
+        }
+        f->key = n;
+        return 0;
+    }
+    if (p->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 4;
+        struct ynode **items = realloc (p->items, nc * sizeof (*items));
+        if (!items)
+            goto nomem;
+        p->items = items;
+        if (p->type == YNODE_MAP) {
+            struct ynode **keys = realloc (p->keys, nc * sizeof (*keys));
+            if (!keys)
+                goto nomem;
+            p->keys = keys;
+        }
+        f->cap = nc;
+    }
+    if (p->type == YNODE_MAP) {
+        p->keys[p->n] = f->key;
+        f->key = NULL;
+        p->items[p->n] = n;
+        p->n++;
+        if (frame_hash_insert (f, p->n - 1) < 0)
+            return oom (ld);
+    }
+    else
+        p->items[p->n++] = n;
+    return 0;
+nomem:
+    ydoc_free (n);
+    return oom (ld);
+}
+
+static int check_anchor_tag (struct loader *ld, const yaml_event_t *ev, const yaml_char_t *anchor,
+                             const yaml_char_t *tag, ynode_type_t type, bool *is_str)
+{
+    int line = (int) ev->start_mark.line + 1, col = (int) ev->start_mark.column + 1;
+    char q[80];
+    if (anchor)
+        return err_at (ld->err, ld->name, line, col, "anchors are not allowed (&%s)",
+                       quote_for_msg ((const char *) anchor, q, sizeof (q)));
+    if (!tag)
+        return 0;
+    static const char core[] = "tag:yaml.org,2002:";
+    const char *t = (const char *) tag;
+    if (strncmp (t, core, sizeof (core) - 1) == 0) {
+        const char *k = t + sizeof (core) - 1;
+        bool ok, known = !strcmp (k, "str") || !strcmp (k, "int") || !strcmp (k, "float")
+                         || !strcmp (k, "bool") || !strcmp (k, "null") || !strcmp (k, "seq")
+                         || !strcmp (k, "map");
+        switch (type) {
+        case YNODE_SCALAR:
+            ok = !strcmp (k, "str") || !strcmp (k, "int") || !strcmp (k, "float")
+                 || !strcmp (k, "bool") || !strcmp (k, "null");
+            if (is_str)
+                *is_str = !strcmp (k, "str");
+            break;
+        case YNODE_SEQ:
+            ok = !strcmp (k, "seq");
+            break;
+        default:
+            ok = !strcmp (k, "map");
+            break;
+        }
+        if (ok)
+            return 0;
+        if (known)
+            return err_at (ld->err, ld->name, line, col, "tag !!%s is not allowed on a %s", k,
+                           type == YNODE_SCALAR ? "scalar"
+                           : type == YNODE_SEQ ? "sequence" : "mapping");
+        return err_at (ld->err, ld->name, line, col, "tags are not allowed (!!%s); only !!str, "
+                       "!!int, !!float, !!bool, !!null, !!seq and !!map",
+                       quote_for_msg (k, q, sizeof (q)));
+    }
+    return err_at (ld->err, ld->name, line, col,
+                   "tags are not allowed (%s); only !!str, !!int, !!float, !!bool, !!null, "
+                   "!!seq and !!map", quote_for_msg (t, q, sizeof (q)));
+}
+
+static int on_scalar (struct loader *ld, const yaml_event_t *ev)
+{
+    const yaml_char_t *anchor = ev->data.scalar.anchor, *tag = ev->data.scalar.tag;
+    bool is_str = false;
+    if (check_anchor_tag (ld, ev, anchor, tag, YNODE_SCALAR, &is_str) < 0)
+        return -1;
+    size_t len = ev->data.scalar.length;
+    if (memchr (ev->data.scalar.value, '\0', len))
+        return err_at (ld->err, ld->name, (int) ev->start_mark.line + 1,
+                       (int) ev->start_mark.column + 1, "NUL characters are not allowed in scalars");
+    struct ynode *n = node_new (YNODE_SCALAR, &ev->start_mark);
+    if (!n || !(n->value = malloc (len + 1))) {
+        free (n);
+        return oom (ld);
+    }
+    memcpy (n->value, ev->data.scalar.value, len);
+    n->value[len] = '\0';
+    n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || is_str;
+    return attach (ld, n);
+}
+
+static int on_collection_start (struct loader *ld, const yaml_event_t *ev, ynode_type_t type)
+{
+    const yaml_char_t *anchor, *tag;
+    if (type == YNODE_SEQ) {
+        anchor = ev->data.sequence_start.anchor;
+        tag = ev->data.sequence_start.tag;
+    }
+    else {
+        anchor = ev->data.mapping_start.anchor;
+        tag = ev->data.mapping_start.tag;
+    }
+    if (check_anchor_tag (ld, ev, anchor, tag, type, NULL) < 0)
+        return -1;
+    if (ld->depth >= ld->max_depth)
+        return err_at (ld->err, ld->name, (int) ev->start_mark.line + 1,
+                       (int) ev->start_mark.column + 1, "nesting deeper than %d levels",
+                       ld->max_depth);
+    struct ynode *n = node_new (type, &ev->start_mark);
+    if (!n)
+        return oom (ld);
+    if (attach (ld, n) < 0)
+        return -1;
+    struct frame *f = &ld->stack[ld->depth++];
+    memset (f, 0, sizeof (*f));
+    f->node = n;
+    return 0;
+}
+
+static void frame_release (struct frame *f)
+{
+    ydoc_free (f->key);
+    free (f->slots);
+    memset (f, 0, sizeof (*f));
+}
+
+static void on_collection_end (struct loader *ld)
+{
+    if (ld->depth > 0)
+        frame_release (&ld->stack[--ld->depth]);
+}
+
+static int parser_error (struct loader *ld, yaml_parser_t *p, const char *text, size_t len)
+{
+    int line, col;
+    const char *problem = p->problem ? p->problem : "invalid YAML";
+    switch (p->error) {
+    case YAML_MEMORY_ERROR:
+        return oom (ld);
+    case YAML_READER_ERROR:
+        offset_to_linecol (text, len, p->problem_offset, &line, &col);
+        if (p->problem_value != -1)
+            return err_at (ld->err, ld->name, line, col, "%s (byte 0x%02x)", problem,
+                           (unsigned) p->problem_value & 0xff);
+        return err_at (ld->err, ld->name, line, col, "%s", problem);
+    default:
+        line = (int) p->problem_mark.line + 1;
+        col = (int) p->problem_mark.column + 1;
+        if (p->context)
+            return err_at (ld->err, ld->name, line, col, "%s (%s at line %d, column %d)", problem,
+                           p->context, (int) p->context_mark.line + 1,
+                           (int) p->context_mark.column + 1);
+        return err_at (ld->err, ld->name, line, col, "%s", problem);
+    }
+}
+
+struct ynode *ydoc_load_string (const char *name, const char *text, size_t len,
+                                const struct ydoc_limits *lim, fs_error_t *err)
+{
+    size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : YDOC_DEFAULT_MAX_BYTES;
+    int max_depth = lim && lim->max_depth > 0 ? lim->max_depth : YDOC_DEFAULT_MAX_DEPTH;
+    if (!name)
+        name = "<string>";
+    if (!text && len) {
+        errprintf (err, FS_EINVAL, "%s: no text", name);
+        return NULL;
+    }
+    if (len > max_bytes) {
+        int line, col;
+        offset_to_linecol (text, len, max_bytes, &line, &col);
+        err_at (err, name, line, col, "document is larger than the limit of %zu bytes",
+                max_bytes);
+        return NULL;
+    }
+
+    struct loader ld = { .name = name, .err = err, .max_depth = max_depth };
+    ld.stack = calloc ((size_t) max_depth, sizeof (*ld.stack));
+    yaml_parser_t parser;
+    if (!ld.stack || !yaml_parser_initialize (&parser)) {
+        free (ld.stack);
+        oom (&ld);
+        return NULL;
+    }
+    yaml_parser_set_input_string (&parser, (const unsigned char *) (text ? text : ""), len);
+    yaml_parser_set_encoding (&parser, YAML_UTF8_ENCODING);
+
+    int rc = 0;
+    bool done = false;
+    while (!done && rc == 0) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse (&parser, &ev)) {
+            rc = parser_error (&ld, &parser, text, len);
+            break;
+        }
+        int line = (int) ev.start_mark.line + 1, col = (int) ev.start_mark.column + 1;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++ld.ndocs > 1)
+                rc = err_at (err, name, line, col,
+                             "only one document is allowed (found a second one)");
+            else if (ev.data.document_start.tag_directives.start
+                     != ev.data.document_start.tag_directives.end)
+                rc = err_at (err, name, line, col, "%%TAG directives are not allowed");
+            break;
+        case YAML_ALIAS_EVENT: {
+            char q[80];
+            rc = err_at (err, name, line, col, "aliases are not allowed (*%s)",
+                         quote_for_msg ((const char *) ev.data.alias.anchor, q, sizeof (q)));
+            break;
+        }
+        case YAML_SCALAR_EVENT:
+            rc = on_scalar (&ld, &ev);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            rc = on_collection_start (&ld, &ev, YNODE_SEQ);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            rc = on_collection_start (&ld, &ev, YNODE_MAP);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            on_collection_end (&ld);
+            break;
+        default:        /* stream start, document end */
+            break;
+        }
+        yaml_event_delete (&ev);
+    }
+    yaml_parser_delete (&parser);
+    while (ld.depth > 0)
+        frame_release (&ld.stack[--ld.depth]);
+    free (ld.stack);
+    if (rc < 0) {
+        ydoc_free (ld.root);
+        return NULL;
+    }
+
+    /* An empty document (no document, or "---" alone / a bare null) is an empty mapping. */
+    struct ynode *r = ld.root;
+    if (r && r->type == YNODE_SCALAR && !r->quoted
+        && (!r->value[0] || !strcmp (r->value, "~") || !strcmp (r->value, "null"))) {
+        r->type = YNODE_MAP;
+        free (r->value);
+        r->value = NULL;
+    }
+    if (!r) {
+        yaml_mark_t m = { 0, 0, 0 };
+        if (!(r = node_new (YNODE_MAP, &m))) {
+            oom (&ld);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+struct ynode *ydoc_load_file (const char *file, const struct ydoc_limits *lim, fs_error_t *err)
+{
+    size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : YDOC_DEFAULT_MAX_BYTES;
+    FILE *fp = fopen (file, "rb");
+    if (!fp) {
+        errprintf (err, FS_EFAIL, "%s: cannot open: %s", file, strerror (errno));
+        return NULL;
+    }
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    /* Read at most max_bytes + 1 bytes: enough to know the file is too large. */
+    for (;;) {
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 16384;
+            if (nc > max_bytes + 1)
+                nc = max_bytes + 1;
+            if (nc <= cap)
+                break;
+            char *nb = realloc (buf, nc);
+            if (!nb) {
+                free (buf);
+                fclose (fp);
+                errprintf (err, FS_EFAIL, "%s: out of memory", file);
+                return NULL;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        size_t got = fread (buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror (fp)) {
+                int e = errno;
+                free (buf);
+                fclose (fp);
+                errprintf (err, FS_EFAIL, "%s: cannot read: %s", file, strerror (e ? e : EIO));
+                return NULL;
+            }
+            break;
+        }
+    }
+    fclose (fp);
+    struct ynode *root = ydoc_load_string (file, buf, len, lim, err);
+    free (buf);
+    return root;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node helpers */
+
+struct ynode *ynode_get (const struct ynode *map, const char *key)
+{
+    if (!map || map->type != YNODE_MAP || !key)
+        return NULL;
+    for (size_t i = 0; i < map->n; i++)
+        if (map->keys[i]->value && strcmp (map->keys[i]->value, key) == 0)
+            return map->items[i];
+    return NULL;
+}
+
+static const char *type_name (const struct ynode *n)
+{
+    switch (n->type) {
+    case YNODE_MAP:
+        return "a mapping";
+    case YNODE_SEQ:
+        return "a sequence";
+    default:
+        return n->quoted ? "a string" : "a scalar";
+    }
+}
+
+int ynode_check_keys (const char *file, const struct ynode *map, const char *what,
+                      const char *const *allowed, fs_error_t *err)
+{
+    if (!map)
+        return 0;
+    if (map->type != YNODE_MAP)
+        return node_err (file, map, what, err, "expected a mapping, found %s", type_name (map));
+    for (size_t i = 0; i < map->n; i++) {
+        const char *k = map->keys[i]->value;
+        bool ok = false;
+        for (const char *const *a = allowed; a && *a; a++)
+            if (strcmp (*a, k) == 0) {
+                ok = true;
+                break;
+            }
+        if (ok)
+            continue;
+        char list[600] = "", q[80];
+        size_t o = 0;
+        for (const char *const *a = allowed; a && *a && o < sizeof (list); a++)
+            o += (size_t) snprintf (list + o, sizeof (list) - o, "%s%s", a == allowed ? "" : ", ",
+                                    *a);
+        if (!list[0])
+            return node_err (file, map->keys[i], what, err, "unknown key '%s' (no keys allowed)",
+                             quote_for_msg (k, q, sizeof (q)));
+        return node_err (file, map->keys[i], what, err, "unknown key '%s' (allowed: %s)",
+                         quote_for_msg (k, q, sizeof (q)), list);
+    }
+    return 0;
+}
+
+int ynode_error (const char *file, const struct ynode *n, fs_error_t *err, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof (msg), fmt, ap);
+    va_end (ap);
+    return node_err (file, n, NULL, err, "%s", msg);
+}
+
+static int want_scalar (const char *file, const struct ynode *n, const char *what, const char *kind,
+                        fs_error_t *err)
+{
+    if (!n)
+        return node_err (file, NULL, what, err, "missing %s", kind);
+    if (n->type != YNODE_SCALAR)
+        return node_err (file, n, what, err, "expected %s, found %s", kind, type_name (n));
+    return 0;
+}
+
+int ynode_string (const char *file, const struct ynode *n, const char *what, char *buf,
+                  size_t bufsz, fs_error_t *err)
+{
+    if (want_scalar (file, n, what, "a string", err) < 0)
+        return -1;
+    size_t len = strlen (n->value);
+    if (len >= bufsz)
+        return node_err (file, n, what, err, "too long (%zu bytes, at most %zu)", len,
+                         bufsz ? bufsz - 1 : 0);
+    memcpy (buf, n->value, len + 1);
+    return 0;
+}
+
+/* Parse a YAML 1.2 core integer: [-+]?[0-9]+ | 0x[0-9a-fA-F]+ | 0o[0-7]+. */
+static int parse_int64 (const char *s, int64_t *out, bool *overflow)
+{
+    *overflow = false;
+    bool neg = false;
+    const char *p = s;
+    int base = 10;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    else if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o')) {
+        base = p[1] == 'x' ? 16 : 8;
+        p += 2;
+    }
+    if (!*p)
+        return -1;
+    uint64_t v = 0;
+    for (; *p; p++) {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (base == 16 && isxdigit ((unsigned char) *p))
+            d = tolower ((unsigned char) *p) - 'a' + 10;
+        else
+            return -1;
+        if (d >= base)
+            return -1;
+        if (v > (UINT64_MAX - (uint64_t) d) / (uint64_t) base)
+            *overflow = true;
+        else
+            v = v * (uint64_t) base + (uint64_t) d;
+    }
+    if (*overflow)
+        return 0;
+    if (neg) {
+        if (v > (uint64_t) INT64_MAX + 1)
+            *overflow = true;
+        else
+            *out = v == (uint64_t) INT64_MAX + 1 ? INT64_MIN : -(int64_t) v;
+    }
+    else if (v > (uint64_t) INT64_MAX)
+        *overflow = true;
+    else
+        *out = (int64_t) v;
+    return 0;
+}
+
+int ynode_int (const char *file, const struct ynode *n, const char *what, int64_t min,
+               int64_t max, int64_t *out, fs_error_t *err)
+{
+    char q[80];
+    if (want_scalar (file, n, what, "an integer", err) < 0)
+        return -1;
+    if (n->quoted)
+        return node_err (file, n, what, err, "expected an integer, found the string \"%s\"",
+                         quote_for_msg (n->value, q, sizeof (q)));
+    int64_t v = 0;
+    bool overflow;
+    if (parse_int64 (n->value, &v, &overflow) < 0)
+        return node_err (file, n, what, err, "expected an integer, found '%s'",
+                         quote_for_msg (n->value, q, sizeof (q)));
+    if (overflow || v < min || v > max) {
+        quote_for_msg (n->value, q, sizeof (q));
+        if (max == INT64_MAX && min != INT64_MIN)
+            return node_err (file, n, what, err, "%s is out of range (at least %" PRId64 ")", q,
+                             min);
+        if (min == INT64_MIN && max != INT64_MAX)
+            return node_err (file, n, what, err, "%s is out of range (at most %" PRId64 ")", q,
+                             max);
+        if (min == INT64_MIN)
+            return node_err (file, n, what, err, "%s is out of range for a 64-bit integer", q);
+        return node_err (file, n, what, err, "%s is out of range (%" PRId64 "..%" PRId64 ")", q,
+                         min, max);
+    }
+    *out = v;
+    return 0;
+}
+
+int ynode_bool (const char *file, const struct ynode *n, const char *what, bool *out, fs_error_t *err)
+{
+    char q[80];
+    if (want_scalar (file, n, what, "true or false", err) < 0)
+        return -1;
+    const char *v = n->value;
+    if (!n->quoted) {
+        if (!strcmp (v, "true") || !strcmp (v, "True") || !strcmp (v, "TRUE")) {
+            *out = true;
+            return 0;
+        }
+        if (!strcmp (v, "false") || !strcmp (v, "False") || !strcmp (v, "FALSE")) {
+            *out = false;
+            return 0;
+        }
+    }
+    return node_err (file, n, what, err, "expected true or false, found %s'%s'",
+                     n->quoted ? "the string " : "", quote_for_msg (v, q, sizeof (q)));
+}
+
+static int ynode_parse (const char *file, const struct ynode *n, const char *what,
+                        const char *kind, int (*parse) (const char *, void *, fs_error_t *),
+                        void *out, fs_error_t *err)
+{
+    if (want_scalar (file, n, what, kind, err) < 0)
+        return -1;
+    fs_error_t e = { 0, "" };
+    if (parse (n->value, out, &e) < 0)
+        return node_err (file, n, what, err, "%s", e.text);
+    return 0;
+}
+
+static int parse_duration_v (const char *s, void *out, fs_error_t *err)
+{
+    return parse_duration (s, out, err);
+}
+static int parse_rate_v (const char *s, void *out, fs_error_t *err)
+{
+    return parse_rate (s, out, err);
+}
+static int parse_size_v (const char *s, void *out, fs_error_t *err)
+{
+    return parse_size (s, out, err);
+}
+
+int ynode_duration (const char *file, const struct ynode *n, const char *what, double *seconds,
+                    fs_error_t *err)
+{
+    return ynode_parse (file, n, what, "a duration", parse_duration_v, seconds, err);
+}
+
+int ynode_rate (const char *file, const struct ynode *n, const char *what, double *bytes_per_s,
+                fs_error_t *err)
+{
+    return ynode_parse (file, n, what, "a rate", parse_rate_v, bytes_per_s, err);
+}
+
+int ynode_size (const char *file, const struct ynode *n, const char *what, uint64_t *bytes,
+                fs_error_t *err)
+{
+    return ynode_parse (file, n, what, "a size", parse_size_v, bytes, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Durations, rates, sizes */
+
+/* An unsigned decimal number "123", "1.5", ".5", "2." (no sign, no exponent,
+ * no hex, no inf/nan).  *v: its value; *iv and *is_int: the exact integer when
+ * there is no fractional part and it fits (else *is_int is false).  Returns
+ * the end, or NULL if s does not start with a number. */
+static const char *scan_number (const char *s, double *v, uint64_t *iv, bool *is_int)
+{
+    const char *p = s;
+    double d = 0;
+    uint64_t u = 0;
+    bool fits = true, digits = false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        digits = true;
+        int k = *p - '0';
+        d = d * 10 + k;
+        if (u > (UINT64_MAX - (uint64_t) k) / 10)
+            fits = false;
+        else
+            u = u * 10 + (uint64_t) k;
+    }
+    bool frac = false;
+    if (*p == '.') {
+        p++;
+        uint64_t m = 0;
+        double scale = 1;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            digits = true;
+            if (m < 100000000000000000ULL) {
+                m = m * 10 + (uint64_t) (*p - '0');
+                scale *= 10;
+            }
+            if (*p != '0')
+                frac = true;
+        }
+        d += (double) m / scale;
+    }
+    if (!digits)
+        return NULL;
+    *v = d;
+    *iv = u;
+    *is_int = fits && !frac;
+    return p;
+}
+
+static const char *skip_spaces (const char *p)
+{
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+static int bad_number_start (const char *kind, const char *s, fs_error_t *err, const char *hint)
+{
+    char q[80];
+    quote_for_msg (s, q, sizeof (q));
+    if (*s == '-')
+        return errprintf (err, FS_EINVAL, "invalid %s '%s': must not be negative", kind, q);
+    if (!*s)
+        return errprintf (err, FS_EINVAL, "invalid %s: empty (%s)", kind, hint);
+    return errprintf (err, FS_EINVAL, "invalid %s '%s': %s", kind, q, hint);
+}
+
+static const char duration_hint[] =
+    "expected a number with a unit (us, ms, s, m, h, d) or HH:MM:SS";
+
+/* "H:MM:SS" or "M:SS", seconds may have a fraction. */
+static int parse_clock (const char *s, double *seconds, fs_error_t *err)
+{
+    double part[3];
+    int np = 0;
+    const char *p = s;
+    char q[80];
+    for (;;) {
+        uint64_t iv;
+        bool is_int;
+        if (np == 3)
+            goto bad;
+        const char *e = scan_number (p, &part[np], &iv, &is_int);
+        if (!e)
+            goto bad;
+        np++;
+        if (*e == ':') {
+            if (!is_int)            /* only the seconds may have a fraction */
+                goto bad;
+            p = e + 1;
+            continue;
+        }
+        if (*e != '\0')
+            goto bad;
+        break;
+    }
+    if (np < 2)
+        goto bad;
+    if (part[np - 1] >= 60 || (np == 3 && part[1] >= 60))
+        return errprintf (err, FS_EINVAL, "invalid duration '%s': minutes and seconds must be "
+                          "below 60 in HH:MM:SS", quote_for_msg (s, q, sizeof (q)));
+    *seconds = np == 3 ? part[0] * 3600 + part[1] * 60 + part[2] : part[0] * 60 + part[1];
+    return 0;
+bad:
+    return bad_number_start ("duration", s, err, duration_hint);
+}
+
+int parse_duration (const char *s, double *seconds, fs_error_t *err)
+{
+    static const struct { const char *unit; double mult; } units[] = {
+        { "", 1 }, { "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1 }, { "sec", 1 }, { "m", 60 },
+        { "min", 60 }, { "h", 3600 }, { "d", 86400 },
+    };
+    char q[80];
+    if (!s)
+        s = "";
+    double v;
+    if (strchr (s, ':')) {
+        if (parse_clock (s, &v, err) < 0)
+            return -1;
+    }
+    else {
+        uint64_t iv;
+        bool is_int;
+        const char *e = scan_number (s, &v, &iv, &is_int);
+        if (!e)
+            return bad_number_start ("duration", s, err, duration_hint);
+        e = skip_spaces (e);
+        size_t i;
+        for (i = 0; i < sizeof (units) / sizeof (units[0]); i++)
+            if (!strcmp (e, units[i].unit))
+                break;
+        if (i == sizeof (units) / sizeof (units[0]))
+            return errprintf (err, FS_EINVAL, "invalid duration '%s': %s",
+                              quote_for_msg (s, q, sizeof (q)), duration_hint);
+        v *= units[i].mult;
+    }
+    if (!isfinite (v) || v > YDOC_DURATION_MAX)
+        return errprintf (err, FS_EINVAL, "invalid duration '%s': too large (at most %.0f s)",
+                          quote_for_msg (s, q, sizeof (q)), YDOC_DURATION_MAX);
+    *seconds = v;
+    return 0;
+}
+
+struct unit {
+    const char *name;
+    uint64_t mult;
+};
+
+#define KI 1024ULL
+static const struct unit byte_units[] = {
+    { "", 1 }, { "B", 1 },
+    { "kB", 1000ULL }, { "KB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
+    { "TB", 1000000000000ULL }, { "PB", 1000000000000000ULL }, { "EB", 1000000000000000000ULL },
+    { "KiB", KI }, { "MiB", KI * KI }, { "GiB", KI * KI * KI }, { "TiB", KI * KI * KI * KI },
+    { "PiB", KI * KI * KI * KI * KI }, { "EiB", KI * KI * KI * KI * KI * KI },
+    { NULL, 0 },
+};
+
+/* Bit prefixes: "bit" / "bps" follow them. */
+static const struct unit bit_prefixes[] = {
+    { "", 1 }, { "k", 1000ULL }, { "K", 1000ULL }, { "M", 1000000ULL }, { "G", 1000000000ULL },
+    { "T", 1000000000000ULL }, { "P", 1000000000000000ULL },
+    { "Ki", KI }, { "Mi", KI * KI }, { "Gi", KI * KI * KI }, { "Ti", KI * KI * KI * KI },
+    { NULL, 0 },
+};
+
+static const struct unit *find_unit (const struct unit *tab, const char *s, size_t len)
+{
+    for (const struct unit *u = tab; u->name; u++)
+        if (strlen (u->name) == len && strncmp (u->name, s, len) == 0)
+            return u;
+    return NULL;
+}
+
+static const char size_hint[] =
+    "expected a number of bytes with an optional unit (B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)";
+
+int parse_size (const char *s, uint64_t *bytes, fs_error_t *err)
+{
+    char q[80];
+    if (!s)
+        s = "";
+    double v;
+    uint64_t iv;
+    bool is_int;
+    const char *e = scan_number (s, &v, &iv, &is_int);
+    if (!e)
+        return bad_number_start ("size", s, err, size_hint);
+    e = skip_spaces (e);
+    const struct unit *u = find_unit (byte_units, e, strlen (e));
+    if (!u)
+        return errprintf (err, FS_EINVAL, "invalid size '%s': %s", quote_for_msg (s, q, sizeof (q)),
+                          size_hint);
+    uint64_t r;
+    if (is_int) {
+        if (__builtin_mul_overflow (iv, u->mult, &r))
+            goto overflow;
+    }
+    else {
+        double d = v * (double) u->mult;
+        if (!isfinite (d) || d >= 18446744073709551616.0)
+            goto overflow;
+        if (u->mult == 1 && d != floor (d))
+            return errprintf (err, FS_EINVAL, "invalid size '%s': not a whole number of bytes",
+                              quote_for_msg (s, q, sizeof (q)));
+        d = floor (d + 0.5);
+        if (d >= 18446744073709551616.0)
+            goto overflow;
+        r = (uint64_t) d;
+    }
+    *bytes = r;
+    return 0;
+overflow:
+    return errprintf (err, FS_EINVAL, "invalid size '%s': too large (at most 16 EiB)",
+                      quote_for_msg (s, q, sizeof (q)));
+}
+
+static const char rate_hint[] =
+    "expected a number with a unit such as 100MB/s, 1.5GB/s, 1GiB/s, 10Gbit/s or 800Mbps";
+
+int parse_rate (const char *s, double *bytes_per_s, fs_error_t *err)
+{
+    char q[80];
+    if (!s)
+        s = "";
+    double v;
+    uint64_t iv;
+    bool is_int;
+    const char *e = scan_number (s, &v, &iv, &is_int);
+    if (!e)
+        return bad_number_start ("rate", s, err, rate_hint);
+    e = skip_spaces (e);
+    size_t len = strlen (e);
+    double mult = 0;
+    const struct unit *u;
+    if (len == 0)
+        mult = 1;                                   /* bare number: bytes/s */
+    else if (len > 2 && strcmp (e + len - 2, "/s") == 0) {
+        size_t ul = len - 2;
+        if (ul >= 1 && e[ul - 1] == 'B' && (u = find_unit (byte_units, e, ul)))
+            mult = (double) u->mult;
+        else if (ul >= 3 && strncmp (e + ul - 3, "bit", 3) == 0
+                 && (u = find_unit (bit_prefixes, e, ul - 3)))
+            mult = (double) u->mult / 8;
+    }
+    else if (len >= 3 && strcmp (e + len - 3, "bps") == 0
+             && (u = find_unit (bit_prefixes, e, len - 3)))
+        mult = (double) u->mult / 8;
+    if (mult == 0)
+        return errprintf (err, FS_EINVAL, "invalid rate '%s': %s", quote_for_msg (s, q, sizeof (q)),
+                          rate_hint);
+    double r = v * mult;
+    if (!isfinite (r) || r > 1e21)
+        return errprintf (err, FS_EINVAL, "invalid rate '%s': too large",
+                          quote_for_msg (s, q, sizeof (q)));
+    if (r <= 0)
+        return errprintf (err, FS_EINVAL, "invalid rate '%s': must be positive",
+                          quote_for_msg (s, q, sizeof (q)));
+    *bytes_per_s = r;
+    return 0;
+}
