@@ -174,6 +174,7 @@ struct loader {
     struct ynode *root;
     struct frame *stack;
     int depth;                  /* frames in use */
+    int cap;                    /* frames allocated (grows up to max_depth) */
     int ndocs;
 };
 
@@ -375,6 +376,16 @@ static int on_collection_start (struct loader *ld, const yaml_event_t *ev, ynode
         return err_at (ld->err, ld->name, (int) ev->start_mark.line + 1,
                        (int) ev->start_mark.column + 1, "nesting deeper than %d levels",
                        ld->max_depth);
+    if (ld->depth == ld->cap) {
+        int nc = ld->cap ? ld->cap * 2 : 16;
+        if (nc > ld->max_depth)
+            nc = ld->max_depth;
+        struct frame *st = realloc (ld->stack, (size_t) nc * sizeof (*st));
+        if (!st)
+            return oom (ld);
+        ld->stack = st;
+        ld->cap = nc;
+    }
     struct ynode *n = node_new (type, &ev->start_mark);
     if (!n)
         return oom (ld);
@@ -443,10 +454,8 @@ struct ynode *ydoc_load_string (const char *name, const char *text, size_t len,
     }
 
     struct loader ld = { .name = name, .err = err, .max_depth = max_depth };
-    ld.stack = calloc ((size_t) max_depth, sizeof (*ld.stack));
     yaml_parser_t parser;
-    if (!ld.stack || !yaml_parser_initialize (&parser)) {
-        free (ld.stack);
+    if (!yaml_parser_initialize (&parser)) {
         oom (&ld);
         return NULL;
     }
