@@ -47,7 +47,7 @@ int cli_getopt (int argc, char **argv, const struct cli_verb *v, struct client_o
         all[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
         all[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
         all[n] = (struct option){ NULL, 0, NULL, 0 };
-        snprintf (shortopts, sizeof (shortopts), "+%sh", v->shortopts ? v->shortopts : "");
+        snprintf (shortopts, sizeof (shortopts), "%sh", v->shortopts ? v->shortopts : "");
         built = v;
         optind = 1;
         opterr = 0;
