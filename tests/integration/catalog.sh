@@ -95,16 +95,21 @@ row = rows[0]
 for word in ("float32", "site2", "raw"):
     assert word in row, "row lacks %r: %r" % (word, row)
 assert "10" in row and "20" in row, row
-# Aligned: every column starts at the same offset in the header and the rows.
-starts = []
+# Aligned: each column starts (left-aligned) or ends (right-aligned) where its
+# header word does.
+cols = []
 prev = " "
-for i, ch in enumerate(lines[0]):
+for i, ch in enumerate(lines[0] + " "):
     if ch != " " and prev == " ":
-        starts.append(i)
+        start = i
+    if ch == " " and prev != " ":
+        cols.append((start, i))
     prev = ch
 for l in lines[1:]:
-    for s in starts[1:]:
-        assert s < len(l) and l[s - 1] == " ", "column at %d not aligned in %r (header %r)" % (s, l, lines[0])
+    for start, end in cols[1:]:
+        left = start < len(l) and l[start - 1] == " " and l[start] != " "
+        right = end <= len(l) and l[end - 1] != " " and (end == len(l) or l[end] == " ")
+        assert left or right, "column %r not aligned in %r" % (lines[0][start:end], l)
 PY
 
 log "catalog GLOB"
