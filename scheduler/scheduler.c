@@ -295,7 +295,7 @@ static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *
         || msg_get_str (m, "name", false, &name, err) < 0
         || msg_get_str (m, "policy", false, &policy, err) < 0)
         return -1;
-    if (name && name_valid (name, err) < 0)
+    if (ident_valid ("site", sitename, err) < 0 || (name && name_valid (name, err) < 0))
         return -1;
     fs_policy_t p;
     if (policy && policy_parse (policy, &p, err) < 0)
