@@ -334,7 +334,6 @@ static int run_case (int iter)
     }
     free (out);
     free (m.data);
-    if (getenv ("REDUCE_DEBUG")) printf ("rank %d el %zu ncells %llu per_cell %llu scratch %zu reads %llu\n", m.ndims, m.el, (unsigned long long)ncells, (unsigned long long)per_cell, m.scratch_max, (unsigned long long)m.reads);
     return ncells ? (int)m.reads : -1;
 }
 
