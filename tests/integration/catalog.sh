@@ -200,7 +200,7 @@ PY
 # --- a worker dies and comes back --------------------------------------------------------
 log "kill -KILL the worker of site3: down within the heartbeat timeout (5 s)"
 fed_kill_worker site3 KILL
-wait_state site3 down 12
+wait_state site3 down 8     # heartbeat timeout 5 s + detection slack
 log "site3 down after ${WAITED}s"
 expect_code 0 fedsched sites --json
 py -c '
