@@ -7,6 +7,7 @@
 #   fedsched publish site1 a/b.h5 || fail "publish failed"
 #   expect_code 2 fedsched get 'x[::0]' -o "$FED_DIR/o.h5"
 #
+# The helpers work with or without `set -euo pipefail` in the test.
 # Tests run from the repository root with fedsched on PATH; FEDSCHED_TOOLS is
 # the directory of the helper programs (h5sel, h5mk).  Every process a test
 # starts is stopped by its PID in the EXIT trap (fedsched-local down for the
@@ -63,8 +64,7 @@ expect_code() {
     local want=$1 got tmp
     shift
     tmp=$(mktemp "${TMPDIR:-/tmp}/fedsched-expect.XXXXXX")
-    OUT=$("$@" 2>"$tmp")
-    got=$?
+    OUT=$("$@" 2>"$tmp") && got=0 || got=$?
     ERR=$(cat "$tmp")
     rm -f "$tmp"
     if [ "$want" = nonzero ]; then
@@ -96,17 +96,18 @@ fed_track() { FED_PIDS+=("$1"); }
 _fed_stop_pid() {
     local pid=$1 i
     kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null || return 0
     for ((i = 0; i < 50; i++)); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
     return 0
 }
 
 _fed_cleanup() {
     local rc=$? pid f
+    set +e
     trap - EXIT INT TERM
     for pid in "${FED_PIDS[@]}"; do
         kill -CONT "$pid" 2>/dev/null
@@ -229,12 +230,12 @@ fed_start_scheduler() {
 site_state() {
     local json
     json=$(FEDSCHED_TIMEOUT=3 fedsched sites --json 2>/dev/null) || { echo "unreachable"; return 0; }
-    "$PY" -c '
+    "$PY" 2>/dev/null -c '
 import json, sys
 for s in json.loads(sys.argv[1]):
     if s.get("name") == sys.argv[2]:
         print(s.get("state")); break
-' "$json" "$1" 2>/dev/null
+' "$json" "$1" || true
 }
 
 # wait_state SITE STATE SECONDS: wait until `sites` shows SITE in STATE;
@@ -244,7 +245,7 @@ WAITED=0
 wait_state() {
     local site=$1 want=$2 limit=$3 t0=$SECONDS st=""
     while [ $((SECONDS - t0)) -le "$limit" ]; do
-        st=$(site_state "$site")
+        st=$(site_state "$site") || st=""
         if [ "$st" = "$want" ]; then
             WAITED=$((SECONDS - t0))
             return 0
