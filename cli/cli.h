@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "client.h"
+#include "common/client.h"
 
 /* Each verb: argv[0] is the verb; returns the exit code (SPEC section 3). */
 int cmd_sites (int argc, char **argv);

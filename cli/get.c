@@ -2,34 +2,18 @@
  * HDF5 file (SPEC sections 3 and 7).
  *
  * The slice is checked here first (syntax, then against the catalog's shape),
- * so mistakes cost no transfer.  Then data.open at the replica's site (which
- * enforces the data policy and writes its audit line) and a window of
- * data.piece requests in flight: each answer carries one piece with its
- * checksum and is written straight into the output file at its place, so
- * memory stays at window x piece size.  When the site goes quiet the client
- * reconnects and asks again for the pieces it lacks; the transfer resumes
- * there.  The file is written under a temporary name and renamed at the end.
+ * so mistakes cost no transfer; the transfer itself is workers/fetch.c.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "adapters/format/format.h"
 #include "cli.h"
-#include "common/checksum.h"
 #include "common/dtype.h"
-#include "common/msg.h"
 #include "common/names.h"
-#include "common/plan.h"
 #include "common/slice.h"
 #include "progress.h"
-
-#define GET_WINDOW 8
-#define GET_PIECE (4u << 20)
-#define GET_TRIES 3
+#include "workers/fetch.h"
 
 static const struct option get_opts[] = {
     { "output", required_argument, NULL, 'o' },
@@ -55,136 +39,18 @@ static const struct cli_verb v_get = {
     "o:d:r:", get_opts,
 };
 
-static double now_s (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-struct inflight {
-    uint64_t index;
-    int tries;
-    bool used;
-};
-
-struct getx {
-    struct client *c;
-    json_t *base;               /* name, sel, reduce, piece_bytes */
-    fs_plan_t plan;
-    struct format_out *out;
-    struct inflight win[GET_WINDOW];
-    uint64_t next, done, bytes;
+/* The bar appears on the first piece, when the total is known. */
+struct get_bar {
     struct progress *bar;
+    const char *label;
 };
 
-static int send_piece (struct getx *g, struct inflight *f, fs_error_t *err)
+static void show_progress (void *arg, uint64_t done, uint64_t total)
 {
-    json_t *body = json_deep_copy (g->base);
-    json_object_set_new (body, "index", json_integer ((json_int_t)f->index));
-    return client_send (g->c, "data.piece", (int64_t)f->index + 1, body, err);
-}
-
-/* Take one answer: check it, write it at its place. 1 when a piece landed. */
-static int take_piece (struct getx *g, struct zmsg *z, fs_error_t *err)
-{
-    struct msg m;
-    if (msg_decode (z, 0, &m, err) < 0) {
-        msg_release (&m);
-        return errprintf (err, FS_EFAIL, "site sent a malformed message: %s", err->text);
-    }
-    if (strcmp (m.op, "data.piece")) {      /* a late data.open answer */
-        msg_release (&m);
-        return 0;
-    }
-    if (!m.ok) {
-        errprintf (err, m.errcode ? m.errcode : FS_EFAIL, "%s", m.errtext);
-        msg_release (&m);
-        return -1;
-    }
-    json_t *ji = json_object_get (m.body, "index");
-    char sum[20] = "";
-    const char *jsum = json_string_value (json_object_get (m.body, "xxh3"));
-    if (jsum)
-        snprintf (sum, sizeof (sum), "%s", jsum);
-    struct inflight *f = NULL;
-    if (json_is_integer (ji))
-        for (int i = 0; i < GET_WINDOW; i++)
-            if (g->win[i].used && g->win[i].index == (uint64_t)json_integer_value (ji))
-                f = &g->win[i];
-    msg_release (&m);
-    if (!f)                         /* a duplicate after a resend */
-        return 0;
-    size_t len;
-    const void *data = zmsg_data (z, 1, &len);
-    char want[20];
-    if (data)
-        snprintf (want, sizeof (want), "%016" PRIx64, checksum (data, len));
-    if (!data || len != plan_piece_bytes (&g->plan, f->index) || strcmp (sum, want)) {
-        if (++f->tries > GET_TRIES)
-            return errprintf (err, FS_EFAIL, "piece %" PRIu64 " arrived damaged %d times; giving up",
-                              f->index, GET_TRIES);
-        return send_piece (g, f, err) < 0 ? -1 : 0;
-    }
-    uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
-    plan_piece (&g->plan, f->index, off, cnt);
-    if (format_out_write (g->out, off, cnt, data, err) < 0)
-        return -1;
-    f->used = false;
-    g->done++;
-    g->bytes += len;
-    progress_update (g->bar, g->bytes);
-    return 1;
-}
-
-static int stream (struct getx *g, fs_error_t *err)
-{
-    double timeout = client_timeout ();
-    double stall = timeout / 3 < 2.0 ? timeout / 3 : 2.0;
-    double last = now_s ();
-    while (g->done < g->plan.npieces) {
-        for (int i = 0; i < GET_WINDOW && g->next < g->plan.npieces; i++) {
-            if (g->win[i].used)
-                continue;
-            g->win[i] = (struct inflight){ g->next++, 0, true };
-            if (send_piece (g, &g->win[i], err) < 0)
-                return -1;
-        }
-        struct zmsg *z = client_recv (g->c, (long)(stall * 1000));
-        if (!z) {
-            if (now_s () - last >= timeout)
-                return errprintf (err, FS_EUNREACH, "the site sent nothing for %g s; %" PRIu64
-                                  " of %" PRIu64 " pieces arrived", timeout, g->done, g->plan.npieces);
-            /* Resume: a fresh connection, and the missing pieces again. */
-            if (client_reconnect (g->c, err) < 0)
-                return -1;
-            for (int i = 0; i < GET_WINDOW; i++)
-                if (g->win[i].used && send_piece (g, &g->win[i], err) < 0)
-                    return -1;
-            continue;
-        }
-        last = now_s ();
-        int r = take_piece (g, z, err);
-        zmsg_destroy (&z);
-        if (r < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* data.open at one replica: the result's shape and type, or an error. */
-static json_t *open_at (struct getx *g, const struct client_opts *co, const char *uri,
-                        fs_error_t *err)
-{
-    g->c = client_create (co, uri, err);
-    if (!g->c)
-        return NULL;
-    json_t *h = client_call (g->c, "data.open", json_deep_copy (g->base), err);
-    if (!h) {
-        client_destroy (g->c);
-        g->c = NULL;
-    }
-    return h;
+    struct get_bar *b = arg;
+    if (!b->bar)
+        b->bar = progress_create (stderr, b->label, total, false);
+    progress_update (b->bar, done);
 }
 
 static int get_run (const struct client_opts *co, const char *slicetext, const char *outfile,
@@ -222,63 +88,13 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
         json_decref (r);
         return errprefix (err, "%s", slicetext);
     }
-    struct getx g;
-    memset (&g, 0, sizeof (g));
-    g.base = json_pack ("{s:s, s:o, s:o, s:i}", "name", sl.name, "sel", sel_to_json (&sel),
-                        "reduce", reduce_to_json (&red), "piece_bytes", (int)GET_PIECE);
-    /* Replicas at sites that are up, in the catalog's order. */
-    json_t *h = NULL;
-    size_t i;
-    json_t *rep;
-    fs_error_t last = { .code = FS_EUNREACH };
-    snprintf (last.text, sizeof (last.text), "every site holding '%s' is down", sl.name);
-    json_array_foreach (json_object_get (ds, "replicas"), i, rep) {
-        if (strcmp (json_string_value (json_object_get (rep, "state")), "down") == 0)
-            continue;
-        h = open_at (&g, co, json_string_value (json_object_get (rep, "uri")), &last);
-        if (h || last.code != FS_EUNREACH)
-            break;
-    }
+    struct get_bar bar = { NULL, sl.name };
+    struct fetch_result res;
+    int rc = fetch_slice (co, sl.name, &sel, &red, json_object_get (ds, "replicas"), outfile,
+                          dsetpath, show_progress, &bar, &res, err);
     json_decref (r);
-    if (!h) {
-        *err = last;
-        json_decref (g.base);
-        return -1;
-    }
-    json_t *hs = json_object_get (h, "shape");
-    int orank = (int)json_array_size (hs);
-    fs_dtype_t odt = dtype_parse (json_string_value (json_object_get (h, "dtype")));
-    uint64_t total = (uint64_t)json_integer_value (json_object_get (h, "bytes"));
-    for (int d = 0; d < orank && d < FS_MAXDIMS; d++)
-        oshape[d] = (uint64_t)json_integer_value (json_array_get (hs, (size_t)d));
-    json_decref (h);
-    if (odt == FS_DT_INVALID || orank > FS_MAXDIMS) {
-        client_destroy (g.c);
-        json_decref (g.base);
-        return errprintf (err, FS_EFAIL, "the site answered with a result this client can't write");
-    }
-    plan_init (&g.plan, orank, oshape, dtype_size (odt), GET_PIECE);
-    char tmp[4096];
-    snprintf (tmp, sizeof (tmp), "%s.part-%d", outfile, (int)getpid ());
-    g.out = format_out_create (tmp, dsetpath, odt, orank, oshape, err);
-    int rc = -1;
-    if (g.out) {
-        g.bar = progress_create (stderr, sl.name, total, false);
-        rc = stream (&g, err);
-        progress_finish (g.bar, rc == 0);
-        progress_destroy (g.bar);
-        fs_error_t cerr;
-        if (format_out_close (g.out, &cerr) < 0 && rc == 0) {
-            *err = cerr;
-            rc = -1;
-        }
-        if (rc == 0 && rename (tmp, outfile) < 0)
-            rc = errprintf (err, FS_EFAIL, "cannot write %s", outfile);
-        if (rc < 0)
-            unlink (tmp);
-    }
-    client_destroy (g.c);
-    json_decref (g.base);
+    progress_finish (bar.bar, rc == 0);
+    progress_destroy (bar.bar);
     return rc;
 }
 

@@ -1,0 +1,231 @@
+/* fetch.c - streaming a slice from a site (see fetch.h, docs/protocol.md). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "adapters/format/format.h"
+#include "common/checksum.h"
+#include "common/dtype.h"
+#include "common/msg.h"
+#include "common/plan.h"
+#include "fetch.h"
+
+#define FETCH_WINDOW 8
+#define FETCH_PIECE (4u << 20)
+#define FETCH_TRIES 3
+
+static double now_s (void)
+{
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+struct inflight {
+    uint64_t index;
+    int tries;
+    bool used;
+};
+
+struct fetchx {
+    struct client *c;
+    json_t *base;               /* name, sel, reduce, piece_bytes */
+    fs_plan_t plan;
+    struct format_out *out;
+    struct inflight win[FETCH_WINDOW];
+    uint64_t next, done, bytes;
+    uint64_t total;
+    fetch_progress_f progress;
+    void *progress_arg;
+};
+
+static int send_piece (struct fetchx *g, struct inflight *f, fs_error_t *err)
+{
+    json_t *body = json_deep_copy (g->base);
+    json_object_set_new (body, "index", json_integer ((json_int_t)f->index));
+    return client_send (g->c, "data.piece", (int64_t)f->index + 1, body, err);
+}
+
+/* Take one answer: check it, write it at its place. 1 when a piece landed. */
+static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
+{
+    struct msg m;
+    if (msg_decode (z, 0, &m, err) < 0) {
+        msg_release (&m);
+        return errprintf (err, FS_EFAIL, "site sent a malformed message: %s", err->text);
+    }
+    if (strcmp (m.op, "data.piece")) {      /* a late data.open answer */
+        msg_release (&m);
+        return 0;
+    }
+    if (!m.ok) {
+        errprintf (err, m.errcode ? m.errcode : FS_EFAIL, "%s", m.errtext);
+        msg_release (&m);
+        return -1;
+    }
+    json_t *ji = json_object_get (m.body, "index");
+    char sum[20] = "";
+    const char *jsum = json_string_value (json_object_get (m.body, "xxh3"));
+    if (jsum)
+        snprintf (sum, sizeof (sum), "%s", jsum);
+    struct inflight *f = NULL;
+    if (json_is_integer (ji))
+        for (int i = 0; i < FETCH_WINDOW; i++)
+            if (g->win[i].used && g->win[i].index == (uint64_t)json_integer_value (ji))
+                f = &g->win[i];
+    msg_release (&m);
+    if (!f)                         /* a duplicate after a resend */
+        return 0;
+    size_t len;
+    const void *data = zmsg_data (z, 1, &len);
+    char want[20];
+    if (data)
+        snprintf (want, sizeof (want), "%016" PRIx64, checksum (data, len));
+    if (!data || len != plan_piece_bytes (&g->plan, f->index) || strcmp (sum, want)) {
+        if (++f->tries > FETCH_TRIES)
+            return errprintf (err, FS_EFAIL, "piece %" PRIu64 " arrived damaged %d times; giving up",
+                              f->index, FETCH_TRIES);
+        return send_piece (g, f, err) < 0 ? -1 : 0;
+    }
+    uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
+    plan_piece (&g->plan, f->index, off, cnt);
+    if (format_out_write (g->out, off, cnt, data, err) < 0)
+        return -1;
+    f->used = false;
+    g->done++;
+    g->bytes += len;
+    if (g->progress)
+        g->progress (g->progress_arg, g->bytes, g->total);
+    return 1;
+}
+
+static int stream (struct fetchx *g, fs_error_t *err)
+{
+    double timeout = client_timeout ();
+    double stall = timeout / 3 < 2.0 ? timeout / 3 : 2.0;
+    double last = now_s ();
+    while (g->done < g->plan.npieces) {
+        for (int i = 0; i < FETCH_WINDOW && g->next < g->plan.npieces; i++) {
+            if (g->win[i].used)
+                continue;
+            g->win[i] = (struct inflight){ g->next++, 0, true };
+            if (send_piece (g, &g->win[i], err) < 0)
+                return -1;
+        }
+        struct zmsg *z = client_recv (g->c, (long)(stall * 1000));
+        if (!z) {
+            if (now_s () - last >= timeout)
+                return errprintf (err, FS_EUNREACH, "the site sent nothing for %g s; %" PRIu64
+                                  " of %" PRIu64 " pieces arrived", timeout, g->done, g->plan.npieces);
+            /* Resume: a fresh connection, and the missing pieces again. */
+            if (client_reconnect (g->c, err) < 0)
+                return -1;
+            for (int i = 0; i < FETCH_WINDOW; i++)
+                if (g->win[i].used && send_piece (g, &g->win[i], err) < 0)
+                    return -1;
+            continue;
+        }
+        last = now_s ();
+        int r = take_piece (g, z, err);
+        zmsg_destroy (&z);
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* data.open at one replica: the result's shape and type, or an error. */
+static json_t *open_at (struct fetchx *g, const struct client_opts *co, const char *uri,
+                        fs_error_t *err)
+{
+    g->c = client_create (co, uri, err);
+    if (!g->c)
+        return NULL;
+    json_t *h = client_call (g->c, "data.open", json_deep_copy (g->base), err);
+    if (!h) {
+        client_destroy (g->c);
+        g->c = NULL;
+    }
+    return h;
+}
+
+int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                 const fs_reduce_t *red, const json_t *replicas, const char *out_file,
+                 const char *out_dset, fetch_progress_f progress, void *arg,
+                 struct fetch_result *res, fs_error_t *err)
+{
+    fs_reduce_t none = { 0 };
+    struct fetchx g;
+    memset (&g, 0, sizeof (g));
+    memset (res, 0, sizeof (*res));
+    g.progress = progress;
+    g.progress_arg = arg;
+    g.base = json_pack ("{s:s, s:o, s:o, s:i}", "name", name, "sel", sel_to_json (sel), "reduce",
+                        reduce_to_json (red ? red : &none), "piece_bytes", (int)FETCH_PIECE);
+    double t0 = now_s ();
+    json_t *h = NULL;
+    size_t i;
+    json_t *rep;
+    fs_error_t last = { .code = FS_EUNREACH };
+    snprintf (last.text, sizeof (last.text), "every site holding '%s' is down", name);
+    json_array_foreach (replicas, i, rep) {
+        const char *state = json_string_value (json_object_get (rep, "state"));
+        const char *uri = json_string_value (json_object_get (rep, "uri"));
+        if (!uri || (state && !strcmp (state, "down")))
+            continue;
+        h = open_at (&g, co, uri, &last);
+        if (h) {
+            snprintf (res->site, sizeof (res->site), "%s",
+                      json_string_value (json_object_get (rep, "site")));
+            break;
+        }
+        if (last.code != FS_EUNREACH)
+            break;
+    }
+    if (!h) {
+        *err = last;
+        json_decref (g.base);
+        return -1;
+    }
+    json_t *hs = json_object_get (h, "shape");
+    int orank = (int)json_array_size (hs);
+    uint64_t oshape[FS_MAXDIMS];
+    fs_dtype_t odt = dtype_parse (json_string_value (json_object_get (h, "dtype")));
+    g.total = (uint64_t)json_integer_value (json_object_get (h, "bytes"));
+    for (int d = 0; d < orank && d < FS_MAXDIMS; d++)
+        oshape[d] = (uint64_t)json_integer_value (json_array_get (hs, (size_t)d));
+    json_decref (h);
+    if (odt == FS_DT_INVALID || orank > FS_MAXDIMS) {
+        client_destroy (g.c);
+        json_decref (g.base);
+        return errprintf (err, FS_EFAIL, "site %s answered with a result that can't be written",
+                          res->site);
+    }
+    plan_init (&g.plan, orank, oshape, dtype_size (odt), FETCH_PIECE);
+    char tmp[4096];
+    snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
+    g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
+    int rc = -1;
+    if (g.out) {
+        if (progress)
+            progress (arg, 0, g.total);
+        rc = stream (&g, err);
+        fs_error_t cerr;
+        if (format_out_close (g.out, &cerr) < 0 && rc == 0) {
+            *err = cerr;
+            rc = -1;
+        }
+        if (rc == 0 && rename (tmp, out_file) < 0)
+            rc = errprintf (err, FS_EFAIL, "cannot write %s", out_file);
+        if (rc < 0)
+            unlink (tmp);
+    }
+    res->bytes = g.bytes;
+    res->seconds = now_s () - t0;
+    client_destroy (g.c);
+    json_decref (g.base);
+    return rc;
+}
