@@ -115,6 +115,7 @@ expect_error 2 fedsched get "$X"
 expect_error 2 fedsched get "$X" -o "$O" --no-such-flag
 expect_error 2 fedsched no-such-verb
 [ -e "$O" ] && fail "a refused get left an output file behind"
+expect_error nonzero fedsched get "${X}[0]" -o "$D/no/such/dir/o.h5"
 
 # --- publish outside the data roots ------------------------------------------------------
 log "publish path traversal refused"

@@ -163,6 +163,12 @@ expect_code 0 fedsched catalog 'site2/p2/*' --json
     fail "a refused publish left datasets in the catalog: $OUT"
 expect_error 1 fedsched publish nosuchsite some/file.h5
 
+log "every data verb has --help"
+for verb in sites catalog publish get; do
+    expect_code 0 fedsched "$verb" --help
+    [ -n "$OUT$ERR" ] || fail "fedsched $verb --help printed nothing"
+done
+
 # --- sites ---------------------------------------------------------------------------
 log "sites --json and table"
 expect_code 0 fedsched sites --json
