@@ -23,13 +23,8 @@ FED_DIR=""
 FED_PIDS=()
 
 # Find fedsched: PATH (ctest puts the build dir there), else build/.
-if ! command -v fedsched >/dev/null 2>&1; then
-    for _d in "$REPO_ROOT/build" "$REPO_ROOT/build-h4"; do
-        if [ -x "$_d/fedsched" ]; then
-            PATH="$_d:$_d/tests:$PATH"
-            break
-        fi
-    done
+if ! command -v fedsched >/dev/null 2>&1 && [ -x "$REPO_ROOT/build/fedsched" ]; then
+    PATH="$REPO_ROOT/build:$REPO_ROOT/build/tests:$PATH"
     export PATH
 fi
 if [ -z "${FEDSCHED_TOOLS:-}" ] && command -v fedsched >/dev/null 2>&1; then
