@@ -8,6 +8,7 @@
  * buffer that ZeroMQ sends, with an XXH3 checksum in its header.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +20,22 @@
 #include "common/plan.h"
 #include "dataserver.h"
 
-#define SRC_CACHE 8
+#define SRC_CACHE 4
 #define PIECE_MIN (64 << 10)
 #define PIECE_MAX (64 << 20)
 
-/* Open datasets of this I/O thread, least recently used replaced first. */
-static _Thread_local struct {
+/* Open datasets, shared by the I/O threads (HDF5 runs one call at a time
+ * anyway, so one handle and one chunk cache per dataset is all that helps);
+ * the least recently used is closed first.  src_lock is held from lookup to
+ * the end of the read that uses the handle. */
+static pthread_mutex_t src_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
     char file[PATH_MAX];
     char path[1024];
     struct format_src *src;
     unsigned long used;
 } src_cache[SRC_CACHE];
-static _Thread_local unsigned long src_clock;
+static unsigned long src_clock;
 
 static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
 {
@@ -98,6 +103,50 @@ static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t 
     return 0;
 }
 
+static uint64_t gcd (uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* The piece size this site proposes at data.open: for a chunked source read
+ * without reduction, pieces that span whole chunks along the split dimension,
+ * so each chunk is read once and straight into the piece (HDF5 bypasses its
+ * chunk cache for whole chunks).  Otherwise the client's size. */
+static uint64_t piece_bytes_aligned (const struct transfer *t)
+{
+    const fs_plan_t *p = &t->plan;
+    if (!t->hd.info.chunked || t->red.op != RED_NONE || p->n == 0 || p->npieces <= 1)
+        return t->piece_bytes;
+    int d = -1;                      /* source dimension of result dimension k */
+    for (int i = 0, j = 0; i < t->sel.ndims; i++) {
+        if (t->sel.dropped[i])
+            continue;
+        if (j++ == p->k) {
+            d = i;
+            break;
+        }
+    }
+    if (d < 0)
+        return t->piece_bytes;
+    uint64_t rowbytes = p->elsize;
+    for (int i = p->k + 1; i < p->n; i++)
+        rowbytes *= p->shape[i];
+    uint64_t c = t->hd.info.chunks[d], step = t->sel.step[d];
+    uint64_t unit = c / gcd (c, step);          /* result rows spanning whole chunks */
+    uint64_t rows = t->piece_bytes / rowbytes / unit * unit;
+    if (rows == 0)
+        rows = unit;
+    if (rows > p->shape[p->k])
+        rows = p->shape[p->k];
+    uint64_t bytes = rows * rowbytes;
+    return bytes >= PIECE_MIN && bytes <= PIECE_MAX / 4 ? bytes : t->piece_bytes;
+}
+
 static json_t *shape_json (int n, const uint64_t *shape)
 {
     json_t *a = json_array ();
@@ -127,6 +176,11 @@ static void send_out (struct zsock *out, struct data_req *r, struct zmsg *reply)
 static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
 {
     char pol[512];
+    uint64_t pb = piece_bytes_aligned (t);
+    if (pb != t->piece_bytes) {
+        t->piece_bytes = pb;
+        plan_init (&t->plan, t->orank, t->oshape, dtype_size (t->odt), pb);
+    }
     uint64_t bytes = dtype_size (t->odt);
     for (int i = 0; i < t->orank; i++)
         bytes *= t->oshape[i];
@@ -163,9 +217,6 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
     uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
     plan_piece (&t->plan, (uint64_t)index, off, cnt);
     uint64_t nbytes = plan_piece_bytes (&t->plan, (uint64_t)index);
-    struct format_src *src = src_get (&t->hd, &err);
-    if (!src)
-        goto fail;
     struct zmsg *z = zmsg_create ();
     zmsg_addmem (z, "D", 1);
     zmsg_addmem (z, r->rid, r->ridlen);
@@ -175,15 +226,18 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
         errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
         goto fail;
     }
-    int rc;
-    if (t->red.op == RED_NONE) {
+    int rc = -1;
+    pthread_mutex_lock (&src_lock);
+    struct format_src *src = src_get (&t->hd, &err);
+    if (src && t->red.op == RED_NONE) {
         fs_sel_t sub;
         sel_sub (&t->sel, off, cnt, &sub);
         rc = format_src_read (src, &sub, buf, &err);
-    } else {
+    } else if (src) {
         rc = reduce_box (&t->sel, &t->red, t->hd.info.dtype, off, cnt, buf, t->piece_bytes,
                          reduce_read, src, &err);
     }
+    pthread_mutex_unlock (&src_lock);
     if (rc < 0) {
         zmsg_destroy (&z);
         goto fail;

@@ -14,6 +14,7 @@
 #include "fetch.h"
 
 #define FETCH_WINDOW 8
+#define FETCH_WINDOW_BYTES (32u << 20)
 #define FETCH_PIECE (4u << 20)
 #define FETCH_TRIES 3
 
@@ -38,6 +39,7 @@ struct fetchx {
     struct inflight win[FETCH_WINDOW];
     uint64_t next, done, bytes;
     uint64_t total;
+    int window;                 /* pieces in flight at most */
     fetch_progress_f progress;
     void *progress_arg;
 };
@@ -108,7 +110,7 @@ static int stream (struct fetchx *g, fs_error_t *err)
     double stall = timeout / 3 < 2.0 ? timeout / 3 : 2.0;
     double last = now_s ();
     while (g->done < g->plan.npieces) {
-        for (int i = 0; i < FETCH_WINDOW && g->next < g->plan.npieces; i++) {
+        for (int i = 0; i < g->window && g->next < g->plan.npieces; i++) {
             if (g->win[i].used)
                 continue;
             g->win[i] = (struct inflight){ g->next++, 0, true };
@@ -195,6 +197,17 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     uint64_t oshape[FS_MAXDIMS];
     fs_dtype_t odt = dtype_parse (json_string_value (json_object_get (h, "dtype")));
     g.total = (uint64_t)json_integer_value (json_object_get (h, "bytes"));
+    /* The site may propose its own piece size (aligned to its chunks). */
+    json_int_t pb = json_integer_value (json_object_get (h, "piece_bytes"));
+    if (pb < (64 << 10) || pb > (64 << 20))
+        pb = FETCH_PIECE;
+    json_object_set_new (g.base, "piece_bytes", json_integer (pb));
+    /* The credit: at most FETCH_WINDOW_BYTES in flight, and 2..FETCH_WINDOW pieces. */
+    g.window = (int)(FETCH_WINDOW_BYTES / (uint64_t)pb);
+    if (g.window < 2)
+        g.window = 2;
+    if (g.window > FETCH_WINDOW)
+        g.window = FETCH_WINDOW;
     for (int d = 0; d < orank && d < FS_MAXDIMS; d++)
         oshape[d] = (uint64_t)json_integer_value (json_array_get (hs, (size_t)d));
     json_decref (h);
@@ -204,7 +217,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         return errprintf (err, FS_EFAIL, "site %s answered with a result that can't be written",
                           res->site);
     }
-    plan_init (&g.plan, orank, oshape, dtype_size (odt), FETCH_PIECE);
+    plan_init (&g.plan, orank, oshape, dtype_size (odt), (size_t)pb);
     char tmp[4096];
     snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
     g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
