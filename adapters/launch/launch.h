@@ -1,0 +1,128 @@
+/* launch.h - the launcher adapter: how a site worker runs a task's processes.
+ *
+ * A launcher is a struct of function pointers picked by name from the site's
+ * configuration (launcher_find).  Implementations:
+ *   local   (adapters/launch/local/)   fork/exec of the task's argv, one process
+ *   mpirun  (adapters/launch/mpirun/)  Open MPI 4.1 mpirun -np RANKS ... argv
+ *
+ * The worker's event loop drives a task with four calls, none of which blocks
+ * (start waits only for the fork/exec itself):
+ *
+ *     struct launch_proc *p = l->start (&spec, &err);   // NULL: not started, err says why
+ *     ...on a timer, every 20 ms to 1 s:
+ *     if (l->poll (p, &st, &err) == 1) { report st; l->destroy (p); }
+ *     ...on cancel:
+ *     l->kill (p, SIGTERM, &err);                        // poll reports the end later
+ *
+ * Process tree.  Each task runs in its own session (setsid), so its session
+ * id is the leader's pid.  kill() signals every process of that session and
+ * of the leader's process group: children of children, and mpirun's ranks
+ * (Open MPI puts each local rank in its own process group, but they stay in
+ * mpirun's session).  A SIGTERM is followed by SIGKILL after the grace period
+ * if the leader still runs at a later poll.  When the leader ends (normally or
+ * not), poll SIGKILLs whatever is left in its session and reports the end only
+ * once those are gone too, so an ended task leaves no stragglers holding cores.  A process that calls setsid()
+ * itself (a daemon) escapes; that needs cgroups, which v1 doesn't use.
+ *
+ * Timing.  Walltime and the SIGKILL escalation are enforced inside poll, so
+ * their precision is the caller's poll period; runtime_s is measured from
+ * start to the poll that saw the leader end.
+ *
+ * Exit codes follow the shell: the leader's exit status, or 128+N when a
+ * signal N killed it.  When the task could not be executed, the task still
+ * "ends" through poll, with the message in status.error and appended to the
+ * task's stderr file ("fedsched: ..."):
+ *   127  command not found ("command 'regridd' not found on PATH of site X")
+ *   126  found but could not be executed (permission, bad format)
+ *   125  the launcher could not set the process up (working directory, ...)
+ * A task program may itself exit with these codes; status.error tells them
+ * apart (empty when the task really ran).
+ *
+ * Requirements on the caller: don't set SIGCHLD to SIG_IGN and don't reap
+ * with waitpid(-1, ...): the launcher reaps its own children by pid.  Tasks
+ * outlive the worker if it dies (no PDEATHSIG): a restarted worker can find a
+ * task again by its session id (pid()).
+ *
+ * Errors: functions return NULL or -1 and fill *err (which may be NULL) with
+ * errprintf(): FS_EINVAL for a bad spec, FS_EFAIL for a system failure
+ * (output file not writable, fork failed).
+ */
+#ifndef FS_LAUNCH_H
+#define FS_LAUNCH_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+/* Default seconds between SIGTERM and SIGKILL. */
+#define LAUNCH_GRACE_S 5.0
+
+/* What to run.  Everything is borrowed for the duration of start() only. */
+struct launch_spec {
+    const char *const *argv;        /* NULL-terminated; argv[0] looked up on the PATH of
+                                       the task's environment unless it contains '/'
+                                       (then relative to cwd).  No shell. */
+    int ranks;                      /* MPI ranks; 0 means 1.  local refuses > 1. */
+    const char *const *env;         /* NULL or NULL-terminated "K=V" added to (and
+                                       overriding) the worker's environment, e.g.
+                                       FEDSCHED_JOB=12, FEDSCHED_TASK=t, FEDSCHED_SITE=s */
+    const char *cwd;                /* working directory; NULL: the worker's */
+    const char *stdout_path;        /* appended to, created 0644 (less umask); NULL: /dev/null */
+    const char *stderr_path;        /* same; fedsched's own notes about the task go here too */
+    double walltime_s;              /* <= 0: no limit */
+    double grace_s;                 /* SIGTERM -> SIGKILL delay; <= 0: LAUNCH_GRACE_S */
+    const char *site;               /* site name, for messages; NULL: "this site" */
+
+    /* mpirun only (site configuration); local ignores them. */
+    const char *mpirun;             /* path or name of mpirun; NULL: "mpirun" on PATH */
+    const char *hostfile;           /* --hostfile FILE; NULL: this node only */
+    int site_cores;                 /* cores of the node (topo_discover's cores); <= 0:
+                                       sysconf(_SC_NPROCESSORS_ONLN) */
+    bool oversubscribe;             /* always --oversubscribe (else only when ranks >
+                                       site_cores); oversubscribed runs use --bind-to none */
+};
+
+/* How a task ended (filled by poll when it returns 1). */
+struct launch_status {
+    int exit_code;                  /* shell convention: status, or 128+signal */
+    int signal;                     /* signal that killed the leader, 0 if it exited */
+    bool walltime_exceeded;         /* the launcher killed it for its walltime */
+    bool killed;                    /* kill() was called before it ended (cancel) */
+    double runtime_s;
+    char error[512];                /* why it couldn't run (125/126/127); "" if it ran */
+};
+
+struct launch_proc;                 /* one task; opaque */
+
+struct launcher {
+    const char *name;
+
+    /* Start the task.  Returns a task the caller destroys with destroy(), or NULL
+     * with *err filled when nothing was started (bad spec, output files not
+     * writable, fork failed).  A command that is not found still returns a task,
+     * which poll reports as ended with 127 (see above). */
+    struct launch_proc *(*start) (const struct launch_spec *spec, fs_error_t *err);
+
+    /* Non-blocking.  Returns 1 when the task has ended (fills *st; later calls
+     * return 1 and the same status), 0 while it runs (enforcing walltime and the
+     * SIGKILL escalation), -1 on error (*err: e.g. someone else reaped it). */
+    int (*poll) (struct launch_proc *p, struct launch_status *st, fs_error_t *err);
+
+    /* Send sig to every process of the task (see "Process tree").  Unless sig is
+     * SIGKILL, SIGKILL follows after grace_s (sent by a later poll).  Marks the
+     * status killed.  No-op returning 0 once the task has ended. */
+    int (*kill) (struct launch_proc *p, int sig, fs_error_t *err);
+
+    /* The task's session id (= its leader's pid), or -1 if it never ran. */
+    int (*pid) (const struct launch_proc *p);
+
+    /* Free the task; accepts NULL.  A task still running is SIGKILLed with its
+     * whole tree and reaped (waits only for the kernel to deliver SIGKILL). */
+    void (*destroy) (struct launch_proc *p);
+};
+
+/* The launcher called name ("local", "mpirun"), or NULL with *err listing the
+ * known ones.  Borrowed, static. */
+const struct launcher *launcher_find (const char *name, fs_error_t *err);
+
+#endif
