@@ -121,6 +121,16 @@ _fed_cleanup() {
             done
         fi
         "$FEDSCHED_LOCAL" down --dir "$FED_DIR" >/dev/null 2>&1
+        # Daemons built with sanitizers report into their logs when they exit:
+        # any report fails the test, whatever it checked.
+        for f in "$FED_DIR/scheduler.log" "$FED_DIR"/sites/*/worker.log; do
+            [ -f "$f" ] || continue
+            if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+                echo "----- [$TEST_NAME] sanitizer report in ${f#"$FED_DIR"/}" >&2
+                grep -A25 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
+                rc=1
+            fi
+        done
         if [ -n "${FED_KEEP:-}" ]; then
             echo "[$TEST_NAME] FED_KEEP set: kept $FED_DIR" >&2
         else
