@@ -26,7 +26,16 @@ static const char *schema =
     "CREATE INDEX IF NOT EXISTS replicas_site ON replicas(site);"
     "CREATE TABLE IF NOT EXISTS sites ("
     "  name TEXT PRIMARY KEY, region TEXT, data_uri TEXT, cores INTEGER,"
-    "  drained INTEGER NOT NULL DEFAULT 0, reason TEXT);";
+    "  drained INTEGER NOT NULL DEFAULT 0, reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, file TEXT NOT NULL,"
+    "  text TEXT NOT NULL, state TEXT NOT NULL, submitted REAL NOT NULL, ended REAL);"
+    "CREATE TABLE IF NOT EXISTS tasks ("
+    "  job INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
+    "  site TEXT NOT NULL DEFAULT '', ranks INTEGER NOT NULL, exit_code INTEGER NOT NULL,"
+    "  started REAL, ended REAL, bytes_local INTEGER NOT NULL DEFAULT 0,"
+    "  bytes_moved INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT '', placement TEXT, PRIMARY KEY (job, idx));";
 
 static int db_error (struct store *s, fs_error_t *err, const char *what)
 {
@@ -364,4 +373,180 @@ json_t *store_sites (struct store *s, fs_error_t *err)
     }
     sqlite3_finalize (st);
     return a;
+}
+
+/* --- jobs ------------------------------------------------------------ */
+
+int store_begin (struct store *s, fs_error_t *err)
+{
+    if (sqlite3_exec (s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error (s, err, "begin");
+    return 0;
+}
+
+int store_commit (struct store *s, fs_error_t *err)
+{
+    if (sqlite3_exec (s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        db_error (s, err, "commit");
+        sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_time (sqlite3_stmt *st, int col, double t)
+{
+    if (t > 0)
+        sqlite3_bind_double (st, col, t);
+    else
+        sqlite3_bind_null (st, col);
+}
+
+static int task_write (struct store *s, int64_t job, size_t idx, const struct store_task *t)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (s->db,
+                        "INSERT OR REPLACE INTO tasks (job, idx, name, state, site, ranks, "
+                        "exit_code, started, ended, bytes_local, bytes_moved, attempt, error, "
+                        "placement) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                        "?13, ?14)",
+                        -1, &st, NULL);
+    sqlite3_bind_int64 (st, 1, job);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)idx);
+    sqlite3_bind_text (st, 3, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 4, t->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 5, t->site ? t->site : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int (st, 6, t->ranks);
+    sqlite3_bind_int (st, 7, t->exit_code);
+    bind_time (st, 8, t->started);
+    bind_time (st, 9, t->ended);
+    sqlite3_bind_int64 (st, 10, t->bytes_local);
+    sqlite3_bind_int64 (st, 11, t->bytes_moved);
+    sqlite3_bind_int (st, 12, t->attempt);
+    sqlite3_bind_text (st, 13, t->error ? t->error : "", -1, SQLITE_STATIC);
+    if (t->placement)
+        sqlite3_bind_text (st, 14, t->placement, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (st, 14);
+    int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize (st);
+    return rc;
+}
+
+int64_t store_job_insert (struct store *s, const char *name, const char *file, const char *text,
+                          double submitted, const char *state, size_t ntasks,
+                          const struct store_task *tasks, fs_error_t *err)
+{
+    if (store_begin (s, err) < 0)
+        return -1;
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (s->db, "INSERT INTO jobs (name, file, text, state, submitted) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5)",
+                        -1, &st, NULL);
+    sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, file, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 3, text, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 4, state, -1, SQLITE_STATIC);
+    sqlite3_bind_double (st, 5, submitted);
+    int ok = sqlite3_step (st) == SQLITE_DONE;
+    sqlite3_finalize (st);
+    int64_t id = sqlite3_last_insert_rowid (s->db);
+    for (size_t i = 0; ok && i < ntasks; i++)
+        ok = task_write (s, id, i, &tasks[i]) == 0;
+    if (!ok) {
+        db_error (s, err, "submit");
+        sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return store_commit (s, err) < 0 ? -1 : id;
+}
+
+int store_job_state (struct store *s, int64_t id, const char *state, double ended, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2 (s->db, "UPDATE jobs SET state = ?2, ended = ?3 WHERE id = ?1", -1, &st, NULL);
+    sqlite3_bind_int64 (st, 1, id);
+    sqlite3_bind_text (st, 2, state, -1, SQLITE_STATIC);
+    bind_time (st, 3, ended);
+    int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : db_error (s, err, "job state");
+    sqlite3_finalize (st);
+    return rc;
+}
+
+int store_task_save (struct store *s, int64_t job, size_t idx, const struct store_task *t,
+                     fs_error_t *err)
+{
+    return task_write (s, job, idx, t) == 0 ? 0 : db_error (s, err, "task state");
+}
+
+static const char *col_text (sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text (st, col);
+    return t ? t : "";
+}
+
+int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err)
+{
+    sqlite3_stmt *jst, *tst;
+    if (sqlite3_prepare_v2 (s->db, "SELECT id, name, file, text, state, submitted, ended "
+                                   "FROM jobs ORDER BY id",
+                            -1, &jst, NULL) != SQLITE_OK)
+        return db_error (s, err, "load jobs");
+    sqlite3_prepare_v2 (s->db,
+                        "SELECT name, state, site, ranks, exit_code, started, ended, "
+                        "bytes_local, bytes_moved, attempt, error, placement FROM tasks "
+                        "WHERE job = ? ORDER BY idx",
+                        -1, &tst, NULL);
+    int rc = 0;
+    size_t cap = 0;
+    struct store_task *tasks = NULL;
+    while (rc == 0 && sqlite3_step (jst) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64 (jst, 0);
+        sqlite3_bind_int64 (tst, 1, id);
+        size_t n = 0;
+        while (sqlite3_step (tst) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct store_task *nt = realloc (tasks, cap * sizeof (*nt));
+                if (!nt) {
+                    rc = errprintf (err, FS_EFAIL, "out of memory");
+                    break;
+                }
+                tasks = nt;
+            }
+            /* Copies, since the column texts live only until the next step. */
+            tasks[n] = (struct store_task){
+                .name = strdup (col_text (tst, 0)),
+                .state = strdup (col_text (tst, 1)),
+                .site = strdup (col_text (tst, 2)),
+                .ranks = sqlite3_column_int (tst, 3),
+                .exit_code = sqlite3_column_int (tst, 4),
+                .started = sqlite3_column_double (tst, 5),
+                .ended = sqlite3_column_double (tst, 6),
+                .bytes_local = sqlite3_column_int64 (tst, 7),
+                .bytes_moved = sqlite3_column_int64 (tst, 8),
+                .attempt = sqlite3_column_int (tst, 9),
+                .error = strdup (col_text (tst, 10)),
+                .placement = sqlite3_column_type (tst, 11) == SQLITE_NULL
+                                 ? NULL : strdup (col_text (tst, 11)),
+            };
+            n++;
+        }
+        sqlite3_reset (tst);
+        if (rc == 0)
+            rc = cb (arg, id, col_text (jst, 1), col_text (jst, 2), col_text (jst, 3),
+                     col_text (jst, 4), sqlite3_column_double (jst, 5),
+                     sqlite3_column_double (jst, 6), n, tasks);
+        for (size_t i = 0; i < n; i++) {
+            free ((char *)tasks[i].name);
+            free ((char *)tasks[i].state);
+            free ((char *)tasks[i].site);
+            free ((char *)tasks[i].error);
+            free ((char *)tasks[i].placement);
+        }
+    }
+    free (tasks);
+    sqlite3_finalize (jst);
+    sqlite3_finalize (tst);
+    return rc;
 }

@@ -38,3 +38,40 @@ int store_site_drain (struct store *s, const char *name, int drained, const char
 json_t *store_sites (struct store *s, fs_error_t *err);
 
 #endif
+
+/* --- jobs ------------------------------------------------------------
+ * A job row keeps the job file's text, so a restarted scheduler can parse it
+ * again; task rows keep everything status shows.  Writes of one event-loop
+ * turn are grouped with store_begin()/store_commit(). */
+
+struct store_task {
+    const char *name;
+    const char *state;
+    const char *site;               /* "" when not placed */
+    int ranks;
+    int exit_code;                  /* -1000: none */
+    double started, ended;          /* 0: not yet */
+    int64_t bytes_local, bytes_moved;
+    int attempt;
+    const char *error;              /* "" when none */
+    const char *placement;          /* JSON text, or NULL */
+};
+
+int store_begin (struct store *s, fs_error_t *err);
+int store_commit (struct store *s, fs_error_t *err);
+
+/* Insert a job and its tasks in one durable transaction; returns the new id
+ * (> 0), or -1. */
+int64_t store_job_insert (struct store *s, const char *name, const char *file, const char *text,
+                          double submitted, const char *state, size_t ntasks,
+                          const struct store_task *tasks, fs_error_t *err);
+int store_job_state (struct store *s, int64_t id, const char *state, double ended, fs_error_t *err);
+int store_task_save (struct store *s, int64_t job, size_t idx, const struct store_task *t,
+                     fs_error_t *err);
+
+/* Every job, oldest first: called once per job with its tasks in order.
+ * Strings are borrowed for the call. */
+typedef int (*store_job_f) (void *arg, int64_t id, const char *name, const char *file,
+                            const char *text, const char *state, double submitted, double ended,
+                            size_t ntasks, const struct store_task *tasks);
+int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err);

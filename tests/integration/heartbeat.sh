@@ -49,7 +49,11 @@ PY
 log "a transfer resumes after the serving worker restarts"
 FEDSCHED_TIMEOUT=30 fedsched get 'site1/big/slow/x' -o "$FED_DIR/resumed.h5" 2>"$FED_DIR/get2.err" &
 gp=$!; fed_track "$gp"
-sleep 1
+# Restart the worker as soon as the transfer has begun (its output file exists).
+for _ in $(seq 1 100); do
+  compgen -G "$FED_DIR/resumed.h5.part-*" >/dev/null && break
+  sleep 0.05
+done
 kill -0 "$gp" 2>/dev/null || fail "get finished before the restart: make the dataset bigger"
 wp=$(worker_pid site1); kill "$wp"
 for _ in $(seq 1 50); do kill -0 "$wp" 2>/dev/null || break; sleep 0.1; done
