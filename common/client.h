@@ -12,6 +12,8 @@ struct client_opts {
     const char *scheduler;      /* --scheduler, else $FEDSCHED_SCHEDULER, else default */
     const char *keys;           /* --keys, else $FEDSCHED_KEYS */
     bool json;                  /* --json */
+    const char *reader_site;    /* a site reading another site's data: who it is */
+    const char *reader_region;  /*   (NULL for a reader outside every site) */
 };
 
 struct client;

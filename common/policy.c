@@ -244,3 +244,25 @@ int policy_rank (const fs_policy_t *p)
     }
     return 3;
 }
+
+int policy_allows_site (const fs_policy_t *p, bool same_site, const char *reader_region,
+                        const fs_sel_t *sel, const fs_reduce_t *r, fs_error_t *err)
+{
+    if (same_site || p->kind == POLICY_RAW)
+        return 0;
+    switch (p->kind) {
+    case POLICY_REGIONS:
+        for (int i = 0; i < p->nregions; i++)
+            if (reader_region && !strcmp (p->regions[i], reader_region))
+                return 0;
+        return errprintf (err, FS_EFAIL, "dataset policy keeps its raw bytes in its regions; "
+                          "region '%s' is not one of them", reader_region ? reader_region : "");
+    case POLICY_AGGREGATE:
+        if (r && r->op != RED_NONE && policy_reduce_satisfies (p, sel, r))
+            return 0;
+        return errprintf (err, FS_EFAIL, "dataset policy 'aggregate' lets only large enough "
+                          "block reductions leave its site");
+    default:
+        return errprintf (err, FS_EFAIL, "dataset policy 'none' keeps its bytes at its site");
+    }
+}

@@ -38,6 +38,14 @@ bool policy_reduce_satisfies (const fs_policy_t *p, const fs_sel_t *sel, const f
 int policy_allows_get (const fs_policy_t *p, const fs_sel_t *sel, const fs_reduce_t *r,
                        fs_error_t *err);
 
+/* May this read leave the holding site towards a task at another site
+ * (same_site: the reader is the holding site itself, which may read
+ * anything)?  raw: yes; regions: only readers in a listed region; none: only
+ * the holding site; aggregate: a satisfying reduction, or the holding site.
+ * FS_EFAIL with the reason otherwise.  r may be NULL. */
+int policy_allows_site (const fs_policy_t *p, bool same_site, const char *reader_region,
+                        const fs_sel_t *sel, const fs_reduce_t *r, fs_error_t *err);
+
 /* Order of restriction, for inheritance: raw < regions < aggregate < none. */
 int policy_rank (const fs_policy_t *p);
 

@@ -525,7 +525,7 @@ static bool region_listed (const fs_policy_t *p, const char *region)
 
 /* May input in be read at site s, ignoring where replicas are up?  An input
  * without replicas (not produced yet) constrains nothing. */
-static bool policy_allows_site (const struct placement_fed *f, const struct placement_input *in,
+static bool placement_policy_allows (const struct placement_fed *f, const struct placement_input *in,
                                 int s)
 {
     fs_policy_kind_t kind = effective_kind (in);
@@ -981,7 +981,7 @@ static int first_refusing_input (const struct placement_fed *f, const struct pla
                                  int s)
 {
     for (int k = 0; k < t->ninputs; k++)
-        if (!policy_allows_site (f, &t->inputs[k], s))
+        if (!placement_policy_allows (f, &t->inputs[k], s))
             return k;
     return -1;
 }

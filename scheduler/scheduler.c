@@ -22,6 +22,7 @@
 #include "common/msg.h"
 #include "common/names.h"
 #include "common/zsock.h"
+#include "jobs.h"
 #include "registry.h"
 #include "scheduler.h"
 #include "store.h"
@@ -46,6 +47,7 @@ struct sched {
     struct zsock *sock;
     struct store *store;
     struct registry *reg;
+    struct jobs *jobs;
     struct pending pending[PENDING_MAX];
     int64_t next_id;
     /* the request being handled */
@@ -142,6 +144,9 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
         return -1;
     log_msg (LOG_INFO, "event=site.up site=%s region=%s cores=%d data=%s", name, region,
              (int)cores, uri);
+    json_t *tasks = json_object_get (m->body, "tasks");
+    if (s->jobs && (!tasks || json_is_array (tasks)))
+        jobs_site_hello (s->jobs, name, tasks ? tasks : json_array ());
     reply (s, m, json_pack ("{s:f, s:i}", "heartbeat_interval", s->cfg.heartbeat_interval,
                             "proto", FS_PROTO_VERSION));
     return 0;
@@ -222,6 +227,10 @@ static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
             jhb = json_string (hb);
         }
         const char *state = !site->up ? "down" : site->drained ? "drained" : "up";
+        int running = 0, used = 0;
+        jobs_site_usage (s->jobs, site->name, &running, &used);
+        site->running = running;
+        site->cores_free = site->cores - used > 0 ? site->cores - used : 0;
         json_array_append_new (
             a, json_pack ("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:i, s:i, s:I, s:s}", "name",
                           site->name, "region", site->region, "state", state, "cores", site->cores,
@@ -333,6 +342,12 @@ static void on_site_reply (struct sched *s, const struct msg *m)
                  msg_error (pd->op, pd->client_id, m->errcode, "%s", m->errtext));
         return;
     }
+    if (strcmp (pd->op, "catalog.publish")) {     /* passed through as the site said it */
+        json_t *b = json_deep_copy (m->body);
+        json_object_set_new (b, "site", json_string (site->name));
+        send_to (s, pd->rid, pd->ridlen, msg_reply (pd->op, pd->client_id, b));
+        return;
+    }
     /* site.publish: record what the site found, then answer the client. */
     fs_error_t err;
     json_t *refused = NULL;
@@ -409,6 +424,116 @@ static int h_site_drain (struct sched *s, const struct msg *m, fs_error_t *err)
     return 0;
 }
 
+/* --- jobs ------------------------------------------------------------- */
+
+static int reply_or_fail (struct sched *s, const struct msg *m, json_t *body)
+{
+    if (!body)
+        return -1;
+    reply (s, m, body);
+    return 0;
+}
+
+static int job_text (const struct msg *m, const char **file, const char **text, fs_error_t *err)
+{
+    if (msg_get_str (m, "file", true, file, err) < 0 || msg_get_str (m, "text", true, text, err) < 0)
+        return -1;
+    if (strlen (*text) > (1 << 20))
+        return errprintf (err, FS_EINVAL, "%s: the job file is larger than 1 MiB", *file);
+    return 0;
+}
+
+static int h_job_validate (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *file, *text;
+    if (job_text (m, &file, &text, err) < 0)
+        return -1;
+    return reply_or_fail (s, m, jobs_validate (s->jobs, file, text, err));
+}
+
+static int h_job_submit (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *file, *text;
+    if (job_text (m, &file, &text, err) < 0)
+        return -1;
+    return reply_or_fail (s, m, jobs_submit (s->jobs, file, text, err));
+}
+
+static int h_job_list (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    json_t *all = json_object_get (m->body, "all");
+    if (all && !json_is_boolean (all))
+        return errprintf (err, FS_EINVAL, "job.list: field 'all' must be true or false");
+    return reply_or_fail (s, m, jobs_list (s->jobs, json_is_true (all)));
+}
+
+static int h_job_status (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    int64_t id = 0;
+    if (msg_get_int (m, "id", true, 1, INT64_MAX, &id, err) < 0)
+        return -1;
+    return reply_or_fail (s, m, jobs_status (s->jobs, id, err));
+}
+
+static int h_job_cancel (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    int64_t id = 0;
+    if (msg_get_int (m, "id", true, 1, INT64_MAX, &id, err) < 0)
+        return -1;
+    return reply_or_fail (s, m, jobs_cancel (s->jobs, id, err));
+}
+
+static int h_job_logs (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    int64_t id = 0;
+    const char *task;
+    char sitename[64];
+    json_t *fwd = NULL;
+    if (msg_get_int (m, "id", true, 1, INT64_MAX, &id, err) < 0
+        || msg_get_str (m, "task", true, &task, err) < 0
+        || jobs_logs_site (s->jobs, id, task, sitename, sizeof (sitename), &fwd, err) < 0)
+        return -1;
+    struct site *site = registry_get (s->reg, sitename, false);
+    if (!site || !site->up) {
+        json_decref (fwd);
+        return errprintf (err, FS_EUNREACH, "site '%s', which keeps the logs, is down", sitename);
+    }
+    struct pending *pd = pending_add (s, m, sitename);
+    if (!pd) {
+        json_decref (fwd);
+        return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
+    }
+    send_to (s, site->rid, site->ridlen, msg_request ("task.logs", pd->id, fwd));
+    return 0;
+}
+
+static int h_links_list (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    return reply_or_fail (s, m, jobs_links (s->jobs));
+}
+
+static int h_task_update (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    struct site *site = caller_site (s, m, err);
+    if (!site || jobs_task_update (s->jobs, site->name, m->body, err) < 0)
+        return -1;
+    reply (s, m, NULL);
+    return 0;
+}
+
+/* Send to a site by name (the job manager's way out). */
+static int send_site (void *arg, const char *name, struct zmsg *m)
+{
+    struct sched *s = arg;
+    struct site *site = registry_get (s->reg, name, false);
+    if (!site || !site->up) {
+        zmsg_destroy (&m);
+        return -1;
+    }
+    send_to (s, site->rid, site->ridlen, m);
+    return 0;
+}
+
 static int h_ping (struct sched *s, const struct msg *m, fs_error_t *err)
 {
     reply (s, m, json_pack ("{s:i, s:s}", "proto", FS_PROTO_VERSION, "federation", s->cfg.name));
@@ -430,6 +555,14 @@ static const struct {
     { "catalog.publish", h_catalog_publish },
     { "site.drain", h_site_drain },
     { "site.resume", h_site_drain },
+    { "job.validate", h_job_validate },
+    { "job.submit", h_job_submit },
+    { "job.list", h_job_list },
+    { "job.status", h_job_status },
+    { "job.cancel", h_job_cancel },
+    { "job.logs", h_job_logs },
+    { "links.list", h_links_list },
+    { "task.update", h_task_update },
     { "ping", h_ping },
     { NULL, NULL },
 };
@@ -491,6 +624,7 @@ static int sched_run (struct sched *s)
             registry_expire (s->reg, now, s->cfg.heartbeat_timeout);
             pending_expire (s, now);
         }
+        jobs_tick (s->jobs, now);
     }
     return 0;
 }
@@ -535,6 +669,10 @@ int scheduler_main (int argc, char **argv)
     }
     s.store = store_open (s.cfg.state, &err);
     s.reg = registry_create ();
+    if (s.store && !(s.jobs = jobs_create (s.store, s.reg, &s.cfg, send_site, &s, &err))) {
+        store_close (s.store);
+        s.store = NULL;
+    }
     struct zsock_opts zo = { .security = s.cfg.security, .keys = s.cfg.keys, .server = true,
                              .maxmsgsize = SCHED_MAXMSG };
     if (!s.store || !(s.sock = zsock_create (ZSOCK_ROUTER, &zo, &err))
@@ -551,6 +689,7 @@ int scheduler_main (int argc, char **argv)
     int rc = sched_run (&s);
     log_msg (LOG_INFO, "event=stop");
     zsock_destroy (s.sock);
+    jobs_destroy (s.jobs);
     registry_destroy (s.reg);
     store_close (s.store);
     fed_config_free (&s.cfg);

@@ -37,7 +37,6 @@ int store_site_drain (struct store *s, const char *name, int drained, const char
                       fs_error_t *err);
 json_t *store_sites (struct store *s, fs_error_t *err);
 
-#endif
 
 /* --- jobs ------------------------------------------------------------
  * A job row keeps the job file's text, so a restarted scheduler can parse it
@@ -75,3 +74,5 @@ typedef int (*store_job_f) (void *arg, int64_t id, const char *name, const char 
                             const char *text, const char *state, double submitted, double ended,
                             size_t ntasks, const struct store_task *tasks);
 int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err);
+
+#endif

@@ -96,7 +96,15 @@ static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t 
         t->orank = sel_out_shape (&t->sel, t->oshape);
         t->odt = t->hd.info.dtype;
     }
-    if (policy_allows_get (&t->hd.policy, &t->sel, t->red.op ? &t->red : NULL, err) < 0)
+    json_t *reader = json_object_get (r->m.body, "reader");
+    const char *rsite = json_string_value (json_object_get (reader, "site"));
+    const char *rregion = json_string_value (json_object_get (reader, "region"));
+    if (reader && (!rsite || !rregion))
+        return errprintf (err, FS_EINVAL, "%s: 'reader' must be {site, region}", r->m.op);
+    int allowed = reader ? policy_allows_site (&t->hd.policy, !strcmp (rsite, r->cfg->name), rregion,
+                                               &t->sel, t->red.op ? &t->red : NULL, err)
+                         : policy_allows_get (&t->hd.policy, &t->sel, t->red.op ? &t->red : NULL, err);
+    if (allowed < 0)
         return errprefix (err, "%s", name);
     t->piece_bytes = (uint64_t)pb;
     plan_init (&t->plan, t->orank, t->oshape, dtype_size (t->odt), t->piece_bytes);
@@ -188,7 +196,8 @@ static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
     char *seltext = json_dumps (jsel, JSON_COMPACT);
     /* The audit line: one per slice that leaves the site. */
     log_msg (LOG_INFO,
-             "event=audit op=get dataset=%s policy=%s sel=%s reduce=%s bytes=%" PRIu64 " pieces=%" PRIu64,
+             "event=audit op=get reader=%s dataset=%s policy=%s sel=%s reduce=%s bytes=%" PRIu64 " pieces=%" PRIu64,
+             json_string_value (json_object_get (json_object_get (r->m.body, "reader"), "site")) ?: "client",
              t->hd.name, policy_format (&t->hd.policy, pol, sizeof (pol)), seltext ? seltext : "?",
              t->red.op ? reduce_op_name (t->red.op) : "none", bytes, t->plan.npieces);
     free (seltext);

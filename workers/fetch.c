@@ -167,6 +167,9 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     g.progress_arg = arg;
     g.base = json_pack ("{s:s, s:o, s:o, s:i}", "name", name, "sel", sel_to_json (sel), "reduce",
                         reduce_to_json (red ? red : &none), "piece_bytes", (int)FETCH_PIECE);
+    if (co && co->reader_site)
+        json_object_set_new (g.base, "reader", json_pack ("{s:s, s:s}", "site", co->reader_site,
+                                                         "region", co->reader_region ? co->reader_region : ""));
     double t0 = now_s ();
     json_t *h = NULL;
     size_t i;

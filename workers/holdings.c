@@ -389,3 +389,12 @@ int holdings_scan (struct holdings *h, json_t *datasets, json_t *skipped, fs_err
     (void)err;
     return 0;
 }
+
+int holdings_add (struct holdings *h, const struct holding *e, json_t *entries)
+{
+    if (holdings_put (h, e) < 0)
+        return -1;
+    if (entries)
+        json_array_append_new (entries, entry_json (e));
+    return 0;
+}

@@ -39,6 +39,10 @@ int holdings_scan (struct holdings *h, json_t *datasets, json_t *skipped, fs_err
 int holdings_publish (struct holdings *h, const char *path, const char *name, const char *policy,
                       json_t *datasets, json_t *skipped, fs_error_t *err);
 
+/* Add (or replace) one holding, e.g. a task's output; its registration
+ * entry is appended to entries when not NULL.  -1 when out of memory. */
+int holdings_add (struct holdings *h, const struct holding *e, json_t *entries);
+
 /* Copy the holding called name into *out; -1 with FS_EFAIL when unknown. */
 int holdings_find (struct holdings *h, const char *name, struct holding *out, fs_error_t *err);
 

@@ -26,6 +26,7 @@
 #include "common/msg.h"
 #include "common/zsock.h"
 #include "dataserver.h"
+#include "executor.h"
 #include "holdings.h"
 #include "iopool.h"
 #include "worker.h"
@@ -41,7 +42,9 @@ struct worker {
     fs_topo_t topo;
     int cores;
     struct holdings *holdings;
-    struct iopool *pool;
+    struct iopool *pool;            /* HDF5 reads for the data plane, scans */
+    struct iopool *stage;           /* staging inputs and checking outputs of tasks */
+    struct executor *exec;
     struct zsock *sched, *data, *pull;
     bool hello_ok;
     double hello_sent, hb_sent, hb_interval;
@@ -72,10 +75,11 @@ static void to_sched (struct worker *w, struct zmsg *m)
 
 static void send_hello (struct worker *w)
 {
-    json_t *body = json_pack ("{s:i, s:s, s:s, s:s, s:i, s:i, s:I, s:i}", "proto", FS_PROTO_VERSION,
-                              "name", w->cfg.name, "region", w->cfg.region, "data_uri",
-                              w->cfg.advertise, "cores", w->cores, "numa", w->topo.numa_nodes,
-                              "memory", (json_int_t)w->topo.memory, "gpus", w->topo.gpus);
+    json_t *body = json_pack ("{s:i, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o}", "proto",
+                              FS_PROTO_VERSION, "name", w->cfg.name, "region", w->cfg.region,
+                              "data_uri", w->cfg.advertise, "cores", w->cores, "numa",
+                              w->topo.numa_nodes, "memory", (json_int_t)w->topo.memory, "gpus",
+                              w->topo.gpus, "tasks", executor_tasks (w->exec));
     to_sched (w, msg_request ("site.hello", ++w->next_id, body));
     w->hello_sent = now_s ();
 }
@@ -99,6 +103,13 @@ static void send_register (struct zsock *out, bool via_pool, struct worker *w, j
             to_sched (w, m);
         }
     }
+}
+
+/* The executor's way to the scheduler. */
+static void exec_send (void *arg, const char *op, json_t *body)
+{
+    struct worker *w = arg;
+    to_sched (w, msg_request (op, ++w->next_id, body));
 }
 
 /* --- jobs run in the I/O pool ---------------------------------------- */
@@ -197,6 +208,20 @@ static void on_sched (struct worker *w, struct zmsg *z)
         msg_release (&m);
         return;
     }
+    if (!strcmp (m.op, "task.start") || !strcmp (m.op, "task.kill") || !strcmp (m.op, "task.logs")) {
+        json_t *body = NULL;
+        int rc = -1;
+        if (!strcmp (m.op, "task.start"))
+            rc = executor_start (w->exec, &m, &err);
+        else if (!strcmp (m.op, "task.kill"))
+            rc = executor_kill (w->exec, m.body, &err);
+        else
+            rc = (body = executor_logs (w->exec, m.body, &err)) ? 0 : -1;
+        to_sched (w, rc == 0 ? msg_reply (m.op, m.id, body)
+                             : msg_error (m.op, m.id, err.code, "%s", err.text));
+        msg_release (&m);
+        return;
+    }
     if (!strcmp (m.op, "site.publish")) {
         struct site_job *j = calloc (1, sizeof (*j));
         if (j) {
@@ -253,6 +278,14 @@ static void on_pull (struct worker *w, struct zmsg *z)
         return;
     }
     struct zmsg *m = z;
+    if (dest == 'X') {
+        size_t len;
+        const char *data = zmsg_data (z, 0, &len);
+        if (data)
+            executor_result (w->exec, data, len);
+        zmsg_destroy (&z);
+        return;
+    }
     if (dest == 'D') {
         if (zsock_send (w->data, &m, &err) < 0)
             log_msg (LOG_DEBUG, "event=send.fail to=client reason=\"%s\"", err.text);
@@ -286,6 +319,7 @@ static int worker_run (struct worker *w)
             on_data (w, z);
             zmsg_destroy (&z);
         }
+        executor_tick (w->exec);
         double now = now_s ();
         if (now - last_tick < 0.05)
             continue;
@@ -294,9 +328,14 @@ static int worker_run (struct worker *w)
             send_hello (w);
         if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
             w->hb_sent = now;
+            json_t *ts = executor_tasks (w->exec);
+            int nrun = (int)json_array_size (ts);
+            json_decref (ts);
             to_sched (w, msg_request ("site.heartbeat", ++w->next_id,
                                       json_pack ("{s:s, s:i, s:i}", "name", w->cfg.name,
-                                                 "cores_free", w->cores, "running", 0)));
+                                                 "cores_free",
+                                                 w->cores - executor_cores_used (w->exec),
+                                                 "running", nrun)));
         }
     }
     return 0;
@@ -361,7 +400,9 @@ int worker_main (int argc, char **argv)
         || zsock_connect (w.sched, w.cfg.scheduler, &err) < 0
         || !(w.data = zsock_create (ZSOCK_ROUTER, &dopts, &err))
         || zsock_bind (w.data, w.cfg.listen, &err) < 0
-        || !(w.pool = iopool_create (w.cfg.io_threads > 0 ? w.cfg.io_threads : 2, IO_URI, &err))) {
+        || !(w.pool = iopool_create (w.cfg.io_threads > 0 ? w.cfg.io_threads : 2, IO_URI, &err))
+        || !(w.stage = iopool_create (2, IO_URI, &err))
+        || !(w.exec = executor_create (&w.cfg, w.cores, w.holdings, w.stage, exec_send, &w))) {
         log_msg (LOG_ERR, "event=start.fail reason=\"%s\"", err.text);
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return 1;
@@ -381,6 +422,8 @@ int worker_main (int argc, char **argv)
     iopool_submit (w.pool, scan_job, j);
     int rc = worker_run (&w);
     log_msg (LOG_INFO, "event=stop");
+    executor_destroy (w.exec);
+    iopool_destroy (w.stage);
     iopool_destroy (w.pool);
     zsock_destroy (w.data);
     zsock_destroy (w.sched);

@@ -1,0 +1,1073 @@
+/* jobs.c - the job manager (see jobs.h).
+ *
+ * Life of a task: WAITING (on dependencies) -> READY -> PLACED (sent to a
+ * site) -> STAGING -> RUNNING -> COMPLETED | FAILED | CANCELLED.  A task whose
+ * site is lost goes back to READY with a new attempt number while it has
+ * retries left; otherwise it fails, and so does its job (the job's other
+ * tasks are killed or cancelled).
+ *
+ * Placement (SPEC section 5) is scheduler/placement.c; this file builds its
+ * inputs from the catalog and the registry, and keeps the decision (with every
+ * candidate's cost or reason for exclusion) for status and explain.  A chosen
+ * site without enough free cores is waited for, not oversubscribed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common/dtype.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "jobs/jobfile.h"
+#include "jobs.h"
+#include "placement.h"
+
+#define RUNTIME_ESTIMATE_S 1.0      /* the same everywhere: it adds, never decides */
+#define BUSY_WAIT_S 10.0            /* wait estimate at a site without free cores */
+#define NO_EXIT (-1000)
+
+enum tstate { T_WAITING, T_READY, T_PLACED, T_STAGING, T_RUNNING, T_COMPLETED, T_FAILED,
+              T_CANCELLED, T_NSTATES };
+static const char *tstate_names[] = { "WAITING", "READY", "PLACED", "STAGING", "RUNNING",
+                                      "COMPLETED", "FAILED", "CANCELLED" };
+enum jstate { J_PENDING, J_RUNNING, J_COMPLETED, J_FAILED, J_CANCELLED, J_NSTATES };
+static const char *jstate_names[] = { "PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED" };
+
+struct jtask {
+    char name[JOB_IDENT_MAX];
+    enum tstate state;
+    char site[64];
+    int ranks;
+    int exit_code;
+    double started, ended;
+    int64_t bytes_local, bytes_moved;
+    int attempt;
+    int failures;               /* site failures so far (against retries) */
+    char error[512];
+    json_t *placement;
+    bool dirty;
+};
+
+struct job {
+    int64_t id;
+    char name[JOB_IDENT_MAX];
+    char *file, *text;
+    enum jstate state;
+    double submitted, ended;
+    struct job_spec *spec;      /* NULL for ended jobs loaded from the store */
+    size_t ntasks;
+    struct jtask *t;
+    bool dirty;
+};
+
+struct jobs {
+    struct store *store;
+    struct registry *reg;
+    const struct fed_config *cfg;
+    jobs_send_f send;
+    void *arg;
+    struct job **v;
+    size_t n, cap;
+    struct placement_fed *fed;
+    struct placement_candidate *cand;
+    int ncand;
+    json_t *view_sites;         /* known sites, for validation */
+    bool changed;
+    double last_tick;
+};
+
+static double now_s (void)
+{
+    struct timeval tv;
+    gettimeofday (&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static json_t *iso_or_null (double t)
+{
+    if (t <= 0)
+        return json_null ();
+    char buf[32];
+    time_t sec = (time_t)t;
+    struct tm tm;
+    gmtime_r (&sec, &tm);
+    strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string (buf);
+}
+
+static bool tactive (enum tstate s)
+{
+    return s == T_PLACED || s == T_STAGING || s == T_RUNNING;
+}
+
+static bool tfinal (enum tstate s)
+{
+    return s == T_COMPLETED || s == T_FAILED || s == T_CANCELLED;
+}
+
+static bool jfinal (enum jstate s)
+{
+    return s == J_COMPLETED || s == J_FAILED || s == J_CANCELLED;
+}
+
+static int parse_state (const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp (s, names[i]))
+            return i;
+    return -1;
+}
+
+/* --- the federation as the job-file validator sees it ------------------ */
+
+static int fv_lookup (void *ctx, const char *name, struct job_dataset_info *out, fs_error_t *err)
+{
+    struct jobs *j = ctx;
+    fs_error_t e;
+    json_t *d = store_lookup (j->store, name, &e);
+    if (!d)
+        return strncmp (e.text, "unknown dataset", 15) ? (*err = e, -1) : 0;
+    memset (out, 0, sizeof (*out));
+    json_t *shape = json_object_get (d, "shape");
+    out->ndims = (int)json_array_size (shape);
+    for (int i = 0; i < out->ndims && i < FS_MAXDIMS; i++)
+        out->shape[i] = (uint64_t)json_integer_value (json_array_get (shape, (size_t)i));
+    out->dtype = dtype_parse (json_string_value (json_object_get (d, "dtype")));
+    if (policy_parse (json_string_value (json_object_get (d, "policy")), &out->policy, err) < 0) {
+        json_decref (d);
+        return -1;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach (json_object_get (d, "replicas"), i, r) {
+        if (out->nreplicas >= JOB_MAX_REPLICAS)
+            break;
+        snprintf (out->replicas[out->nreplicas++], JOB_IDENT_MAX, "%s",
+                  json_string_value (json_object_get (r, "site")));
+    }
+    json_decref (d);
+    return 1;
+}
+
+static size_t fv_site_count (void *ctx)
+{
+    struct jobs *j = ctx;
+    return json_array_size (j->view_sites);
+}
+
+static int fv_site_get (void *ctx, size_t i, struct job_site_info *out, fs_error_t *err)
+{
+    struct jobs *j = ctx;
+    json_t *s = json_array_get (j->view_sites, i);
+    if (!s)
+        return errprintf (err, FS_EFAIL, "no site %zu", i);
+    snprintf (out->name, sizeof (out->name), "%s", json_string_value (json_object_get (s, "name")));
+    snprintf (out->region, sizeof (out->region), "%s",
+              json_string_value (json_object_get (s, "region")));
+    out->cores = (int)json_integer_value (json_object_get (s, "cores"));
+    return 0;
+}
+
+static void view_refresh (struct jobs *j)
+{
+    fs_error_t err;
+    json_t *s = store_sites (j->store, &err);
+    if (s) {
+        json_decref (j->view_sites);
+        j->view_sites = s;
+    }
+}
+
+static const struct job_fedview *view_of (struct jobs *j, struct job_fedview *v)
+{
+    view_refresh (j);
+    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get, NULL };
+    return v;
+}
+
+/* --- jobs in memory and in the store ------------------------------------ */
+
+static struct job *job_find (struct jobs *j, int64_t id)
+{
+    /* ids grow with the array: binary search */
+    size_t lo = 0, hi = j->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (j->v[mid]->id == id)
+            return j->v[mid];
+        if (j->v[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void job_free (struct job *jb)
+{
+    if (!jb)
+        return;
+    for (size_t i = 0; i < jb->ntasks; i++)
+        json_decref (jb->t[i].placement);
+    free (jb->t);
+    free (jb->file);
+    free (jb->text);
+    job_spec_destroy (jb->spec);
+    free (jb);
+}
+
+static int job_append (struct jobs *j, struct job *jb)
+{
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 64;
+        struct job **v = realloc (j->v, cap * sizeof (*v));
+        if (!v)
+            return -1;
+        j->v = v;
+        j->cap = cap;
+    }
+    j->v[j->n++] = jb;
+    return 0;
+}
+
+static void task_set (struct job *jb, struct jtask *t, enum tstate s)
+{
+    t->state = s;
+    t->dirty = true;
+    jb->dirty = true;
+}
+
+static void task_store (const struct jtask *t, struct store_task *out, char **placement)
+{
+    *placement = t->placement ? json_dumps (t->placement, JSON_COMPACT) : NULL;
+    *out = (struct store_task){ t->name, tstate_names[t->state], t->site, t->ranks,
+                                t->exit_code, t->started, t->ended, t->bytes_local,
+                                t->bytes_moved, t->attempt, t->error, *placement };
+}
+
+/* Write what changed since the last flush, in one transaction. */
+static void jobs_flush (struct jobs *j)
+{
+    bool any = false;
+    for (size_t i = 0; i < j->n && !any; i++)
+        any = j->v[i]->dirty;
+    if (!any)
+        return;
+    fs_error_t err;
+    if (store_begin (j->store, &err) < 0) {
+        log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+        return;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        struct job *jb = j->v[i];
+        if (!jb->dirty)
+            continue;
+        store_job_state (j->store, jb->id, jstate_names[jb->state], jb->ended, &err);
+        for (size_t k = 0; k < jb->ntasks; k++) {
+            if (!jb->t[k].dirty)
+                continue;
+            struct store_task st;
+            char *pl;
+            task_store (&jb->t[k], &st, &pl);
+            store_task_save (j->store, jb->id, k, &st, &err);
+            free (pl);
+            jb->t[k].dirty = false;
+        }
+        jb->dirty = false;
+    }
+    if (store_commit (j->store, &err) < 0)
+        log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+}
+
+static bool deps_done (const struct job *jb, size_t k)
+{
+    const struct job_task *ts = &jb->spec->tasks[k];
+    for (size_t d = 0; d < ts->ndeps; d++)
+        if (jb->t[ts->deps[d].task].state != T_COMPLETED)
+            return false;
+    return true;
+}
+
+static void send_kill (struct jobs *j, struct job *jb, struct jtask *t, const char *reason)
+{
+    if (!tactive (t->state) || !t->site[0])
+        return;
+    j->send (j->arg, t->site,
+             msg_request ("task.kill", 0,
+                          json_pack ("{s:I, s:s, s:i, s:s}", "job", (json_int_t)jb->id, "task",
+                                     t->name, "attempt", t->attempt, "reason", reason)));
+}
+
+/* End a job: its other tasks are killed or cancelled. */
+static void job_end (struct jobs *j, struct job *jb, enum jstate s, const char *why)
+{
+    for (size_t k = 0; k < jb->ntasks; k++) {
+        struct jtask *t = &jb->t[k];
+        if (tfinal (t->state))
+            continue;
+        send_kill (j, jb, t, why);
+        if (tactive (t->state) || t->state == T_READY || t->state == T_WAITING) {
+            t->ended = tactive (t->state) ? now_s () : 0;
+            task_set (jb, t, T_CANCELLED);
+        }
+    }
+    jb->state = s;
+    jb->ended = now_s ();
+    jb->dirty = true;
+    j->changed = true;
+    log_msg (LOG_INFO, "event=job.end job=%lld state=%s reason=\"%s\"", (long long)jb->id,
+             jstate_names[s], why);
+}
+
+static void task_fail (struct jobs *j, struct job *jb, struct jtask *t, int exit_code,
+                       const char *why)
+{
+    t->exit_code = exit_code;
+    t->ended = now_s ();
+    snprintf (t->error, sizeof (t->error), "%s", why);
+    task_set (jb, t, T_FAILED);
+    log_msg (LOG_INFO, "event=task.failed job=%lld task=%s site=%s exit=%d reason=\"%s\"",
+             (long long)jb->id, t->name, t->site, exit_code, why);
+    char msg[600];
+    snprintf (msg, sizeof (msg), "task %s failed", t->name);
+    job_end (j, jb, J_FAILED, msg);
+}
+
+/* The task's site is gone (down, or restarted without it): again elsewhere
+ * while retries last. */
+static void task_lost (struct jobs *j, struct job *jb, struct jtask *t, const char *why)
+{
+    int retries = jb->spec ? jb->spec->tasks[t - jb->t].retries : 0;
+    if (t->failures < retries) {
+        t->failures++;
+        t->attempt++;
+        log_msg (LOG_WARN, "event=task.retry job=%lld task=%s site=%s attempt=%d reason=\"%s\"",
+                 (long long)jb->id, t->name, t->site, t->attempt, why);
+        snprintf (t->error, sizeof (t->error), "attempt %d: %s", t->attempt - 1, why);
+        t->site[0] = '\0';
+        t->started = 0;
+        task_set (jb, t, T_READY);
+        j->changed = true;
+    } else {
+        task_fail (j, jb, t, NO_EXIT, why);
+    }
+}
+
+/* --- placement ------------------------------------------------------------ */
+
+/* Keep the placement model in step with the registry and the running tasks. */
+static void fed_sync (struct jobs *j)
+{
+    for (size_t i = 0; i < registry_count (j->reg); i++) {
+        struct site *s = registry_at (j->reg, i);
+        if (!s->region[0])
+            continue;
+        int k = placement_fed_find (j->fed, s->name);
+        if (k < 0) {
+            fs_error_t err;
+            k = placement_fed_add_site (j->fed, s->name, s->region, &err);
+            if (k < 0)
+                continue;
+        }
+        struct placement_site *ps = placement_fed_site (j->fed, k);
+        ps->up = s->up;
+        ps->drained = s->drained;
+        ps->cores = s->cores;
+        ps->cores_free = s->cores;
+        ps->wait_s = BUSY_WAIT_S;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        struct job *jb = j->v[i];
+        if (jfinal (jb->state))
+            continue;
+        for (size_t k = 0; k < jb->ntasks; k++)
+            if (tactive (jb->t[k].state)) {
+                int s = placement_fed_find (j->fed, jb->t[k].site);
+                if (s >= 0)
+                    placement_fed_site (j->fed, s)->cores_free -= jb->t[k].ranks;
+            }
+    }
+    if (j->ncand < placement_fed_count (j->fed)) {
+        int n = placement_fed_count (j->fed) + 16;
+        struct placement_candidate *c = realloc (j->cand, (size_t)n * sizeof (*c));
+        if (c) {
+            j->cand = c;
+            j->ncand = n;
+        }
+    }
+}
+
+struct pin {                        /* one input, ready for placement and task.start */
+    struct placement_input in;
+    int reps[JOB_MAX_REPLICAS];
+    fs_policy_t policy;
+    char dataset[FS_NAME_MAX + 1];
+    json_t *lookup;                 /* catalog.lookup of the dataset */
+    fs_sel_t sel;
+    fs_reduce_t red;
+};
+
+/* The inputs of task k as the placement engine wants them; -1 with why when
+ * an input's dataset is not (or no longer) in the catalog. */
+static int inputs_build (struct jobs *j, struct job *jb, size_t k, struct pin *pins, char *why,
+                         size_t whysz)
+{
+    const struct job_task *ts = &jb->spec->tasks[k];
+    for (size_t i = 0; i < ts->ninputs; i++) {
+        const struct job_input *ji = &ts->inputs[i];
+        struct pin *p = &pins[i];
+        memset (p, 0, sizeof (*p));
+        fs_error_t err;
+        if (ji->kind == JOB_IN_DATASET)
+            snprintf (p->dataset, sizeof (p->dataset), "%s", ji->slice.name);
+        else
+            jobfile_output_name (jb->id, ji->from_task, ji->from_output, p->dataset,
+                                 sizeof (p->dataset), &err);
+        p->lookup = store_lookup (j->store, p->dataset, &err);
+        if (!p->lookup) {
+            snprintf (why, whysz, "input %s: %.900s", ji->name, err.text);
+            return -1;
+        }
+        json_t *shape = json_object_get (p->lookup, "shape");
+        int nd = (int)json_array_size (shape);
+        uint64_t sh[FS_MAXDIMS];
+        for (int d = 0; d < nd && d < FS_MAXDIMS; d++)
+            sh[d] = (uint64_t)json_integer_value (json_array_get (shape, (size_t)d));
+        fs_dtype_t dt = dtype_parse (json_string_value (json_object_get (p->lookup, "dtype")));
+        policy_parse (json_string_value (json_object_get (p->lookup, "policy")), &p->policy, &err);
+        uint64_t bytes;
+        if (ji->kind == JOB_IN_DATASET) {
+            fs_slice_t sl = ji->slice;
+            if (slice_resolve (&sl, nd, sh, &p->sel, &err) < 0) {
+                snprintf (why, whysz, "input %s: %.900s", ji->name, err.text);
+                return -1;
+            }
+            p->red = ji->reduce;
+            uint64_t os[FS_MAXDIMS];
+            int on = p->red.op ? reduce_out_shape (&p->sel, &p->red, os, &err)
+                               : sel_out_shape (&p->sel, os);
+            bytes = p->red.op == RED_MEAN || p->red.op == RED_SUM ? 8 : dtype_size (dt);
+            for (int d = 0; d < on; d++)
+                bytes *= os[d];
+        } else {
+            fs_slice_t whole = { .bracketed = false };
+            snprintf (whole.name, sizeof (whole.name), "%s", p->dataset);
+            slice_resolve (&whole, nd, sh, &p->sel, &err);
+            bytes = (uint64_t)json_integer_value (json_object_get (p->lookup, "bytes"));
+        }
+        int nr = 0;
+        size_t r;
+        json_t *rep;
+        json_array_foreach (json_object_get (p->lookup, "replicas"), r, rep) {
+            int s = placement_fed_find (j->fed, json_string_value (json_object_get (rep, "site")));
+            if (s >= 0 && nr < JOB_MAX_REPLICAS)
+                p->reps[nr++] = s;
+        }
+        p->in = (struct placement_input){ ji->name, bytes, p->reps, nr, &p->policy,
+                                          p->red.op != RED_NONE
+                                              && p->policy.kind == POLICY_AGGREGATE
+                                              && policy_reduce_satisfies (&p->policy, &p->sel, &p->red) };
+    }
+    return 0;
+}
+
+static void pins_free (struct pin *pins, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_decref (pins[i].lookup);
+    free (pins);
+}
+
+static json_t *placement_json (struct jobs *j, const struct placement_task *pt,
+                               const struct placement_result *res)
+{
+    json_t *cands = json_array ();
+    for (int i = 0; i < res->ncandidates; i++) {
+        const struct placement_candidate *c = &res->candidates[i];
+        char why[512];
+        const struct placement_site *ps = placement_fed_site_const (j->fed, c->site);
+        json_array_append_new (
+            cands, json_pack ("{s:s, s:o, s:o}", "site", ps->name, "cost_s",
+                              c->excluded ? json_null () : json_real (c->cost_s), "excluded",
+                              c->excluded ? json_string (placement_candidate_describe (
+                                                j->fed, pt, c, why, sizeof (why)))
+                                          : json_null ()));
+    }
+    const char *site = res->site >= 0 ? placement_fed_site_const (j->fed, res->site)->name : NULL;
+    return json_pack ("{s:o, s:s, s:o, s:o}", "site", site ? json_string (site) : json_null (),
+                      "reason", res->reason, "cost_s",
+                      res->site >= 0 ? json_real (res->cost_s) : json_null (), "candidates", cands);
+}
+
+static json_t *replicas_json (struct jobs *j, json_t *lookup)
+{
+    json_t *a = json_array ();
+    size_t i;
+    json_t *r;
+    json_array_foreach (json_object_get (lookup, "replicas"), i, r) {
+        const char *name = json_string_value (json_object_get (r, "site"));
+        struct site *s = registry_get (j->reg, name, false);
+        json_array_append_new (a, json_pack ("{s:s, s:s, s:s}", "site", name, "uri",
+                                             s ? s->data_uri : "", "state",
+                                             s && s->up ? "up" : "down"));
+    }
+    return a;
+}
+
+static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin *pins,
+                           const struct placement_task *pt, int site)
+{
+    const struct job_task *ts = &jb->spec->tasks[k];
+    struct jtask *t = &jb->t[k];
+    const char *sname = placement_fed_site_const (j->fed, site)->name;
+    fs_policy_t out_policy;
+    struct placement_input *ins = calloc (ts->ninputs + 1, sizeof (*ins));
+    for (size_t i = 0; i < ts->ninputs; i++)
+        ins[i] = pins[i].in;
+    policy_inherit (ins, (int)ts->ninputs, &out_policy);
+    free (ins);
+    char pol[1024];
+    policy_format (&out_policy, pol, sizeof (pol));
+    json_t *inputs = json_array (), *outputs = json_array ();
+    for (size_t i = 0; i < ts->ninputs; i++)
+        json_array_append_new (
+            inputs, json_pack ("{s:s, s:s, s:o, s:o, s:O, s:o}", "name", ts->inputs[i].name,
+                               "dataset", pins[i].dataset, "sel", sel_to_json (&pins[i].sel),
+                               "reduce", reduce_to_json (&pins[i].red), "version",
+                               json_object_get (pins[i].lookup, "version"), "replicas",
+                               replicas_json (j, pins[i].lookup)));
+    for (size_t i = 0; i < ts->noutputs; i++) {
+        char name[FS_NAME_MAX + 1];
+        fs_error_t err;
+        jobfile_output_name (jb->id, ts->name, ts->outputs[i].name, name, sizeof (name), &err);
+        json_array_append_new (outputs, json_pack ("{s:s, s:s, s:o, s:s}", "name",
+                                                   ts->outputs[i].name, "dataset", name, "publish",
+                                                   ts->outputs[i].publish
+                                                       ? json_string (ts->outputs[i].publish)
+                                                       : json_null (),
+                                                   "policy", pol));
+    }
+    json_t *body = json_pack ("{s:I, s:s, s:i, s:i, s:f, s:{s:s, s:s}, s:o, s:o}", "job",
+                              (json_int_t)jb->id, "task", ts->name, "attempt", t->attempt, "ranks",
+                              ts->ranks, "walltime", ts->walltime, "jobfile", "file", jb->file,
+                              "text", jb->text, "inputs", inputs, "outputs", outputs);
+    snprintf (t->site, sizeof (t->site), "%s", sname);
+    task_set (jb, t, T_PLACED);
+    placement_fed_site (j->fed, site)->cores_free -= t->ranks;
+    if (jb->state == J_PENDING) {
+        jb->state = J_RUNNING;
+        jb->dirty = true;
+    }
+    (void)pt;
+    log_msg (LOG_INFO, "event=task.placed job=%lld task=%s site=%s attempt=%d", (long long)jb->id,
+             ts->name, sname, t->attempt);
+    if (j->send (j->arg, sname, msg_request ("task.start", 0, body)) < 0)
+        task_lost (j, jb, t, "its site could not be reached");
+}
+
+static void task_place (struct jobs *j, struct job *jb, size_t k)
+{
+    const struct job_task *ts = &jb->spec->tasks[k];
+    struct jtask *t = &jb->t[k];
+    char why[1024];
+    struct pin *pins = calloc (ts->ninputs + 1, sizeof (*pins));
+    struct placement_input *ins = calloc (ts->ninputs + 1, sizeof (*ins));
+    if (!pins || !ins) {
+        free (pins);
+        free (ins);
+        return;
+    }
+    if (inputs_build (j, jb, k, pins, why, sizeof (why)) < 0) {
+        task_fail (j, jb, t, NO_EXIT, why);
+        pins_free (pins, ts->ninputs);
+        free (ins);
+        return;
+    }
+    for (size_t i = 0; i < ts->ninputs; i++)
+        ins[i] = pins[i].in;
+    struct placement_task pt = { ts->ranks, RUNTIME_ESTIMATE_S, ts->site[0] != '\0',
+                                 ts->site[0] ? placement_fed_find (j->fed, ts->site) : -1,
+                                 (int)ts->ninputs, ins };
+    struct placement_result res;
+    fs_error_t err;
+    if (pt.pinned && pt.pin_site < 0) {
+        /* The pinned site has not said hello yet: wait for it. */
+        free (ins);
+        pins_free (pins, ts->ninputs);
+        return;
+    }
+    if (placement_decide (j->fed, &pt, j->cand, j->ncand, &res, &err) < 0) {
+        log_msg (LOG_ERR, "event=placement.fail job=%lld task=%s reason=\"%s\"", (long long)jb->id,
+                 ts->name, err.text);
+    } else {
+        json_decref (t->placement);
+        t->placement = placement_json (j, &pt, &res);
+        t->dirty = jb->dirty = true;
+        if (res.status == PLACEMENT_NEVER) {
+            task_fail (j, jb, t, NO_EXIT, res.reason);
+        } else if (res.status == PLACEMENT_PLACED
+                   && placement_fed_site_const (j->fed, res.site)->cores_free >= ts->ranks) {
+            task_dispatch (j, jb, k, pins, &pt, res.site);
+        }
+        /* else: wait (sites down, or the best site busy) */
+    }
+    free (ins);
+    pins_free (pins, ts->ninputs);
+}
+
+/* --- the public face --------------------------------------------------------- */
+
+static int load_job (void *arg, int64_t id, const char *name, const char *file, const char *text,
+                     const char *state, double submitted, double ended, size_t ntasks,
+                     const struct store_task *tasks)
+{
+    struct jobs *j = arg;
+    struct job *jb = calloc (1, sizeof (*jb));
+    if (!jb)
+        return -1;
+    jb->id = id;
+    snprintf (jb->name, sizeof (jb->name), "%s", name);
+    jb->file = strdup (file);
+    jb->text = strdup (text);
+    int js = parse_state (state, jstate_names, J_NSTATES);
+    jb->state = js < 0 ? J_FAILED : (enum jstate)js;
+    jb->submitted = submitted;
+    jb->ended = ended;
+    jb->ntasks = ntasks;
+    jb->t = calloc (ntasks + 1, sizeof (*jb->t));
+    for (size_t k = 0; k < ntasks; k++) {
+        struct jtask *t = &jb->t[k];
+        const struct store_task *s = &tasks[k];
+        snprintf (t->name, sizeof (t->name), "%s", s->name);
+        int ts = parse_state (s->state, tstate_names, T_NSTATES);
+        t->state = ts < 0 ? T_FAILED : (enum tstate)ts;
+        snprintf (t->site, sizeof (t->site), "%s", s->site);
+        t->ranks = s->ranks;
+        t->exit_code = s->exit_code;
+        t->started = s->started;
+        t->ended = s->ended;
+        t->bytes_local = s->bytes_local;
+        t->bytes_moved = s->bytes_moved;
+        t->attempt = s->attempt;
+        snprintf (t->error, sizeof (t->error), "%s", s->error);
+        t->placement = s->placement ? json_loads (s->placement, 0, NULL) : NULL;
+    }
+    if (!jfinal (jb->state)) {
+        struct job_errors errs = JOB_ERRORS_INIT;
+        struct job_fedview v;
+        jb->spec = jobfile_load_string (jb->file, jb->text, strlen (jb->text), view_of (j, &v), &errs);
+        if (!jb->spec || jb->spec->ntasks != ntasks) {
+            char *msg = job_errors_join (&errs, "; ");
+            log_msg (LOG_ERR, "event=job.reload_fail job=%lld reason=\"%s\"", (long long)id,
+                     msg ? msg : "tasks changed");
+            free (msg);
+            job_spec_destroy (jb->spec);
+            jb->spec = NULL;
+            jb->state = J_FAILED;
+            jb->ended = now_s ();
+            jb->dirty = true;
+        }
+        job_errors_clear (&errs);
+    }
+    return job_append (j, jb);
+}
+
+struct jobs *jobs_create (struct store *st, struct registry *reg, const struct fed_config *cfg,
+                          jobs_send_f send, void *arg, fs_error_t *err)
+{
+    struct jobs *j = calloc (1, sizeof (*j));
+    if (!j) {
+        errprintf (err, FS_EFAIL, "out of memory");
+        return NULL;
+    }
+    j->store = st;
+    j->reg = reg;
+    j->cfg = cfg;
+    j->send = send;
+    j->arg = arg;
+    j->fed = placement_fed_create (cfg->link_default.bandwidth, cfg->link_default.latency);
+    if (!j->fed || placement_fed_configure_links (j->fed, &cfg->link_default, cfg->links,
+                                                  cfg->nlinks, err) < 0
+        || store_jobs_load (st, load_job, j, err) < 0) {
+        jobs_destroy (j);
+        return NULL;
+    }
+    j->changed = true;
+    jobs_flush (j);
+    return j;
+}
+
+void jobs_destroy (struct jobs *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++)
+        job_free (j->v[i]);
+    free (j->v);
+    free (j->cand);
+    json_decref (j->view_sites);
+    placement_fed_destroy (j->fed);
+    free (j);
+}
+
+static struct job_spec *load_checked (struct jobs *j, const char *file, const char *text,
+                                      fs_error_t *err)
+{
+    struct job_errors errs = JOB_ERRORS_INIT;
+    struct job_fedview v;
+    struct job_spec *spec = jobfile_load_string (file, text, strlen (text), view_of (j, &v), &errs);
+    if (!spec) {
+        char *msg = job_errors_join (&errs, "\n");
+        errprintf (err, errs.code ? errs.code : FS_EINVAL, "%s", msg ? msg : "invalid job file");
+        free (msg);
+    }
+    job_errors_clear (&errs);
+    return spec;
+}
+
+json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+{
+    struct job_spec *spec = load_checked (j, file, text, err);
+    if (!spec)
+        return NULL;
+    json_t *r = json_pack ("{s:s, s:I}", "name", spec->name, "tasks", (json_int_t)spec->ntasks);
+    job_spec_destroy (spec);
+    return r;
+}
+
+json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+{
+    struct job_spec *spec = load_checked (j, file, text, err);
+    if (!spec)
+        return NULL;
+    struct job *jb = calloc (1, sizeof (*jb));
+    struct store_task *st = calloc (spec->ntasks + 1, sizeof (*st));
+    if (!jb || !st || !(jb->t = calloc (spec->ntasks + 1, sizeof (*jb->t)))) {
+        free (jb);
+        free (st);
+        job_spec_destroy (spec);
+        errprintf (err, FS_EFAIL, "out of memory");
+        return NULL;
+    }
+    jb->spec = spec;
+    jb->ntasks = spec->ntasks;
+    snprintf (jb->name, sizeof (jb->name), "%s", spec->name);
+    jb->file = strdup (file);
+    jb->text = strdup (text);
+    jb->submitted = now_s ();
+    jb->state = J_PENDING;
+    for (size_t k = 0; k < spec->ntasks; k++) {
+        struct jtask *t = &jb->t[k];
+        snprintf (t->name, sizeof (t->name), "%s", spec->tasks[k].name);
+        t->ranks = spec->tasks[k].ranks;
+        t->exit_code = NO_EXIT;
+        t->state = spec->tasks[k].ndeps ? T_WAITING : T_READY;
+        char *pl;
+        task_store (t, &st[k], &pl);
+    }
+    jb->id = store_job_insert (j->store, jb->name, file, text, jb->submitted, "PENDING",
+                               spec->ntasks, st, err);
+    free (st);
+    if (jb->id < 0 || job_append (j, jb) < 0) {
+        job_free (jb);
+        return NULL;
+    }
+    j->changed = true;
+    log_msg (LOG_INFO, "event=job.submit job=%lld name=%s tasks=%zu", (long long)jb->id, jb->name,
+             jb->ntasks);
+    return json_pack ("{s:I}", "id", (json_int_t)jb->id);
+}
+
+static size_t tasks_done (const struct job *jb)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < jb->ntasks; k++)
+        n += jb->t[k].state == T_COMPLETED;
+    return n;
+}
+
+json_t *jobs_list (struct jobs *j, bool all)
+{
+    json_t *a = json_array ();
+    for (size_t i = 0; i < j->n; i++) {
+        struct job *jb = j->v[i];
+        if (!all && jfinal (jb->state))
+            continue;
+        json_array_append_new (a, json_pack ("{s:I, s:s, s:s, s:I, s:I, s:o}", "id",
+                                             (json_int_t)jb->id, "name", jb->name, "state",
+                                             jstate_names[jb->state], "done",
+                                             (json_int_t)tasks_done (jb), "total",
+                                             (json_int_t)jb->ntasks, "submitted",
+                                             iso_or_null (jb->submitted)));
+    }
+    return json_pack ("{s:o}", "jobs", a);
+}
+
+json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
+{
+    struct job *jb = job_find (j, id);
+    if (!jb) {
+        errprintf (err, FS_EFAIL, "unknown job %lld (see 'fedsched jobs --all')", (long long)id);
+        return NULL;
+    }
+    json_t *tasks = json_array ();
+    for (size_t k = 0; k < jb->ntasks; k++) {
+        struct jtask *t = &jb->t[k];
+        json_array_append_new (
+            tasks, json_pack ("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:O}",
+                              "name", t->name, "state", tstate_names[t->state], "site",
+                              t->site[0] ? json_string (t->site) : json_null (), "ranks", t->ranks,
+                              "exit_code", t->exit_code == NO_EXIT ? json_null () : json_integer (t->exit_code),
+                              "started", iso_or_null (t->started), "ended", iso_or_null (t->ended),
+                              "bytes_local", (json_int_t)t->bytes_local, "bytes_moved",
+                              (json_int_t)t->bytes_moved, "attempt", t->attempt, "error",
+                              t->error[0] ? json_string (t->error) : json_null (), "placement",
+                              t->placement ? t->placement : json_null ()));
+    }
+    return json_pack ("{s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)jb->id, "name", jb->name,
+                      "state", jstate_names[jb->state], "submitted", iso_or_null (jb->submitted),
+                      "ended", iso_or_null (jb->ended), "tasks", tasks);
+}
+
+json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err)
+{
+    struct job *jb = job_find (j, id);
+    if (!jb) {
+        errprintf (err, FS_EFAIL, "unknown job %lld", (long long)id);
+        return NULL;
+    }
+    if (jfinal (jb->state)) {
+        errprintf (err, FS_EFAIL, "job %lld has already ended (%s)", (long long)id,
+                   jstate_names[jb->state]);
+        return NULL;
+    }
+    job_end (j, jb, J_CANCELLED, "cancelled by the user");
+    jobs_flush (j);
+    return json_pack ("{s:s}", "state", jstate_names[jb->state]);
+}
+
+json_t *jobs_links (struct jobs *j)
+{
+    fed_sync (j);
+    json_t *a = json_array ();
+    int n = placement_fed_count (j->fed);
+    const struct placement_links *l = placement_fed_links (j->fed);
+    for (int x = 0; x < n; x++)
+        for (int y = 0; y < n; y++) {
+            if (x == y)
+                continue;
+            struct placement_link_info li;
+            placement_links_get (l, x, y, &li);
+            json_array_append_new (
+                a, json_pack ("{s:s, s:s, s:f, s:f, s:f, s:o, s:i}", "from",
+                              placement_fed_site_const (j->fed, x)->name, "to",
+                              placement_fed_site_const (j->fed, y)->name, "bandwidth",
+                              li.bandwidth, "latency", li.latency, "configured_bandwidth",
+                              li.configured_bandwidth, "measured_bandwidth",
+                              li.samples ? json_real (li.measured_bandwidth) : json_null (),
+                              "samples", (int)li.samples));
+        }
+    return json_pack ("{s:{s:f, s:f}, s:o}", "default", "bandwidth", j->cfg->link_default.bandwidth,
+                      "latency", j->cfg->link_default.latency, "links", a);
+}
+
+int jobs_logs_site (struct jobs *j, int64_t id, const char *task, char *site, size_t sitesz,
+                    json_t **fwd, fs_error_t *err)
+{
+    struct job *jb = job_find (j, id);
+    if (!jb)
+        return errprintf (err, FS_EFAIL, "unknown job %lld", (long long)id);
+    for (size_t k = 0; k < jb->ntasks; k++) {
+        if (strcmp (jb->t[k].name, task))
+            continue;
+        if (!jb->t[k].site[0])
+            return errprintf (err, FS_EFAIL, "task %s of job %lld has not run yet (%s)", task,
+                              (long long)id, tstate_names[jb->t[k].state]);
+        snprintf (site, sitesz, "%s", jb->t[k].site);
+        *fwd = json_pack ("{s:I, s:s}", "job", (json_int_t)id, "task", task);
+        return 0;
+    }
+    return errprintf (err, FS_EFAIL, "job %lld has no task '%s'", (long long)id, task);
+}
+
+static struct jtask *task_find (struct jobs *j, int64_t id, const char *name, struct job **jbp)
+{
+    struct job *jb = job_find (j, id);
+    *jbp = jb;
+    for (size_t k = 0; jb && name && k < jb->ntasks; k++)
+        if (!strcmp (jb->t[k].name, name))
+            return &jb->t[k];
+    return NULL;
+}
+
+void jobs_site_hello (struct jobs *j, const char *site, const json_t *tasks)
+{
+    /* Tasks this site should be running but doesn't know: lost with it. */
+    for (size_t i = 0; i < j->n; i++) {
+        struct job *jb = j->v[i];
+        if (jfinal (jb->state))
+            continue;
+        for (size_t k = 0; k < jb->ntasks; k++) {
+            struct jtask *t = &jb->t[k];
+            if (!tactive (t->state) || strcmp (t->site, site))
+                continue;
+            bool known = false;
+            size_t x;
+            json_t *e;
+            json_array_foreach (tasks, x, e)
+                if (json_integer_value (json_object_get (e, "job")) == jb->id
+                    && !strcmp (json_string_value (json_object_get (e, "task")) ?: "", t->name)
+                    && json_integer_value (json_object_get (e, "attempt")) == t->attempt)
+                    known = true;
+            if (!known)
+                task_lost (j, jb, t, "its site restarted without it");
+        }
+    }
+    /* Tasks the site runs that nobody wants any more: stop them. */
+    size_t x;
+    json_t *e;
+    json_array_foreach (tasks, x, e) {
+        struct job *jb;
+        struct jtask *t = task_find (j, json_integer_value (json_object_get (e, "job")),
+                                     json_string_value (json_object_get (e, "task")), &jb);
+        if (!t || !tactive (t->state) || strcmp (t->site, site)
+            || json_integer_value (json_object_get (e, "attempt")) != t->attempt)
+            j->send (j->arg, site, msg_request ("task.kill", 0, json_deep_copy (e)));
+    }
+    j->changed = true;
+}
+
+void jobs_site_usage (struct jobs *j, const char *site, int *running, int *cores_used)
+{
+    *running = *cores_used = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        struct job *jb = j->v[i];
+        if (jfinal (jb->state))
+            continue;
+        for (size_t k = 0; k < jb->ntasks; k++)
+            if (tactive (jb->t[k].state) && !strcmp (jb->t[k].site, site)) {
+                (*running)++;
+                *cores_used += jb->t[k].ranks;
+            }
+    }
+}
+
+int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_error_t *err)
+{
+    json_int_t id = 0, attempt = -1;
+    const char *task = NULL, *state = NULL;
+    json_error_t jerr;
+    if (json_unpack_ex ((json_t *)body, &jerr, 0, "{s:I, s:s, s:I, s:s}", "job", &id, "task", &task,
+                        "attempt", &attempt, "state", &state) < 0)
+        return errprintf (err, FS_EINVAL, "task.update: %s", jerr.text);
+    struct job *jb;
+    struct jtask *t = task_find (j, id, task, &jb);
+    if (!t)
+        return errprintf (err, FS_EFAIL, "task.update: unknown task %s of job %lld", task,
+                          (long long)id);
+    if (attempt != t->attempt || strcmp (t->site, site) || !tactive (t->state)) {
+        /* Fenced: an older attempt, or a site this task no longer belongs to. */
+        log_msg (LOG_INFO, "event=task.fenced job=%lld task=%s site=%s attempt=%lld",
+                 (long long)id, task, site, (long long)attempt);
+        return 0;
+    }
+    int s = parse_state (state, tstate_names, T_NSTATES);
+    json_t *v;
+    if ((v = json_object_get (body, "bytes_local")) && json_is_integer (v))
+        t->bytes_local = json_integer_value (v);
+    if ((v = json_object_get (body, "bytes_moved")) && json_is_integer (v))
+        t->bytes_moved = json_integer_value (v);
+    size_t i;
+    json_t *tr;
+    int to = placement_fed_find (j->fed, site);
+    json_array_foreach (json_object_get (body, "transfers"), i, tr) {
+        int from = placement_fed_find (j->fed, json_string_value (json_object_get (tr, "from")));
+        double bytes = json_number_value (json_object_get (tr, "bytes"));
+        double secs = json_number_value (json_object_get (tr, "seconds"));
+        if (from >= 0 && to >= 0 && from != to && bytes > 0 && secs > 0)
+            placement_links_observe (placement_fed_links (j->fed), from, to, bytes, secs);
+    }
+    const char *error = json_string_value (json_object_get (body, "error"));
+    switch (s) {
+    case T_STAGING:
+    case T_RUNNING:
+        if (s == T_RUNNING && t->started <= 0)
+            t->started = now_s ();
+        task_set (jb, t, (enum tstate)s);
+        break;
+    case T_COMPLETED: {
+        json_t *refused = NULL;
+        json_t *outs = json_object_get (body, "outputs");
+        int n = outs ? store_register (j->store, site, outs, &refused, err) : 0;
+        if (n < 0 || json_array_size (refused) > 0) {
+            char why[600];
+            snprintf (why, sizeof (why), "outputs could not be registered: %.500s",
+                      n < 0 ? err->text
+                            : json_string_value (json_object_get (json_array_get (refused, 0), "reason")));
+            json_decref (refused);
+            t->exit_code = 0;
+            task_fail (j, jb, t, 0, why);
+            break;
+        }
+        json_decref (refused);
+        t->exit_code = 0;
+        t->ended = now_s ();
+        task_set (jb, t, T_COMPLETED);
+        log_msg (LOG_INFO, "event=task.completed job=%lld task=%s site=%s", (long long)id, task, site);
+        bool all = true;
+        for (size_t k = 0; k < jb->ntasks; k++) {
+            if (jb->t[k].state == T_WAITING && deps_done (jb, k))
+                task_set (jb, &jb->t[k], T_READY);
+            all = all && jb->t[k].state == T_COMPLETED;
+        }
+        if (all)
+            job_end (j, jb, J_COMPLETED, "every task completed");
+        break;
+    }
+    case T_FAILED: {
+        json_t *ec = json_object_get (body, "exit_code");
+        bool site_failure = json_is_true (json_object_get (body, "site_failure"));
+        if (site_failure)
+            task_lost (j, jb, t, error ? error : "site failure");
+        else
+            task_fail (j, jb, t, json_is_integer (ec) ? (int)json_integer_value (ec) : NO_EXIT,
+                       error ? error : "the task failed");
+        break;
+    }
+    default:
+        return errprintf (err, FS_EINVAL, "task.update: state '%s' is not one a site reports", state);
+    }
+    j->changed = true;
+    return 0;
+}
+
+void jobs_tick (struct jobs *j, double now)
+{
+    if (!j->changed && now - j->last_tick < 0.5)
+        return;
+    j->changed = false;
+    j->last_tick = now;
+    fed_sync (j);
+    for (size_t i = 0; i < j->n; i++) {
+        struct job *jb = j->v[i];
+        if (jfinal (jb->state) || !jb->spec)
+            continue;
+        for (size_t o = 0; o < jb->ntasks && !jfinal (jb->state); o++) {
+            size_t k = jb->spec->order[o];
+            struct jtask *t = &jb->t[k];
+            if (tactive (t->state)) {
+                struct site *s = registry_get (j->reg, t->site, false);
+                if (!s || !s->up)
+                    task_lost (j, jb, t, "its site went down");
+            }
+            if (t->state == T_WAITING && deps_done (jb, k))
+                task_set (jb, t, T_READY);
+            if (t->state == T_READY)
+                task_place (j, jb, k);
+        }
+    }
+    jobs_flush (j);
+}

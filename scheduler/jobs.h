@@ -1,0 +1,53 @@
+/* jobs.h - the scheduler's job manager (SPEC sections 3-6, 8).
+ *
+ * Jobs and tasks live in memory and in the store (every change is written in
+ * the event-loop turn that made it; a submit is acknowledged only after its
+ * commit).  Each turn, jobs_tick() places READY tasks with the placement
+ * engine and sends them to their sites; sites report back with task.update.
+ * Updates from an older attempt of a task (a site declared lost, a task
+ * re-placed) are fenced off by the attempt number.
+ */
+#ifndef FS_JOBS_H
+#define FS_JOBS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "common/zsock.h"
+#include "registry.h"
+#include "store.h"
+
+struct jobs;
+
+/* Send m to a site (takes m); -1 when the site can't be reached now. */
+typedef int (*jobs_send_f) (void *arg, const char *site, struct zmsg *m);
+
+/* Loads every job from the store.  Borrowed: st, reg, cfg. */
+struct jobs *jobs_create (struct store *st, struct registry *reg, const struct fed_config *cfg,
+                          jobs_send_f send, void *arg, fs_error_t *err);
+void jobs_destroy (struct jobs *j);     /* accepts NULL */
+
+/* Client requests: a reply body (new reference) or NULL with err. */
+json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_error_t *err);
+json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err);
+json_t *jobs_list (struct jobs *j, bool all);
+json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err);
+json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err);
+json_t *jobs_links (struct jobs *j);
+/* Where the logs of (id, task) are: the site, and the body to forward. */
+int jobs_logs_site (struct jobs *j, int64_t id, const char *task, char *site, size_t sitesz,
+                    json_t **fwd, fs_error_t *err);
+
+/* A site said hello with the tasks it runs ([{job, task, attempt}]). */
+void jobs_site_hello (struct jobs *j, const char *site, const json_t *tasks);
+/* A site's task.update. */
+int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_error_t *err);
+/* Place ready tasks, notice lost sites, write what changed. */
+void jobs_tick (struct jobs *j, double now);
+/* Running tasks and the cores they hold at a site (for sites --json). */
+void jobs_site_usage (struct jobs *j, const char *site, int *running, int *cores_used);
+
+#endif

@@ -1,0 +1,45 @@
+/* executor.h - running tasks at a site (SPEC sections 4, 5, 7).
+ *
+ * task.start from the scheduler -> STAGING: each input is made local in the
+ * stage pool (a local whole dataset is used where it is; anything else is
+ * streamed through the data plane into the site cache, keyed by dataset,
+ * version, selection and reduction, and reused) -> RUNNING: the command, its
+ * placeholders expanded, under the site's launcher -> on exit 0 the outputs
+ * are checked, served by this site and registered; otherwise FAILED with the
+ * exit code.  Every change goes to the scheduler as task.update.  A task's
+ * stdout and stderr stay in the site's state directory for `fedsched logs`.
+ */
+#ifndef FS_EXECUTOR_H
+#define FS_EXECUTOR_H
+
+#include <jansson.h>
+
+#include "common/config.h"
+#include "common/msg.h"
+#include "holdings.h"
+#include "iopool.h"
+
+struct executor;
+
+/* Send a request (op, body stolen) to the scheduler. */
+typedef void (*executor_send_f) (void *arg, const char *op, json_t *body);
+
+/* cfg, holdings and pool (the stage pool, whose results come back to the
+ * event loop as frame 'X' + JSON, for executor_result) are borrowed. */
+struct executor *executor_create (const struct site_config *cfg, int cores,
+                                  struct holdings *holdings, struct iopool *pool,
+                                  executor_send_f send, void *arg);
+void executor_destroy (struct executor *ex);    /* kills what still runs; accepts NULL */
+
+int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err);
+int executor_kill (struct executor *ex, const json_t *body, fs_error_t *err);
+json_t *executor_logs (struct executor *ex, const json_t *body, fs_error_t *err);
+/* A stage-pool job finished (the JSON after the 'X' frame). */
+void executor_result (struct executor *ex, const char *json, size_t len);
+/* Poll running tasks; call often (every few tens of ms). */
+void executor_tick (struct executor *ex);
+/* [{job, task, attempt}] of the tasks this site holds (for hello). */
+json_t *executor_tasks (struct executor *ex);
+int executor_cores_used (struct executor *ex);
+
+#endif
