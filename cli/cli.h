@@ -15,6 +15,17 @@ int cmd_get (int argc, char **argv);
 int cmd_drain (int argc, char **argv);
 int cmd_resume (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
+/* The job verbs (jobs.c). */
+int cmd_validate (int argc, char **argv);
+int cmd_submit (int argc, char **argv);
+int cmd_jobs (int argc, char **argv);
+int cmd_status (int argc, char **argv);
+int cmd_explain (int argc, char **argv);
+int cmd_wait (int argc, char **argv);
+int cmd_watch (int argc, char **argv);
+int cmd_cancel (int argc, char **argv);
+int cmd_logs (int argc, char **argv);
+int cmd_links (int argc, char **argv);
 
 /* Options every client verb takes: --scheduler URI, --keys DIR, --json, --help.
  * cli_getopt wraps getopt_long with them appended to the verb's own; it

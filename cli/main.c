@@ -20,21 +20,31 @@ static const struct {
     { "catalog", cmd_catalog, "list the datasets of the federation [GLOB]" },
     { "publish", cmd_publish, "publish the datasets of a file or directory at a site" },
     { "get", cmd_get, "stream a slice of a dataset into a local HDF5 file" },
+    { "validate", cmd_validate, "check a job file against the catalog without submitting it" },
+    { "submit", cmd_submit, "submit a job file; prints the job id [--wait]" },
+    { "jobs", cmd_jobs, "list the jobs: id, name, state, tasks done/total [--all]" },
+    { "status", cmd_status, "one job: its tasks, their states and placements" },
+    { "explain", cmd_explain, "why each task of a job runs where it runs, with every site's cost" },
+    { "wait", cmd_wait, "wait until a job ends: 0 completed, 1 failed, 124 timeout" },
+    { "watch", cmd_watch, "follow a job's progress until it ends" },
+    { "cancel", cmd_cancel, "cancel a job and kill its running tasks" },
+    { "logs", cmd_logs, "print a task's standard output or error" },
+    { "links", cmd_links, "the bandwidth/latency matrix placement uses" },
     { "drain", cmd_drain, "operators: stop placing work on a site" },
     { "resume", cmd_resume, "operators: place work on a drained site again" },
     { "keygen", cmd_keygen, "write a CURVE key pair" },
     { NULL, NULL, NULL },
 };
 
-/* Verbs of the job system, which is not part of this release yet. */
-static const char *later[] = { "validate", "submit", "jobs", "status", "explain", "wait",
-                               "watch", "cancel", "logs", "links", "sim", NULL };
+/* Verbs planned for a later release. */
+static const char *later[] = { "sim", NULL };
 
 static void usage (FILE *f)
 {
     fprintf (f, "usage: fedsched [--scheduler URI] [--keys DIR] VERB [ARGS...]\n\n"
                 "fedsched federates scientific data centres: one catalog for every site's\n"
-                "HDF5 datasets, and slices streamed from the site that holds them.\n\nverbs:\n");
+                "HDF5 datasets, slices streamed from the site that holds them, and jobs\n"
+                "whose tasks run where their data is, within each dataset's policy.\n\nverbs:\n");
     for (int i = 0; verbs[i].name; i++)
         fprintf (f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
     fprintf (f, "\n'fedsched VERB --help' describes a verb.  Exit codes: 0 success, 1 failed,\n"
@@ -85,8 +95,7 @@ int main (int argc, char **argv)
             return verbs[k].fn (nargs, args);
     for (int k = 0; later[k]; k++)
         if (!strcmp (later[k], verb)) {
-            fprintf (stderr, "fedsched: error: '%s' belongs to the job system, which this "
-                             "release does not have yet\n", verb);
+            fprintf (stderr, "fedsched: error: '%s' is not part of this release yet\n", verb);
             return 1;
         }
     fprintf (stderr, "fedsched: error: unknown verb '%s' (see 'fedsched --help')\n", verb);
