@@ -75,6 +75,10 @@ struct jobs {
     struct placement_candidate *cand;
     int ncand;
     json_t *view_sites;         /* known sites, for validation */
+    double view_time;
+    struct job **deferred;      /* validated submits waiting for the group commit */
+    void **deferred_ctx;
+    size_t ndeferred, capdeferred;
     bool changed;
     double last_tick;
 };
@@ -174,6 +178,10 @@ static int fv_site_get (void *ctx, size_t i, struct job_site_info *out, fs_error
 static void view_refresh (struct jobs *j)
 {
     fs_error_t err;
+    double now = now_s ();
+    if (j->view_sites && now - j->view_time < 1.0)
+        return;
+    j->view_time = now;
     json_t *s = store_sites (j->store, &err);
     if (s) {
         json_decref (j->view_sites);
@@ -708,6 +716,10 @@ void jobs_destroy (struct jobs *j)
         job_free (j->v[i]);
     free (j->v);
     free (j->cand);
+    for (size_t i = 0; i < j->ndeferred; i++)
+        job_free (j->deferred[i]);
+    free (j->deferred);
+    free (j->deferred_ctx);
     json_decref (j->view_sites);
     placement_fed_destroy (j->fed);
     free (j);
@@ -738,16 +750,15 @@ json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_er
     return r;
 }
 
-json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+/* A validated job, not yet stored (id 0). */
+static struct job *job_build (struct jobs *j, const char *file, const char *text, fs_error_t *err)
 {
     struct job_spec *spec = load_checked (j, file, text, err);
     if (!spec)
         return NULL;
     struct job *jb = calloc (1, sizeof (*jb));
-    struct store_task *st = calloc (spec->ntasks + 1, sizeof (*st));
-    if (!jb || !st || !(jb->t = calloc (spec->ntasks + 1, sizeof (*jb->t)))) {
+    if (!jb || !(jb->t = calloc (spec->ntasks + 1, sizeof (*jb->t)))) {
         free (jb);
-        free (st);
         job_spec_destroy (spec);
         errprintf (err, FS_EFAIL, "out of memory");
         return NULL;
@@ -765,20 +776,98 @@ json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_erro
         t->ranks = spec->tasks[k].ranks;
         t->exit_code = NO_EXIT;
         t->state = spec->tasks[k].ndeps ? T_WAITING : T_READY;
+    }
+    return jb;
+}
+
+/* Write jb inside the open transaction; its id on success. */
+static int64_t job_store (struct jobs *j, struct job *jb, fs_error_t *err)
+{
+    struct store_task *st = calloc (jb->ntasks + 1, sizeof (*st));
+    if (!st)
+        return errprintf (err, FS_EFAIL, "out of memory");
+    for (size_t k = 0; k < jb->ntasks; k++) {
         char *pl;
-        task_store (t, &st[k], &pl);
+        task_store (&jb->t[k], &st[k], &pl);
     }
-    jb->id = store_job_insert (j->store, jb->name, file, text, jb->submitted, "PENDING",
-                               spec->ntasks, st, err);
+    int64_t id = store_job_add (j->store, jb->name, jb->file, jb->text, jb->submitted, "PENDING",
+                                jb->ntasks, st, err);
     free (st);
-    if (jb->id < 0 || job_append (j, jb) < 0) {
-        job_free (jb);
-        return NULL;
-    }
+    return id;
+}
+
+static void job_accepted (struct jobs *j, struct job *jb)
+{
     j->changed = true;
     log_msg (LOG_INFO, "event=job.submit job=%lld name=%s tasks=%zu", (long long)jb->id, jb->name,
              jb->ntasks);
+}
+
+json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+{
+    struct job *jb = job_build (j, file, text, err);
+    if (!jb)
+        return NULL;
+    if (store_begin (j->store, err) < 0 || (jb->id = job_store (j, jb, err)) < 0
+        || store_commit (j->store, err) < 0 || job_append (j, jb) < 0) {
+        job_free (jb);
+        return NULL;
+    }
+    job_accepted (j, jb);
     return json_pack ("{s:I}", "id", (json_int_t)jb->id);
+}
+
+int jobs_submit_defer (struct jobs *j, const char *file, const char *text, void *ctx,
+                       fs_error_t *err)
+{
+    struct job *jb = job_build (j, file, text, err);
+    if (!jb)
+        return -1;
+    if (j->ndeferred == j->capdeferred) {
+        size_t cap = j->capdeferred ? j->capdeferred * 2 : 64;
+        struct job **d = realloc (j->deferred, cap * sizeof (*d));
+        void **c = d ? realloc (j->deferred_ctx, cap * sizeof (*c)) : NULL;
+        if (d)
+            j->deferred = d;
+        if (!c) {
+            job_free (jb);
+            return errprintf (err, FS_EFAIL, "out of memory");
+        }
+        j->deferred_ctx = c;
+        j->capdeferred = cap;
+    }
+    j->deferred[j->ndeferred] = jb;
+    j->deferred_ctx[j->ndeferred++] = ctx;
+    return 0;
+}
+
+void jobs_submit_flush (struct jobs *j, jobs_done_f done, void *arg)
+{
+    if (j->ndeferred == 0)
+        return;
+    fs_error_t err = { 0 };
+    int rc = store_begin (j->store, &err);
+    for (size_t i = 0; rc == 0 && i < j->ndeferred; i++)
+        if ((j->deferred[i]->id = job_store (j, j->deferred[i], &err)) < 0)
+            rc = -1;
+    if (rc == 0)
+        rc = store_commit (j->store, &err);
+    else
+        store_rollback (j->store);          /* nothing of it is acknowledged */
+    for (size_t i = 0; i < j->ndeferred; i++) {
+        struct job *jb = j->deferred[i];
+        if (rc == 0 && job_append (j, jb) == 0) {
+            job_accepted (j, jb);
+            json_t *body = json_pack ("{s:I}", "id", (json_int_t)jb->id);
+            done (arg, j->deferred_ctx[i], body, NULL);
+        } else {
+            if (rc == 0)
+                errprintf (&err, FS_EFAIL, "out of memory");
+            done (arg, j->deferred_ctx[i], NULL, &err);
+            job_free (jb);
+        }
+    }
+    j->ndeferred = 0;
 }
 
 static size_t tasks_done (const struct job *jb)

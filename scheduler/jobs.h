@@ -33,6 +33,14 @@ void jobs_destroy (struct jobs *j);     /* accepts NULL */
 /* Client requests: a reply body (new reference) or NULL with err. */
 json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_error_t *err);
 json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err);
+/* Group commit: jobs_submit_defer() validates and queues a submit (FS_EINVAL
+ * errors come back at once); jobs_submit_flush() writes every queued job in
+ * one durable transaction and then calls done(arg, ctx, body or NULL, err)
+ * for each, in order.  ctx is the caller's, handed back. */
+typedef void (*jobs_done_f) (void *arg, void *ctx, json_t *body, const fs_error_t *err);
+int jobs_submit_defer (struct jobs *j, const char *file, const char *text, void *ctx,
+                       fs_error_t *err);
+void jobs_submit_flush (struct jobs *j, jobs_done_f done, void *arg);
 json_t *jobs_list (struct jobs *j, bool all);
 json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err);
 json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err);

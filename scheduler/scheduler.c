@@ -451,12 +451,41 @@ static int h_job_validate (struct sched *s, const struct msg *m, fs_error_t *err
     return reply_or_fail (s, m, jobs_validate (s->jobs, file, text, err));
 }
 
+/* Who to answer once a deferred submit is on disk. */
+struct submit_ctx {
+    unsigned char rid[256];
+    size_t ridlen;
+    char op[FS_OP_MAX];
+    int64_t id;
+};
+
 static int h_job_submit (struct sched *s, const struct msg *m, fs_error_t *err)
 {
     const char *file, *text;
     if (job_text (m, &file, &text, err) < 0)
         return -1;
-    return reply_or_fail (s, m, jobs_submit (s->jobs, file, text, err));
+    struct submit_ctx *c = calloc (1, sizeof (*c));
+    if (!c)
+        return errprintf (err, FS_EFAIL, "out of memory");
+    memcpy (c->rid, s->rid, s->ridlen);
+    c->ridlen = s->ridlen;
+    snprintf (c->op, sizeof (c->op), "%s", m->op);
+    c->id = m->id;
+    if (jobs_submit_defer (s->jobs, file, text, c, err) < 0) {
+        free (c);
+        return -1;
+    }
+    return 0;
+}
+
+static void submit_done (void *arg, void *ctx, json_t *body, const fs_error_t *err)
+{
+    struct sched *s = arg;
+    struct submit_ctx *c = ctx;
+    send_to (s, c->rid, c->ridlen,
+             body ? msg_reply (c->op, c->id, body)
+                  : msg_error (c->op, c->id, err->code ? err->code : FS_EFAIL, "%s", err->text));
+    free (c);
 }
 
 static int h_job_list (struct sched *s, const struct msg *m, fs_error_t *err)
@@ -618,6 +647,8 @@ static int sched_run (struct sched *s)
             dispatch (s, z);
             zmsg_destroy (&z);
         }
+        /* Submits of this turn: one commit, then their answers. */
+        jobs_submit_flush (s->jobs, submit_done, s);
         double now = now_s ();
         if (now - last_check >= 0.25) {
             last_check = now;

@@ -394,6 +394,11 @@ int store_commit (struct store *s, fs_error_t *err)
     return 0;
 }
 
+void store_rollback (struct store *s)
+{
+    sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static void bind_time (sqlite3_stmt *st, int col, double t)
 {
     if (t > 0)
@@ -439,6 +444,18 @@ int64_t store_job_insert (struct store *s, const char *name, const char *file, c
 {
     if (store_begin (s, err) < 0)
         return -1;
+    int64_t id = store_job_add (s, name, file, text, submitted, state, ntasks, tasks, err);
+    if (id < 0) {
+        sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return store_commit (s, err) < 0 ? -1 : id;
+}
+
+int64_t store_job_add (struct store *s, const char *name, const char *file, const char *text,
+                       double submitted, const char *state, size_t ntasks,
+                       const struct store_task *tasks, fs_error_t *err)
+{
     sqlite3_stmt *st;
     sqlite3_prepare_v2 (s->db, "INSERT INTO jobs (name, file, text, state, submitted) "
                                "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -453,12 +470,9 @@ int64_t store_job_insert (struct store *s, const char *name, const char *file, c
     int64_t id = sqlite3_last_insert_rowid (s->db);
     for (size_t i = 0; ok && i < ntasks; i++)
         ok = task_write (s, id, i, &tasks[i]) == 0;
-    if (!ok) {
-        db_error (s, err, "submit");
-        sqlite3_exec (s->db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
-    }
-    return store_commit (s, err) < 0 ? -1 : id;
+    if (!ok)
+        return db_error (s, err, "submit");
+    return id;
 }
 
 int store_job_state (struct store *s, int64_t id, const char *state, double ended, fs_error_t *err)

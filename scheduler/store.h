@@ -58,12 +58,17 @@ struct store_task {
 
 int store_begin (struct store *s, fs_error_t *err);
 int store_commit (struct store *s, fs_error_t *err);
+void store_rollback (struct store *s);
 
 /* Insert a job and its tasks in one durable transaction; returns the new id
  * (> 0), or -1. */
 int64_t store_job_insert (struct store *s, const char *name, const char *file, const char *text,
                           double submitted, const char *state, size_t ntasks,
                           const struct store_task *tasks, fs_error_t *err);
+/* The same inside a transaction the caller opened (store_begin). */
+int64_t store_job_add (struct store *s, const char *name, const char *file, const char *text,
+                       double submitted, const char *state, size_t ntasks,
+                       const struct store_task *tasks, fs_error_t *err);
 int store_job_state (struct store *s, int64_t id, const char *state, double ended, fs_error_t *err);
 int store_task_save (struct store *s, int64_t job, size_t idx, const struct store_task *t,
                      fs_error_t *err);

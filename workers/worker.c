@@ -301,7 +301,8 @@ static int worker_run (struct worker *w)
         struct zsock *socks[3] = { w->sched, iopool_busy (w->pool) < POOL_LIMIT ? w->data : NULL,
                                    w->pull };
         bool ready[3];
-        int r = zsock_poll (socks, 3, ready, 100);
+        /* Running tasks are polled often, so their ends are seen at once. */
+        int r = zsock_poll (socks, 3, ready, executor_cores_used (w->exec) > 0 ? 5 : 100);
         if (r < 0 && errno != EINTR) {
             log_msg (LOG_ERR, "event=poll.fail errno=%d", errno);
             return 1;

@@ -413,7 +413,6 @@ int main (int argc, char **argv)
             ntasks);
     printf ("target >= 20000 placements/s: %s (%.1fx)\n", rate >= 20000 ? "met" : "NOT met",
             rate / 20000);
-    printf ("end-to-end: not available yet\n");
 
     for (int i = 0; i < examples && i < ntasks; i++) {
         const struct placement_task *t = &tasks[irand (ntasks)];
