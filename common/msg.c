@@ -52,14 +52,16 @@ struct zmsg *msg_reply (const char *op, int64_t id, json_t *body)
 
 struct zmsg *msg_error (const char *op, int64_t id, int code, const char *fmt, ...)
 {
-    char text[1024];
+    char *text = NULL;
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (text, sizeof (text), fmt, ap);
+    int n = vasprintf (&text, fmt, ap);
     va_end (ap);
     json_t *root = msg_header (op, id);
     json_object_set_new (root, "ok", json_false ());
-    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code, "text", text));
+    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code, "text",
+                                                   n >= 0 && text ? text : "out of memory"));
+    free (text);
     return msg_from_json (root);
 }
 

@@ -76,6 +76,7 @@ struct jobs {
     int ncand;
     json_t *view_sites;         /* known sites, for validation */
     double view_time;
+    char *errors;               /* every error of the last job file refused */
     struct job **deferred;      /* validated submits waiting for the group commit */
     void **deferred_ctx;
     size_t ndeferred, capdeferred;
@@ -720,6 +721,7 @@ void jobs_destroy (struct jobs *j)
         job_free (j->deferred[i]);
     free (j->deferred);
     free (j->deferred_ctx);
+    free (j->errors);
     json_decref (j->view_sites);
     placement_fed_destroy (j->fed);
     free (j);
@@ -731,10 +733,12 @@ static struct job_spec *load_checked (struct jobs *j, const char *file, const ch
     struct job_errors errs = JOB_ERRORS_INIT;
     struct job_fedview v;
     struct job_spec *spec = jobfile_load_string (file, text, strlen (text), view_of (j, &v), &errs);
+    free (j->errors);
+    j->errors = NULL;
     if (!spec) {
         char *msg = job_errors_join (&errs, "\n");
         errprintf (err, errs.code ? errs.code : FS_EINVAL, "%s", msg ? msg : "invalid job file");
-        free (msg);
+        j->errors = msg;
     }
     job_errors_clear (&errs);
     return spec;
@@ -1159,4 +1163,9 @@ void jobs_tick (struct jobs *j, double now)
         }
     }
     jobs_flush (j);
+}
+
+const char *jobs_errors (struct jobs *j)
+{
+    return j->errors;
 }

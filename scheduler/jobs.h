@@ -42,6 +42,9 @@ int jobs_submit_defer (struct jobs *j, const char *file, const char *text, void 
                        fs_error_t *err);
 void jobs_submit_flush (struct jobs *j, jobs_done_f done, void *arg);
 json_t *jobs_list (struct jobs *j, bool all);
+/* Every error of the last job file refused by validate or submit, one per
+ * line (fs_error_t holds only the first kilobyte); borrowed, or NULL. */
+const char *jobs_errors (struct jobs *j);
 json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err);
 json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err);
 json_t *jobs_links (struct jobs *j);

@@ -88,6 +88,13 @@ static void reply (struct sched *s, const struct msg *req, json_t *body)
 
 static void reply_error (struct sched *s, const struct msg *req, const fs_error_t *err)
 {
+    /* Job files: every error, not only what fits in err. */
+    const char *all = s->jobs ? jobs_errors (s->jobs) : NULL;
+    if (all && (!strcmp (req->op, "job.validate") || !strcmp (req->op, "job.submit"))
+        && !strncmp (all, err->text, strlen (err->text) > 64 ? 64 : strlen (err->text))) {
+        send_to (s, s->rid, s->ridlen, msg_error (req->op, req->id, err->code, "%s", all));
+        return;
+    }
     send_to (s, s->rid, s->ridlen,
              msg_error (req->op, req->id, err->code ? err->code : FS_EFAIL, "%s", err->text));
 }
