@@ -82,6 +82,7 @@ struct jobs {
     size_t ndeferred, capdeferred;
     bool changed;
     double last_tick;
+    double started;             /* sites get a heartbeat timeout to come back after a restart */
 };
 
 static double now_s (void)
@@ -705,6 +706,7 @@ struct jobs *jobs_create (struct store *st, struct registry *reg, const struct f
         return NULL;
     }
     j->changed = true;
+    j->started = now_s ();
     jobs_flush (j);
     return j;
 }
@@ -1153,7 +1155,9 @@ void jobs_tick (struct jobs *j, double now)
             struct jtask *t = &jb->t[k];
             if (tactive (t->state)) {
                 struct site *s = registry_get (j->reg, t->site, false);
-                if (!s || !s->up)
+                bool seen = s && s->last_heartbeat > 0;     /* since this scheduler started */
+                bool grace = now - j->started < 2 * j->cfg->heartbeat_timeout;
+                if ((seen && !s->up) || (!seen && !grace))
                     task_lost (j, jb, t, "its site went down");
             }
             if (t->state == T_WAITING && deps_done (jb, k))

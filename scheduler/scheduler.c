@@ -548,10 +548,19 @@ static int h_links_list (struct sched *s, const struct msg *m, fs_error_t *err)
     return reply_or_fail (s, m, jobs_links (s->jobs));
 }
 
+/* A site's report on a task.  Reports queued while the scheduler was down
+ * arrive before the site has said hello again: they are taken by the site
+ * name they carry (attempt numbers still fence stale ones), so a task that
+ * finished meanwhile is not run twice. */
 static int h_task_update (struct sched *s, const struct msg *m, fs_error_t *err)
 {
-    struct site *site = caller_site (s, m, err);
-    if (!site || jobs_task_update (s->jobs, site->name, m->body, err) < 0)
+    struct site *site = registry_by_rid (s->reg, s->rid, s->ridlen);
+    const char *name = site ? site->name : NULL;
+    if (!name && msg_get_str (m, "site", false, &name, err) < 0)
+        return -1;
+    if (!name || ident_valid ("site", name, err) < 0)
+        return errprintf (err, FS_EFAIL, "%s: unknown site: say hello first", m->op);
+    if (jobs_task_update (s->jobs, name, m->body, err) < 0)
         return -1;
     reply (s, m, NULL);
     return 0;

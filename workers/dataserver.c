@@ -123,12 +123,14 @@ static uint64_t gcd (uint64_t a, uint64_t b)
 
 /* The piece size this site proposes at data.open: for a chunked source read
  * without reduction, pieces that span whole chunks along the split dimension,
- * so each chunk is read once and straight into the piece (HDF5 bypasses its
- * chunk cache for whole chunks).  Otherwise the client's size. */
+ * so each compressed chunk is decoded once.  Otherwise the client's size. */
 static uint64_t piece_bytes_aligned (const struct transfer *t)
 {
     const fs_plan_t *p = &t->plan;
-    if (!t->hd.info.chunked || t->red.op != RED_NONE || p->n == 0 || p->npieces <= 1)
+    /* Unfiltered chunks are read in place, any part of them: only compressed
+     * chunks, which must be decoded whole, gain from aligned pieces. */
+    if (!t->hd.info.chunked || !t->hd.info.filters[0] || t->red.op != RED_NONE || p->n == 0
+        || p->npieces <= 1)
         return t->piece_bytes;
     int d = -1;                      /* source dimension of result dimension k */
     for (int i = 0, j = 0; i < t->sel.ndims; i++) {

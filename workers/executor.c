@@ -118,9 +118,10 @@ static struct xtask *xfind (struct executor *ex, int64_t job, const char *task, 
 
 static void update (struct executor *ex, struct xtask *t, const char *state, json_t *extra)
 {
-    json_t *body = json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I}", "job", (json_int_t)t->job, "task",
-                              t->task, "attempt", t->attempt, "state", state, "bytes_local",
-                              (json_int_t)t->bytes_local, "bytes_moved", (json_int_t)t->bytes_moved);
+    json_t *body = json_pack ("{s:s, s:I, s:s, s:i, s:s, s:I, s:I}", "site", ex->cfg->name, "job",
+                              (json_int_t)t->job, "task", t->task, "attempt", t->attempt, "state",
+                              state, "bytes_local", (json_int_t)t->bytes_local, "bytes_moved",
+                              (json_int_t)t->bytes_moved);
     if (extra) {
         json_object_update (body, extra);
         json_decref (extra);
