@@ -662,6 +662,7 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         t->bytes_local = s->bytes_local;
         t->bytes_moved = s->bytes_moved;
         t->attempt = s->attempt;
+        t->failures = s->attempt;   /* each new attempt followed a site failure */
         snprintf (t->error, sizeof (t->error), "%s", s->error);
         t->placement = s->placement ? json_loads (s->placement, 0, NULL) : NULL;
     }
@@ -1050,6 +1051,37 @@ void jobs_site_usage (struct jobs *j, const char *site, int *running, int *cores
     }
 }
 
+/* A publish name of a task's output must be new (or this very file again):
+ * two different results must not become "replicas" of one dataset. */
+static void publish_clash (struct jobs *j, const json_t *outs, char *why, size_t whysz)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach (outs, i, e) {
+        const char *name = json_string_value (json_object_get (e, "name"));
+        const char *file = json_string_value (json_object_get (e, "file"));
+        fs_error_t err;
+        if (!name || !file || !strncmp (name, "jobs/", 5))
+            continue;
+        json_t *d = store_lookup (j->store, name, &err);
+        if (!d)
+            continue;
+        size_t k;
+        json_t *r;
+        json_array_foreach (json_object_get (d, "replicas"), k, r) {
+            const char *rf = json_string_value (json_object_get (r, "file"));
+            if (rf && strcmp (rf, file)) {
+                snprintf (why, whysz, "cannot publish output as '%s': that name already holds "
+                          "other data (at site %s); choose another publish name", name,
+                          json_string_value (json_object_get (r, "site")));
+                json_decref (d);
+                return;
+            }
+        }
+        json_decref (d);
+    }
+}
+
 int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_error_t *err)
 {
     json_int_t id = 0, attempt = -1;
@@ -1082,7 +1114,8 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         int from = placement_fed_find (j->fed, json_string_value (json_object_get (tr, "from")));
         double bytes = json_number_value (json_object_get (tr, "bytes"));
         double secs = json_number_value (json_object_get (tr, "seconds"));
-        if (from >= 0 && to >= 0 && from != to && bytes > 0 && secs > 0)
+        /* Small transfers measure latency, not bandwidth: only 1 MiB and up count. */
+        if (from >= 0 && to >= 0 && from != to && bytes >= (1 << 20) && secs > 0)
             placement_links_observe (placement_fed_links (j->fed), from, to, bytes, secs);
     }
     const char *error = json_string_value (json_object_get (body, "error"));
@@ -1096,6 +1129,12 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
     case T_COMPLETED: {
         json_t *refused = NULL;
         json_t *outs = json_object_get (body, "outputs");
+        char clash[700] = "";
+        publish_clash (j, outs, clash, sizeof (clash));
+        if (clash[0]) {
+            task_fail (j, jb, t, 0, clash);
+            break;
+        }
         int n = outs ? store_register (j->store, site, outs, &refused, err) : 0;
         if (n < 0 || json_array_size (refused) > 0) {
             char why[600];

@@ -202,9 +202,10 @@ static int h_catalog_register (struct sched *s, const struct msg *m, fs_error_t 
 
 /* --- client services ------------------------------------------------ */
 
-static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
+/* Sites known from earlier runs are listed as down until they say hello; their
+ * drain flags hold from the start. */
+static int registry_load_known (struct sched *s, fs_error_t *err)
 {
-    /* Sites known from earlier runs are listed as down until they say hello. */
     json_t *known = store_sites (s->store, err);
     if (!known)
         return -1;
@@ -224,6 +225,12 @@ static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
         }
     }
     json_decref (known);
+    return 0;
+}
+
+static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    size_t i;
     json_t *a = json_array ();
     for (i = 0; i < registry_count (s->reg); i++) {
         struct site *site = registry_at (s->reg, i);
@@ -340,7 +347,10 @@ static void on_site_reply (struct sched *s, const struct msg *m)
         }
     struct site *site = registry_by_rid (s->reg, s->rid, s->ridlen);
     if (!pd || !site || strcmp (site->name, pd->site)) {
-        log_msg (LOG_WARN, "event=reply.unexpected op=%s id=%lld", m->op, (long long)m->id);
+        /* id 0: task.start and task.kill, whose outcome comes as task.update */
+        if (m->id != 0 || !m->ok)
+            log_msg (m->id ? LOG_WARN : LOG_INFO, "event=reply.unexpected op=%s id=%lld error=\"%s\"",
+                     m->op, (long long)m->id, m->ok ? "" : m->errtext);
         return;
     }
     pd->used = false;
@@ -716,7 +726,8 @@ int scheduler_main (int argc, char **argv)
     }
     s.store = store_open (s.cfg.state, &err);
     s.reg = registry_create ();
-    if (s.store && !(s.jobs = jobs_create (s.store, s.reg, &s.cfg, send_site, &s, &err))) {
+    if (s.store && (registry_load_known (&s, &err) < 0
+                    || !(s.jobs = jobs_create (s.store, s.reg, &s.cfg, send_site, &s, &err)))) {
         store_close (s.store);
         s.store = NULL;
     }

@@ -43,6 +43,7 @@ struct xtask {
 struct executor {
     const struct site_config *cfg;
     int cores;
+    int node_cores;
     struct holdings *holdings;
     struct iopool *pool;
     executor_send_f send;
@@ -65,7 +66,7 @@ static int mkdirs (const char *path)
     return mkdir (buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-struct executor *executor_create (const struct site_config *cfg, int cores,
+struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
                                   struct holdings *holdings, struct iopool *pool,
                                   executor_send_f send, void *arg)
 {
@@ -75,6 +76,7 @@ struct executor *executor_create (const struct site_config *cfg, int cores,
     fs_error_t err;
     ex->cfg = cfg;
     ex->cores = cores;
+    ex->node_cores = node_cores > 0 ? node_cores : cores;
     ex->holdings = holdings;
     ex->pool = pool;
     ex->send = send;
@@ -423,7 +425,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
         .argv = (const char *const *)argv, .ranks = t->ranks, .env = env, .cwd = t->dir,
         .stdout_path = out, .stderr_path = errf, .walltime_s = t->walltime,
         .site = ex->cfg->name, .hostfile = ex->cfg->hostfile[0] ? ex->cfg->hostfile : NULL,
-        .site_cores = ex->cores,
+        .site_cores = ex->node_cores,
     };
     t->proc = ex->launcher->start (&spec, &err);
     jobfile_argv_free (argv);

@@ -26,7 +26,10 @@ typedef void (*executor_send_f) (void *arg, const char *op, json_t *body);
 
 /* cfg, holdings and pool (the stage pool, whose results come back to the
  * event loop as frame 'X' + JSON, for executor_result) are borrowed. */
-struct executor *executor_create (const struct site_config *cfg, int cores,
+/* cores: what the site announces (site.yaml may raise it to emulate a bigger
+ * site); node_cores: what this node really has (MPI runs above it are
+ * oversubscribed). */
+struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
                                   struct holdings *holdings, struct iopool *pool,
                                   executor_send_f send, void *arg);
 void executor_destroy (struct executor *ex);    /* kills what still runs; accepts NULL */

@@ -357,6 +357,8 @@ int holdings_publish (struct holdings *h, const char *path, const char *name, co
     return 0;
 }
 
+static void outputs_replay (struct holdings *h, json_t *datasets, json_t *skipped);
+
 int holdings_scan (struct holdings *h, json_t *datasets, json_t *skipped, fs_error_t *err)
 {
     for (int i = 0; i < h->cfg->nroots; i++)
@@ -386,8 +388,16 @@ int holdings_scan (struct holdings *h, json_t *datasets, json_t *skipped, fs_err
             walk (h, root, real, 0, policy ? &pol : &root->policy, datasets, skipped);
     }
     json_decref (a);
+    outputs_replay (h, datasets, skipped);
     (void)err;
     return 0;
+}
+
+/* Task outputs live in the state directory, outside the data roots: they are
+ * listed in outputs.json so that a restarted worker serves them again. */
+static void outputs_file (struct holdings *h, char *buf, size_t n)
+{
+    snprintf (buf, n, "%s/outputs.json", h->cfg->state_dir);
 }
 
 int holdings_add (struct holdings *h, const struct holding *e, json_t *entries)
@@ -396,5 +406,56 @@ int holdings_add (struct holdings *h, const struct holding *e, json_t *entries)
         return -1;
     if (entries)
         json_array_append_new (entries, entry_json (e));
+    char file[PATH_MAX + 32], tmp[PATH_MAX + 40], pol[1024];
+    outputs_file (h, file, sizeof (file));
+    snprintf (tmp, sizeof (tmp), "%s.tmp", file);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock (&lock);
+    json_t *a = json_load_file (file, 0, NULL);
+    if (!json_is_array (a)) {
+        json_decref (a);
+        a = json_array ();
+    }
+    json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s}", "name", e->name, "file", e->file,
+                                         "path", e->path, "policy",
+                                         policy_format (&e->policy, pol, sizeof (pol))));
+    if (json_dump_file (a, tmp, JSON_COMPACT) < 0 || rename (tmp, file) < 0)
+        log_msg (LOG_WARN, "event=outputs.record_fail file=\"%s\" errno=%d", file, errno);
+    pthread_mutex_unlock (&lock);
+    json_decref (a);
     return 0;
+}
+
+/* The outputs recorded by earlier runs, served again. */
+static void outputs_replay (struct holdings *h, json_t *datasets, json_t *skipped)
+{
+    char file[PATH_MAX + 32];
+    outputs_file (h, file, sizeof (file));
+    json_t *a = json_load_file (file, 0, NULL);
+    size_t i;
+    json_t *o;
+    json_array_foreach (a, i, o) {
+        struct holding e;
+        fs_error_t err;
+        memset (&e, 0, sizeof (e));
+        const char *name = json_string_value (json_object_get (o, "name"));
+        const char *f = json_string_value (json_object_get (o, "file"));
+        const char *path = json_string_value (json_object_get (o, "path"));
+        const char *pol = json_string_value (json_object_get (o, "policy"));
+        if (!name || !f || !path || !pol || name_valid (name, &err) < 0
+            || policy_parse (pol, &e.policy, &err) < 0) {
+            skip (skipped, file, "malformed entry in outputs.json");
+            continue;
+        }
+        snprintf (e.name, sizeof (e.name), "%s", name);
+        snprintf (e.file, sizeof (e.file), "%s", f);
+        snprintf (e.path, sizeof (e.path), "%s", path);
+        if (format_info (e.file, e.path, &e.info, &err) < 0) {
+            skip (skipped, f, err.text);
+            continue;
+        }
+        if (holdings_put (h, &e) == 0)
+            json_array_append_new (datasets, entry_json (&e));
+    }
+    json_decref (a);
 }

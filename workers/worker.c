@@ -403,7 +403,7 @@ int worker_main (int argc, char **argv)
         || zsock_bind (w.data, w.cfg.listen, &err) < 0
         || !(w.pool = iopool_create (w.cfg.io_threads > 0 ? w.cfg.io_threads : 2, IO_URI, &err))
         || !(w.stage = iopool_create (2, IO_URI, &err))
-        || !(w.exec = executor_create (&w.cfg, w.cores, w.holdings, w.stage, exec_send, &w))) {
+        || !(w.exec = executor_create (&w.cfg, w.cores, w.topo.cores, w.holdings, w.stage, exec_send, &w))) {
         log_msg (LOG_ERR, "event=start.fail reason=\"%s\"", err.text);
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return 1;

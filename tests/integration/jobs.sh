@@ -5,8 +5,8 @@
 # outputs, a reduction at the source, a published output) completes, each task runs
 # where its data is, and every output, fetched with `fedsched get`, is bit-identical
 # to NumPy computing the same thing from the source files; a task whose only input is
-# at site2 runs at site2; `links` shows a measured rate after the cross-site
-# transfers; a dataset published with --policy none at site3 draws its reader (and the
+# at site2 runs at site2; `links` shows a measured rate after a cross-site transfer
+# of 2 MiB; a dataset published with --policy none at site3 draws its reader (and the
 # reader's reader, through the inherited policy) to site3, and its outputs cannot be
 # read from outside; `logs` shows a task's stdout; the scheduler killed and restarted
 # keeps its jobs, and a job submitted after the restart completes.
@@ -217,20 +217,38 @@ sys.exit(1 if m else 0)
 PY
 
 # --- links: measured rates after the transfers ----------------------------------------------
-log "links: a measured rate for a pair that carried a task's input"
+# Only transfers of 1 MiB and more refine the link matrix (smaller ones measure latency,
+# not bandwidth): a task pinned to site1 reads a 2 MiB dataset held at site2.
+log "links: a measured rate for a pair that carried a task's input (>= 1 MiB)"
+mkdir -p "$(data_root site2)/big"
+py - "$(data_root site2)/big/wide.h5" <<'PY'
+import sys, numpy as np, h5py
+with h5py.File(sys.argv[1], "w") as h:
+    h.create_dataset("x", data=np.arange(256 * 1024, dtype="float64").reshape(256, 1024))
+PY
+expect_code 0 fedsched publish site2 big/wide.h5
+cat >"$D/move.yaml" <<'Y'
+version: 1
+name: move
+tasks:
+  - name: pull
+    command: [sh, -c, "test -s {in.x.file}"]
+    site: site1
+    inputs:
+      x: site2/big/wide/x
+Y
+MOVE=$(fedsched submit "$D/move.yaml") || fail "submit move.yaml failed"
+expect_code 0 fedsched wait "$MOVE" --timeout 60
 expect_code 0 fedsched links --json
 LINKS=$OUT
-job_status "$CHAIN"
-py - "$LINKS" "$STATUS" <<'PY' || fail "links --json shows no measured rate for the transfer to task ens (see above)"
+py - "$LINKS" <<'PY' || fail "links --json shows no measured rate for site2 -> site1 after a 2 MiB transfer (see above)"
 import json, sys
-links, st = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-ens = [t for t in st["tasks"] if t["name"] == "ens"][0]
-src = "site2" if ens["site"] == "site1" else "site1"
-l = [x for x in links["links"] if x["from"] == src and x["to"] == ens["site"]]
-assert l, "no link %s -> %s in %s" % (src, ens["site"], links)
+links = json.loads(sys.argv[1])
+l = [x for x in links["links"] if x["from"] == "site2" and x["to"] == "site1"]
+assert l, "no link site2 -> site1 in %s" % links
 l = l[0]
 assert l["samples"] >= 1 and isinstance(l["measured_bandwidth"], (int, float)) and l["measured_bandwidth"] > 0, \
-    "link %s -> %s after ens moved 31104 bytes: %s" % (src, ens["site"], l)
+    "link site2 -> site1 after a 2 MiB transfer: %s" % l
 PY
 expect_code 0 fedsched links
 echo "$OUT" | grep -Eq '^site[0-9] +site[0-9] +.* [0-9.]+ [kMG]?B/s +[1-9][0-9]*$' ||
@@ -351,7 +369,7 @@ import json, sys
 b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 key = lambda j: j["id"]
 assert sorted(b, key=key) == sorted(a, key=key), "before: %s\nafter: %s" % (b, a)
-assert len(a) == 4 and all(j["state"] == "COMPLETED" for j in a), a
+assert len(a) == 5 and all(j["state"] == "COMPLETED" for j in a), a
 PY
 job_status "$CHAIN"
 py - "$STATUS" <<'PY' || fail "status $CHAIN after the restart (see above)"
