@@ -603,8 +603,9 @@ static void task_place (struct jobs *j, struct job *jb, size_t k)
                                  (int)ts->ninputs, ins };
     struct placement_result res;
     fs_error_t err;
-    if (pt.pinned && pt.pin_site < 0) {
-        /* The pinned site has not said hello yet: wait for it. */
+    if ((pt.pinned && pt.pin_site < 0) || placement_fed_count (j->fed) == 0
+        || j->ncand < placement_fed_count (j->fed)) {
+        /* No site has said hello yet (or not the pinned one): wait for them. */
         free (ins);
         pins_free (pins, ts->ninputs);
         return;
