@@ -271,6 +271,11 @@ void dataserver_job (void *arg, struct zsock *out)
     struct data_req *r = arg;
     struct transfer t;
     fs_error_t err = { 0 };
+    if (!out) {
+        msg_release (&r->m);
+        free (r);
+        return;
+    }
     memset (&t, 0, sizeof (t));
     if (transfer_prepare (r, &t, &err) < 0) {
         if (!strcmp (r->m.op, "data.open"))

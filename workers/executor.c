@@ -208,10 +208,13 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
         return 0;
     }
     /* The cache: one file per (dataset, version, selection, reduction). */
-    char *key = json_dumps (json_pack ("{s:s, s:O, s:O, s:O}", "d", dataset, "v",
-                                       json_object_get (in, "version"), "s", jsel, "r",
-                                       json_object_get (in, "reduce")),
-                            JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *jkey = json_pack ("{s:s, s:O, s:O, s:O}", "d", dataset, "v",
+                              json_object_get (in, "version"), "s", jsel, "r",
+                              json_object_get (in, "reduce"));
+    char *key = json_dumps (jkey, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (jkey);
+    if (!key)
+        return errprintf (err, FS_EFAIL, "out of memory");
     char file[PATH_MAX + 64], dir[PATH_MAX + 16];
     snprintf (dir, sizeof (dir), "%s/cache", a->cfg->state_dir);
     snprintf (file, sizeof (file), "%s/%016" PRIx64 ".h5", dir, checksum (key, strlen (key)));
@@ -288,6 +291,12 @@ static void stage_job (void *arg, struct zsock *out)
 {
     struct stage_arg *a = arg;
     fs_error_t err = { 0 };
+    if (!out) {
+        json_decref (a->inputs);
+        json_decref (a->outputs);
+        free (a);
+        return;
+    }
     json_t *r = json_pack ("{s:s, s:I, s:s, s:i}", "kind", a->finish ? "finished" : "staged", "job",
                            (json_int_t)a->job, "task", a->task, "attempt", a->attempt);
     int rc = 0;

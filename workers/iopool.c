@@ -88,10 +88,11 @@ void iopool_destroy (struct iopool *p)
     pthread_mutex_unlock (&p->lock);
     for (int i = 0; i < p->n; i++)
         pthread_join (p->threads[i], NULL);
-    /* Queued jobs never ran; their args leak only at shutdown. */
+    /* Queued jobs never run: each frees its arg. */
     while (p->head) {
         struct job *j = p->head;
         p->head = j->next;
+        j->fn (j->arg, NULL);
         free (j);
     }
     free (p->threads);

@@ -11,13 +11,15 @@
 #include "common/zsock.h"
 
 /* Runs in a pool thread.  out: this thread's PUSH socket to the event loop.
- * The job owns arg and frees it. */
+ * The job owns arg and frees it.  out is NULL when the pool is destroyed with
+ * the job still queued: then the job only frees arg. */
 typedef void (*iopool_job_f) (void *arg, struct zsock *out);
 
 struct iopool;
 
 struct iopool *iopool_create (int nthreads, const char *uri, fs_error_t *err);
-/* Finish running jobs, drop queued ones (calling nothing), join threads. */
+/* Finish running jobs, drop queued ones (each called with out NULL to free
+ * its arg), join threads. */
 void iopool_destroy (struct iopool *p);     /* accepts NULL */
 int iopool_submit (struct iopool *p, iopool_job_f fn, void *arg);
 /* Jobs submitted and not yet finished. */

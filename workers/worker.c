@@ -122,6 +122,10 @@ struct site_job {
 static void scan_job (void *arg, struct zsock *out)
 {
     struct site_job *j = arg;
+    if (!out) {
+        free (j);
+        return;
+    }
     json_t *datasets = json_array (), *skipped = json_array ();
     fs_error_t err;
     holdings_scan (j->w->holdings, datasets, skipped, &err);
@@ -136,6 +140,11 @@ static void scan_job (void *arg, struct zsock *out)
 static void publish_job (void *arg, struct zsock *out)
 {
     struct site_job *j = arg;
+    if (!out) {
+        msg_release (&j->m);
+        free (j);
+        return;
+    }
     fs_error_t err = { 0 };
     const char *path = NULL, *name = NULL, *policy = NULL;
     json_t *datasets = json_array (), *skipped = json_array ();
