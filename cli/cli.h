@@ -26,6 +26,8 @@ int cmd_watch (int argc, char **argv);
 int cmd_cancel (int argc, char **argv);
 int cmd_logs (int argc, char **argv);
 int cmd_links (int argc, char **argv);
+/* The simulator (sim.c): no scheduler needed. */
+int cmd_sim (int argc, char **argv);
 
 /* Options every client verb takes: --scheduler URI, --keys DIR, --json, --help.
  * cli_getopt wraps getopt_long with them appended to the verb's own; it

@@ -33,11 +33,12 @@ static const struct {
     { "drain", cmd_drain, "operators: stop placing work on a site" },
     { "resume", cmd_resume, "operators: place work on a drained site again" },
     { "keygen", cmd_keygen, "write a CURVE key pair" },
+    { "sim", cmd_sim, "simulate a federation scenario: fedsched vs centralised, random, greedy" },
     { NULL, NULL, NULL },
 };
 
 /* Verbs planned for a later release. */
-static const char *later[] = { "sim", NULL };
+static const char *later[] = { NULL };
 
 static void usage (FILE *f)
 {
