@@ -13,8 +13,8 @@
 #include "common/plan.h"
 #include "fetch.h"
 
-#define FETCH_WINDOW 8
-#define FETCH_WINDOW_BYTES (32u << 20)
+#define FETCH_WINDOW 16
+#define FETCH_WINDOW_BYTES (64u << 20)   /* FEDSCHED_WINDOW_BYTES overrides */
 #define FETCH_PIECE (4u << 20)
 #define FETCH_TRIES 3
 
@@ -165,8 +165,13 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     memset (res, 0, sizeof (*res));
     g.progress = progress;
     g.progress_arg = arg;
+    /* FEDSCHED_PIECE_BYTES: the piece size asked for (64 KiB..64 MiB), for tuning. */
+    const char *pe = getenv ("FEDSCHED_PIECE_BYTES");
+    long want = pe ? strtol (pe, NULL, 10) : 0;
+    if (want < (64 << 10) || want > (64 << 20))
+        want = FETCH_PIECE;
     g.base = json_pack ("{s:s, s:o, s:o, s:i}", "name", name, "sel", sel_to_json (sel), "reduce",
-                        reduce_to_json (red ? red : &none), "piece_bytes", (int)FETCH_PIECE);
+                        reduce_to_json (red ? red : &none), "piece_bytes", (int)want);
     if (co && co->reader_site)
         json_object_set_new (g.base, "reader", json_pack ("{s:s, s:s}", "site", co->reader_site,
                                                          "region", co->reader_region ? co->reader_region : ""));
@@ -206,7 +211,9 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         pb = FETCH_PIECE;
     json_object_set_new (g.base, "piece_bytes", json_integer (pb));
     /* The credit: at most FETCH_WINDOW_BYTES in flight, and 2..FETCH_WINDOW pieces. */
-    g.window = (int)(FETCH_WINDOW_BYTES / (uint64_t)pb);
+    const char *we = getenv ("FEDSCHED_WINDOW_BYTES");
+    long wb = we ? strtol (we, NULL, 10) : 0;
+    g.window = (int)((wb > 0 ? (uint64_t)wb : FETCH_WINDOW_BYTES) / (uint64_t)pb);
     if (g.window < 2)
         g.window = 2;
     if (g.window > FETCH_WINDOW)
