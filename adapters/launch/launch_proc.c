@@ -190,10 +190,27 @@ static int proc_session (long pid, bool *zombie)
 /* Send sig to the leader's process group and to every process of session
  * sid.  Returns how many live (non-zombie) processes of the session were
  * signalled. */
+/* The most recently allocated pid (the last field of /proc/loadavg), or -1. */
+static long last_pid (void)
+{
+    FILE *f = fopen ("/proc/loadavg", "r");
+    long last = -1;
+    if (f) {
+        if (fscanf (f, "%*s %*s %*s %*s %ld", &last) != 1)
+            last = -1;
+        fclose (f);
+    }
+    return last;
+}
+
 static int signal_tree (pid_t sid, int sig)
 {
     int live = 0;
     kill (-sid, sig);           /* ESRCH once the group is empty: fine */
+    /* Every process of the session was created after its leader, so its pid is
+     * above the leader's, unless pids wrapped around since: then look at all. */
+    long last = last_pid ();
+    bool wrapped = last < 0 || last < (long) sid;
     DIR *d = opendir ("/proc");
     if (!d) {
         kill (sid, sig);
@@ -203,7 +220,7 @@ static int signal_tree (pid_t sid, int sig)
     while ((de = readdir (d))) {
         char *end;
         long pid = strtol (de->d_name, &end, 10);
-        if (*end || pid <= 0)
+        if (*end || pid <= 0 || (!wrapped && pid < (long) sid))
             continue;
         bool zombie = false;
         if (proc_session (pid, &zombie) != sid || zombie)
@@ -327,6 +344,21 @@ fail:
     _exit (report_code (r.stage, r.err));
 }
 
+/* vfork: the child only makes async-signal-safe calls up to execve or _exit
+ * (see child()), so it can borrow the parent's memory instead of copying its
+ * page tables (a fork of a large worker costs milliseconds per task).  A frame
+ * of its own, so no variable of the caller lives across the vfork. */
+__attribute__ ((noinline))
+static pid_t spawn_child (const char *cwd, const char *path, char *const argv[],
+                          char *const envp[], int infd, int outfd, int errfd, int repfd,
+                          long maxfd, const struct sigaction *dfl)
+{
+    pid_t pid = vfork ();
+    if (pid == 0)
+        child (cwd, path, argv, envp, infd, outfd, errfd, repfd, maxfd, dfl);
+    return pid;
+}
+
 struct launch_proc *launch_proc_spawn (const struct launch_spec *spec, const char *path,
                                        char *const argv[], char *const envp[], fs_error_t *err)
 {
@@ -360,13 +392,12 @@ struct launch_proc *launch_proc_spawn (const struct launch_spec *spec, const cha
     sigemptyset (&dfl.sa_mask);
 
     p->t0 = now_s ();
-    pid_t pid = fork ();
+    pid_t pid = spawn_child (spec->cwd, path, argv, envp, infd, outfd, p->errfd, pfd[1], maxfd,
+                             &dfl);
     if (pid < 0) {
-        errprintf (err, FS_EFAIL, "cannot start a task at %s: fork: %s", where, strerror (errno));
+        errprintf (err, FS_EFAIL, "cannot start a task at %s: vfork: %s", where, strerror (errno));
         goto fail;
     }
-    if (pid == 0)
-        child (spec->cwd, path, argv, envp, infd, outfd, p->errfd, pfd[1], maxfd, &dfl);
 
     close (pfd[1]);
     close (infd);
