@@ -8,7 +8,6 @@
  * Nothing here blocks except SQLite commits, which are short and few.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/names.h"
@@ -686,37 +686,18 @@ static int sched_run (struct sched *s)
     return 0;
 }
 
-static void usage (FILE *f)
-{
-    fprintf (f, "usage: fedsched scheduler -c federation.yaml [-v]\n"
-                "Run the federation's scheduler: site registry, catalog, placement.\n"
-                "  -c, --config FILE   federation configuration (see docs/operator-guide.md)\n"
-                "  -v, --verbose       log debug events\n");
-}
+static const char usage_text[] =
+    "usage: fedsched scheduler -c federation.yaml [-v]\n"
+    "Run the federation's scheduler: site registry, catalog, placement.\n"
+    "  -c, --config FILE   federation configuration (see docs/operator-guide.md)\n"
+    "  -v, --verbose       log debug events\n";
 
 int scheduler_main (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *cfgfile = NULL;
-    int level = LOG_INFO, c;
-    optind = 1;
-    while ((c = getopt_long (argc, argv, "c:vh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': cfgfile = optarg; break;
-        case 'v': level = LOG_DEBUG; break;
-        case 'h': usage (stdout); return 0;
-        default: usage (stderr); return FS_EINVAL;
-        }
-    }
-    if (!cfgfile || optind < argc) {
-        usage (stderr);
-        return FS_EINVAL;
-    }
+    const char *cfgfile;
+    int level, code;
+    if (daemon_args (argc, argv, usage_text, &cfgfile, &level, &code) < 0)
+        return code;
     log_init ("scheduler", level);
     static struct sched s;
     fs_error_t err = { 0 };

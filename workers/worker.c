@@ -11,7 +11,6 @@
  * in ZeroMQ's queue, and memory stays bounded.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 
 #include "adapters/topo/topo.h"
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/zsock.h"
@@ -351,37 +351,18 @@ static int worker_run (struct worker *w)
     return 0;
 }
 
-static void usage (FILE *f)
-{
-    fprintf (f, "usage: fedsched worker -c site.yaml [-v]\n"
-                "Run a site's worker: resources, data roots, data plane.\n"
-                "  -c, --config FILE   site configuration (see docs/operator-guide.md)\n"
-                "  -v, --verbose       log debug events\n");
-}
+static const char usage_text[] =
+    "usage: fedsched worker -c site.yaml [-v]\n"
+    "Run a site's worker: resources, data roots, data plane.\n"
+    "  -c, --config FILE   site configuration (see docs/operator-guide.md)\n"
+    "  -v, --verbose       log debug events\n";
 
 int worker_main (int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *cfgfile = NULL;
-    int level = LOG_INFO, c;
-    optind = 1;
-    while ((c = getopt_long (argc, argv, "c:vh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': cfgfile = optarg; break;
-        case 'v': level = LOG_DEBUG; break;
-        case 'h': usage (stdout); return 0;
-        default: usage (stderr); return FS_EINVAL;
-        }
-    }
-    if (!cfgfile || optind < argc) {
-        usage (stderr);
-        return FS_EINVAL;
-    }
+    const char *cfgfile;
+    int level, code;
+    if (daemon_args (argc, argv, usage_text, &cfgfile, &level, &code) < 0)
+        return code;
     static struct worker w;
     fs_error_t err = { 0 };
     if (site_config_load (cfgfile, &w.cfg, &err) < 0) {
