@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The seven-site demo, scaled down: `./cluster/demo --small` (docs/benchmarks.md,
+# "The seven-site demo") with the fedsched under test (FEDSCHED_DEMO_NOBUILD=1: the
+# demo neither installs nor builds when fedsched is on PATH, as ctest puts it).
+# Checks: exit 0; the last line is the headline
+#   headline: makespan federated F s, centralised C s, speedup S x; WAN bytes federated A, centralised B
+# the federated run moved fewer bytes over the WAN than the centralised one (A < B);
+# the whole demo took under two minutes; and nothing of the demo's federation is left
+# (no network namespace or root-side veth of its directory, no daemon).
+set -u
+# shellcheck source=tests/integration/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+need fedsched
+need h5py
+need yaml
+need mpirun
+fed_dir                                 # a temp dir for the demo's output, removed on exit
+OUTF="$FED_DIR/demo.out"
+
+t0=$SECONDS
+# The demo runs in a directory of its own (mktemp); we only watch its output.
+FEDSCHED_DEMO_NOBUILD=1 ./cluster/demo --small >"$OUTF" 2>&1
+rc=$?
+took=$((SECONDS - t0))
+log "cluster/demo --small: exit $rc in ${took} s"
+if [ $rc != 0 ]; then
+    tail -n 60 "$OUTF" >&2
+    fail "./cluster/demo --small exited $rc"
+fi
+last=$(tail -n 1 "$OUTF")
+log "$last"
+re='^headline: makespan federated ([0-9]+\.[0-9]) s, centralised ([0-9]+\.[0-9]) s, speedup ([0-9]+\.[0-9]+) x; WAN bytes federated ([0-9]+), centralised ([0-9]+)$'
+[[ $last =~ $re ]] || { tail -n 30 "$OUTF" >&2; fail "the last line is not the headline: '$last'"; }
+A=${BASH_REMATCH[4]}
+B=${BASH_REMATCH[5]}
+[ "$A" -gt 0 ] || fail "the federated run moved no bytes over the WAN: the workflow is cross-site, it must"
+[ "$A" -lt "$B" ] || fail "federated WAN bytes $A not below centralised $B"
+[ "$(grep -c '^headline:' "$OUTF")" = 1 ] || fail "more than one headline line"
+grep -q 'IGNORES THE DATA POLICIES' "$OUTF" || fail "the centralised run does not say that it ignores the policies"
+grep -q '^gauge_clim *hydro ' "$OUTF" || fail "gauge_clim (policy none data at hydro) did not run at hydro"
+grep -q '^wave_stack *seismo ' "$OUTF" || fail "wave_stack (policy none data at seismo) did not run at seismo"
+[ $took -lt 120 ] || fail "the small demo took ${took} s (must be under 2 minutes)"
+
+# Nothing left: the demo's directory is gone, and with it its namespaces, veths, daemons.
+demo_dir=$(sed -n 's/^== a local federation of seven sites (\(.*\))$/\1/p' "$OUTF")
+[ -n "$demo_dir" ] || fail "cannot find the demo's directory in its output"
+[ ! -e "$demo_dir" ] || fail "the demo left its directory $demo_dir"
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
+    Hd=$(printf '%s' "$demo_dir" | sha1sum | cut -c1-8)
+    left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^fs-$Hd-" || true)
+    [ -z "$left" ] || fail "network namespaces of the demo remain: $left"
+    left=$(ip -o link show | grep -o "fs${Hd}r[0-9]*" || true)
+    [ -z "$left" ] || fail "root-side veths of the demo remain: $left"
+    left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^fs-demo-probe-' || true)
+    [ -z "$left" ] || fail "probe namespaces remain: $left"
+fi
+if pgrep -f "worker -c $demo_dir/" >/dev/null || pgrep -f "scheduler -c $demo_dir/" >/dev/null; then
+    fail "daemons of the demo are still running"
+fi
+if grep -q '^NOTE: no emulated WAN' "$OUTF"; then
+    log "(ran without the emulated WAN: $(grep -m1 '^NOTE' "$OUTF"))"
+fi
+exit 0
