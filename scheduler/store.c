@@ -12,6 +12,8 @@
 
 struct store {
     sqlite3 *db;
+    sqlite3_stmt *task_st;      /* prepared once: written for every task change */
+    sqlite3_stmt *job_st;
 };
 
 static const char *schema =
@@ -70,6 +72,8 @@ void store_close (struct store *s)
 {
     if (!s)
         return;
+    sqlite3_finalize (s->task_st);
+    sqlite3_finalize (s->job_st);
     sqlite3_close (s->db);
     free (s);
 }
@@ -409,13 +413,15 @@ static void bind_time (sqlite3_stmt *st, int col, double t)
 
 static int task_write (struct store *s, int64_t job, size_t idx, const struct store_task *t)
 {
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2 (s->db,
-                        "INSERT OR REPLACE INTO tasks (job, idx, name, state, site, ranks, "
-                        "exit_code, started, ended, bytes_local, bytes_moved, attempt, error, "
-                        "placement) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                        "?13, ?14)",
-                        -1, &st, NULL);
+    if (!s->task_st
+        && sqlite3_prepare_v2 (s->db,
+                               "INSERT OR REPLACE INTO tasks (job, idx, name, state, site, ranks, "
+                               "exit_code, started, ended, bytes_local, bytes_moved, attempt, error, "
+                               "placement) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                               "?12, ?13, ?14)",
+                               -1, &s->task_st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_stmt *st = s->task_st;
     sqlite3_bind_int64 (st, 1, job);
     sqlite3_bind_int64 (st, 2, (sqlite3_int64)idx);
     sqlite3_bind_text (st, 3, t->name, -1, SQLITE_STATIC);
@@ -434,7 +440,8 @@ static int task_write (struct store *s, int64_t job, size_t idx, const struct st
     else
         sqlite3_bind_null (st, 14);
     int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize (st);
+    sqlite3_reset (st);
+    sqlite3_clear_bindings (st);
     return rc;
 }
 
@@ -477,13 +484,16 @@ int64_t store_job_add (struct store *s, const char *name, const char *file, cons
 
 int store_job_state (struct store *s, int64_t id, const char *state, double ended, fs_error_t *err)
 {
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2 (s->db, "UPDATE jobs SET state = ?2, ended = ?3 WHERE id = ?1", -1, &st, NULL);
+    if (!s->job_st && sqlite3_prepare_v2 (s->db, "UPDATE jobs SET state = ?2, ended = ?3 WHERE id = ?1",
+                                          -1, &s->job_st, NULL) != SQLITE_OK)
+        return db_error (s, err, "job state");
+    sqlite3_stmt *st = s->job_st;
     sqlite3_bind_int64 (st, 1, id);
     sqlite3_bind_text (st, 2, state, -1, SQLITE_STATIC);
     bind_time (st, 3, ended);
     int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : db_error (s, err, "job state");
-    sqlite3_finalize (st);
+    sqlite3_reset (st);
+    sqlite3_clear_bindings (st);
     return rc;
 }
 
