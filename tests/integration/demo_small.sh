@@ -6,7 +6,8 @@
 #   headline: makespan federated F s, centralised C s, speedup S x; WAN bytes federated A, centralised B
 # the federated run moved fewer bytes over the WAN than the centralised one (A < B);
 # the whole demo took under two minutes; and nothing of the demo's federation is left
-# (no network namespace or root-side veth of its directory, no daemon).
+# (no network namespace or root-side veth of its directory, no daemon); no sanitizer
+# report in the daemons' logs (FEDSCHED_DEMO_LOGS: the demo copies them out on exit).
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -19,7 +20,7 @@ OUTF="$FED_DIR/demo.out"
 
 t0=$SECONDS
 # The demo runs in a directory of its own (mktemp); we only watch its output.
-FEDSCHED_DEMO_NOBUILD=1 ./cluster/demo --small >"$OUTF" 2>&1
+FEDSCHED_DEMO_NOBUILD=1 FEDSCHED_DEMO_LOGS="$FED_DIR/logs" ./cluster/demo --small >"$OUTF" 2>&1
 rc=$?
 took=$((SECONDS - t0))
 log "cluster/demo --small: exit $rc in ${took} s"
@@ -57,6 +58,15 @@ fi
 if pgrep -f "worker -c $demo_dir/" >/dev/null || pgrep -f "scheduler -c $demo_dir/" >/dev/null; then
     fail "daemons of the demo are still running"
 fi
+# Daemons built with sanitizers report into their logs when they exit.
+for f in "$FED_DIR"/logs/*.log; do
+    [ -f "$f" ] || continue
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+        grep -A25 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
+        fail "sanitizer report in the demo's $(basename "$f")"
+    fi
+done
+[ -f "$FED_DIR/logs/scheduler.log" ] || fail "the demo did not hand over its logs (FEDSCHED_DEMO_LOGS)"
 if grep -q '^NOTE: no emulated WAN' "$OUTF"; then
     log "(ran without the emulated WAN: $(grep -m1 '^NOTE' "$OUTF"))"
 fi
