@@ -263,10 +263,15 @@ static void walk (struct holdings *h, const struct data_root *root, const char *
     free (ents);
 }
 
+/* published.json and outputs.json are rewritten whole (read, append, write a
+ * temporary file, rename): one writer at a time, whichever I/O thread it is. */
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Publications made on request, kept so a restarted worker serves them again. */
 static void record_publication (struct holdings *h, const char *real, const char *name,
                                 const char *policy)
 {
+    pthread_mutex_lock (&record_lock);
     char file[PATH_MAX + 32];
     snprintf (file, sizeof (file), "%s/published.json", h->cfg->state_dir);
     json_t *a = json_load_file (file, 0, NULL);
@@ -284,6 +289,7 @@ static void record_publication (struct holdings *h, const char *real, const char
     snprintf (tmp, sizeof (tmp), "%s.tmp", file);
     if (json_dump_file (a, tmp, JSON_INDENT (1)) < 0 || rename (tmp, file) < 0)
         log_msg (LOG_WARN, "event=publish.record_fail file=\"%s\" errno=%d", file, errno);
+    pthread_mutex_unlock (&record_lock);
     json_decref (a);
 }
 
@@ -409,8 +415,7 @@ int holdings_add (struct holdings *h, const struct holding *e, json_t *entries)
     char file[PATH_MAX + 32], tmp[PATH_MAX + 40], pol[1024];
     outputs_file (h, file, sizeof (file));
     snprintf (tmp, sizeof (tmp), "%s.tmp", file);
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock (&lock);
+    pthread_mutex_lock (&record_lock);
     json_t *a = json_load_file (file, 0, NULL);
     if (!json_is_array (a)) {
         json_decref (a);
@@ -421,7 +426,7 @@ int holdings_add (struct holdings *h, const struct holding *e, json_t *entries)
                                          policy_format (&e->policy, pol, sizeof (pol))));
     if (json_dump_file (a, tmp, JSON_COMPACT) < 0 || rename (tmp, file) < 0)
         log_msg (LOG_WARN, "event=outputs.record_fail file=\"%s\" errno=%d", file, errno);
-    pthread_mutex_unlock (&lock);
+    pthread_mutex_unlock (&record_lock);
     json_decref (a);
     return 0;
 }

@@ -985,16 +985,12 @@ static void test_concurrent (void **state)
     holdings_destroy (h);
 }
 
-/* PRODUCT BUG (workers/holdings.c, record_publication): this test fails.
- *
- * Publications made at the same time by two I/O threads (the worker runs
+/* Publications made at the same time by two I/O threads (the worker runs
  * site.publish jobs on its pool of io_threads, default 2) must all be
  * recorded in published.json, so that a restarted worker serves them all.
- * record_publication() does load-append-write of published.json with no lock
- * (holdings_add() has one for outputs.json) and both threads write the same
- * "published.json.tmp": records are lost (lost updates, a rename of a tmp
- * file the other thread already renamed, or a torn tmp file that makes the
- * next load fail and start a new list).  Typically 7-60 of 80 are kept. */
+ * The bug this caught: record_publication() did load-append-write of
+ * published.json with no lock, both threads writing the same
+ * "published.json.tmp", and lost 14-78 of 80 records. */
 struct publisher {
     struct holdings *h;
     const char *file;
