@@ -107,7 +107,10 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
 static int stream (struct fetchx *g, fs_error_t *err)
 {
     double timeout = client_timeout ();
-    double stall = timeout / 3 < 2.0 ? timeout / 3 : 2.0;
+    /* Reconnect (and ask again for the pieces in flight) only after half the
+     * timeout without a whole piece: on a slow or shared link a piece may take
+     * seconds, and reconnecting while it is on its way throws it away. */
+    double stall = timeout / 2 > 1.0 ? timeout / 2 : 1.0;
     double last = now_s ();
     while (g->done < g->plan.npieces) {
         for (int i = 0; i < g->window && g->next < g->plan.npieces; i++) {
