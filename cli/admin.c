@@ -62,7 +62,9 @@ static const struct option keygen_opts[] = {
 static const struct cli_verb v_keygen = {
     "keygen", "DIR [--name NAME]",
     "Write a CURVE key pair into DIR: NAME.key (secret, mode 0600) and NAME.pub\n"
-    "(public).  NAME defaults to 'fedsched'.",
+    "(public).  NAME defaults to 'fedsched'.  The daemons and the client look for\n"
+    "scheduler.key, site.key and client.key; the allow-lists are directories of\n"
+    ".pub files (docs/operator-guide.md, Security).",
     "n:", keygen_opts,
 };
 

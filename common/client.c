@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "common/msg.h"
@@ -11,9 +12,26 @@
 struct client {
     struct zsock *sock;
     struct zsock_opts zo;
+    char keys[4096];
+    char serverkey[64];
     char uri[FS_URI_MAX];
     int64_t next_id;
 };
+
+static struct {
+    bool set;
+    fs_security_t security;
+    char keys[4096];
+    char key_name[32];
+} ident;
+
+void client_identity (fs_security_t security, const char *keys, const char *key_name)
+{
+    ident.set = true;
+    ident.security = security;
+    snprintf (ident.keys, sizeof (ident.keys), "%s", keys ? keys : "");
+    snprintf (ident.key_name, sizeof (ident.key_name), "%s", key_name ? key_name : "client");
+}
 
 double client_timeout (void)
 {
@@ -53,9 +71,33 @@ struct client *client_create (const struct client_opts *o, const char *uri, fs_e
         errprintf (err, FS_EFAIL, "out of memory");
         return NULL;
     }
-    const char *keys = o && o->keys ? o->keys : getenv ("FEDSCHED_KEYS");
     c->zo.security = SEC_NONE;
-    c->zo.keys = keys;
+    if (ident.set) {
+        c->zo.security = ident.security;
+        snprintf (c->keys, sizeof (c->keys), "%s", ident.keys);
+        c->zo.key_name = ident.key_name;
+    } else {
+        /* A client speaks CURVE when its key directory holds client.key. */
+        const char *keys = o && o->keys ? o->keys : getenv ("FEDSCHED_KEYS");
+        char path[4200];
+        snprintf (path, sizeof (path), "%s/client.key", keys ? keys : "");
+        if (keys && *keys && access (path, F_OK) == 0) {
+            c->zo.security = SEC_CURVE;
+            snprintf (c->keys, sizeof (c->keys), "%s", keys);
+            c->zo.key_name = "client";
+        }
+    }
+    c->zo.keys = c->keys;
+    if (c->zo.security == SEC_CURVE && o && o->serverkey) {
+        if (!o->serverkey[0]) {
+            free (c);
+            errprintf (err, FS_EUNREACH, "%s: the scheduler knows no CURVE key for this site "
+                       "(is the site running with security: curve?)", uri);
+            return NULL;
+        }
+        snprintf (c->serverkey, sizeof (c->serverkey), "%s", o->serverkey);
+        c->zo.serverkey = c->serverkey;
+    }
     c->zo.maxmsgsize = 256 << 20;
     snprintf (c->uri, sizeof (c->uri), "%s", uri);
     if (client_open (c, err) < 0) {

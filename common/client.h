@@ -10,13 +10,19 @@
 
 struct client_opts {
     const char *scheduler;      /* --scheduler, else $FEDSCHED_SCHEDULER, else default */
-    const char *keys;           /* --keys, else $FEDSCHED_KEYS */
+    const char *keys;           /* --keys, else $FEDSCHED_KEYS: CURVE when it holds client.key */
+    const char *serverkey;      /* the server's CURVE key (z85) when it is not the
+                                 * scheduler's (a site's data port); "" unknown */
     bool json;                  /* --json */
     const char *reader_site;    /* a site reading another site's data: who it is */
     const char *reader_region;  /*   (NULL for a reader outside every site) */
 };
 
 struct client;
+
+/* A daemon's own identity for the connections it makes as a client (a site
+ * staging inputs from another): used instead of --keys/$FEDSCHED_KEYS. */
+void client_identity (fs_security_t security, const char *keys, const char *key_name);
 
 /* Seconds of silence after which a peer counts as unreachable. */
 double client_timeout (void);

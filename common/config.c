@@ -388,8 +388,12 @@ static int fed_parse (struct cfg_ctx *c, const struct ynode *root, struct fed_co
         return -1;
     if ((n = ynode_get (root, "security")) && cfg_security (c, n, "security", &cfg->security) < 0)
         return -1;
+    if (n)
+        cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "keys")) && cfg_path (c, n, "keys", cfg->keys) < 0)
         return -1;
+    if (n)
+        cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "heartbeat"))) {
         const struct ynode *iv, *to;
         if (cfg_map (c, n, "heartbeat", fed_heartbeat_keys) < 0)
@@ -622,8 +626,12 @@ static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_
         return -1;
     if ((n = ynode_get (root, "security")) && cfg_security (c, n, "security", &cfg->security) < 0)
         return -1;
+    if (n)
+        cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "keys")) && cfg_path (c, n, "keys", cfg->keys) < 0)
         return -1;
+    if (n)
+        cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "heartbeat"))) {
         const struct ynode *iv;
         if (cfg_map (c, n, "heartbeat", site_heartbeat_keys) < 0)
@@ -666,4 +674,46 @@ int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err
     int rc = site_parse (&c, root, cfg);
     ydoc_free (root);
     return rc;
+}
+
+/* --- key directories (security: curve) ------------------------------- */
+
+static int keys_problem (const char *file, int line, int col, const char *dir, fs_error_t *err,
+                         const char *what)
+{
+    return errprintf (err, FS_EINVAL, "%s:%d:%d: keys: %s/%s is missing or unreadable (security: "
+                      "curve; see 'fedsched keygen' and docs/operator-guide.md, Security)",
+                      file, line > 0 ? line : 1, col > 0 ? col : 1, dir, what);
+}
+
+static int keys_check (const char *file, int line, int col, fs_security_t sec, const char *dir,
+                       const char *const *files, fs_error_t *err)
+{
+    struct stat st;
+    if (sec != SEC_CURVE)
+        return 0;
+    if (stat (dir, &st) < 0 || !S_ISDIR (st.st_mode))
+        return errprintf (err, FS_EINVAL, "%s:%d:%d: keys: %s is not a directory (security: curve "
+                          "needs one; see docs/operator-guide.md, Security)", file,
+                          line > 0 ? line : 1, col > 0 ? col : 1, dir);
+    for (int i = 0; files[i]; i++) {
+        char path[PATH_MAX + 64];
+        snprintf (path, sizeof (path), "%s/%s", dir, files[i]);
+        bool want_dir = files[i][strlen (files[i]) - 1] == '/';
+        if (want_dir ? stat (path, &st) < 0 || !S_ISDIR (st.st_mode) : access (path, R_OK) < 0)
+            return keys_problem (file, line, col, dir, err, files[i]);
+    }
+    return 0;
+}
+
+int fed_config_check_keys (const struct fed_config *cfg, fs_error_t *err)
+{
+    static const char *const need[] = { "scheduler.key", "authorized/", NULL };
+    return keys_check (cfg->path, cfg->keys_line, cfg->keys_col, cfg->security, cfg->keys, need, err);
+}
+
+int site_config_check_keys (const struct site_config *cfg, fs_error_t *err)
+{
+    static const char *const need[] = { "site.key", "scheduler.pub", "authorized/", NULL };
+    return keys_check (cfg->path, cfg->keys_line, cfg->keys_col, cfg->security, cfg->keys, need, err);
 }

@@ -33,6 +33,7 @@ struct fed_config {
     char state[PATH_MAX];           /* SQLite file; default scheduler.db beside the file */
     fs_security_t security;         /* default curve */
     char keys[PATH_MAX];            /* key directory; default "keys" beside the file */
+    int keys_line, keys_col;        /* where keys: (else security:) was written; 0 if not */
     double heartbeat_interval;      /* seconds, default 2 */
     double heartbeat_timeout;       /* seconds, default 10 */
     struct link_cfg link_default;   /* default 1 GB/s, 10 ms */
@@ -59,6 +60,7 @@ struct site_config {
     char hostfile[PATH_MAX];        /* optional */
     fs_security_t security;
     char keys[PATH_MAX];
+    int keys_line, keys_col;
     double heartbeat_interval;      /* default 2 */
     int io_threads;                 /* default 2 */
     uint64_t piece_bytes;           /* data-plane piece size, default 4 MiB */
@@ -70,5 +72,12 @@ struct site_config {
 int fed_config_load (const char *file, struct fed_config *cfg, fs_error_t *err);
 void fed_config_free (struct fed_config *cfg);  /* frees links */
 int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err);
+
+/* With security: curve, check the key directory before a daemon starts:
+ * scheduler: KEYS/scheduler.key, KEYS/authorized/ (and optional KEYS/admin/);
+ * site: KEYS/site.key, KEYS/scheduler.pub, KEYS/authorized/.  Errors are
+ * "FILE:LINE:COL: keys: ..." (FS_EINVAL).  Nothing to check with none. */
+int fed_config_check_keys (const struct fed_config *cfg, fs_error_t *err);
+int site_config_check_keys (const struct site_config *cfg, fs_error_t *err);
 
 #endif

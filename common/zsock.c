@@ -1,11 +1,15 @@
 /* zsock.c - ZeroMQ sockets and multipart messages (see zsock.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#include "keys.h"
 #include "zsock.h"
 
 #define ZMSG_MAXFRAMES 16
@@ -17,6 +21,8 @@ struct zsock {
 };
 
 struct zmsg {
+    char user[16];                  /* ZAP user id ("admin", "user"), "" if none */
+    char key[FS_Z85_KEY + 1];       /* the sender's CURVE public key, "" if none */
     size_t n;
     zmq_msg_t frames[ZMSG_MAXFRAMES];
 };
@@ -37,12 +43,181 @@ static void *ctx_get (void)
     return zctx;
 }
 
+/* --- ZAP (RFC 27): who may connect to a CURVE server ------------------
+ *
+ * One handler thread per process, started with the first CURVE server
+ * socket.  Each server socket's ZAP domain names its key directory (an index
+ * into zap_dirs); the allow-lists are read at every handshake, so a key added
+ * to or removed from authorized/ or admin/ counts from the next connection. */
+#define ZAP_MAXDIRS 8
+#define ZAP_PROP "X-Curve-Key"
+
+static pthread_mutex_t zap_lock = PTHREAD_MUTEX_INITIALIZER;
+static char zap_dirs[ZAP_MAXDIRS][4096];
+static int zap_ndirs;
+static bool zap_started;
+
 void zsock_shutdown (void)
 {
     if (zctx) {
         zmq_ctx_term (zctx);
         zctx = NULL;
+        pthread_mutex_lock (&zap_lock);
+        zap_started = false;
+        zap_ndirs = 0;
+        pthread_mutex_unlock (&zap_lock);
     }
+}
+
+static void zap_send (void *sock, const char *const *f, const size_t *len, int n)
+{
+    for (int i = 0; i < n; i++)
+        zmq_send (sock, f[i], len[i], i + 1 < n ? ZMQ_SNDMORE : 0);
+}
+
+static void zap_answer (void *sock, zmq_msg_t *fr, int nf)
+{
+    char reqid[256] = "", domain[64] = "", pub[FS_Z85_KEY + 1] = "";
+    size_t reqlen = 0;
+    const char *role = NULL;
+    char dir[4096] = "";
+    if (nf >= 2) {
+        reqlen = zmq_msg_size (&fr[1]) < sizeof (reqid) ? zmq_msg_size (&fr[1]) : sizeof (reqid);
+        memcpy (reqid, zmq_msg_data (&fr[1]), reqlen);
+    }
+    if (nf >= 7 && zmq_msg_size (&fr[2]) < sizeof (domain)
+        && zmq_msg_size (&fr[5]) == 5 && !memcmp (zmq_msg_data (&fr[5]), "CURVE", 5)
+        && zmq_msg_size (&fr[6]) == 32) {
+        memcpy (domain, zmq_msg_data (&fr[2]), zmq_msg_size (&fr[2]));
+        int k = !strncmp (domain, "fedsched:", 9) ? atoi (domain + 9) : -1;
+        pthread_mutex_lock (&zap_lock);
+        if (k >= 0 && k < zap_ndirs)
+            snprintf (dir, sizeof (dir), "%s", zap_dirs[k]);
+        pthread_mutex_unlock (&zap_lock);
+        zmq_z85_encode (pub, zmq_msg_data (&fr[6]), 32);
+        if (dir[0])
+            role = keys_role (dir, pub);
+    }
+    /* Metadata: the client's key as a message property (ZMTP name/value). */
+    unsigned char meta[1 + sizeof (ZAP_PROP) + 4 + FS_Z85_KEY];
+    size_t mlen = 0;
+    if (role) {
+        meta[mlen++] = (unsigned char)strlen (ZAP_PROP);
+        memcpy (meta + mlen, ZAP_PROP, strlen (ZAP_PROP));
+        mlen += strlen (ZAP_PROP);
+        meta[mlen++] = 0, meta[mlen++] = 0, meta[mlen++] = 0, meta[mlen++] = FS_Z85_KEY;
+        memcpy (meta + mlen, pub, FS_Z85_KEY);
+        mlen += FS_Z85_KEY;
+    }
+    const char *f[6] = { "1.0", reqid, role ? "200" : "400", role ? "OK" : "key not admitted",
+                         role ? role : "", (const char *)meta };
+    size_t len[6] = { 3, reqlen, 3, strlen (f[3]), strlen (f[4]), mlen };
+    zap_send (sock, f, len, 6);
+}
+
+static void *zap_thread (void *arg)
+{
+    void *sock = arg;
+    for (;;) {
+        zmq_msg_t fr[8];
+        int nf = 0, more = 1;
+        while (more) {
+            zmq_msg_t part;
+            zmq_msg_init (&part);
+            if (zmq_msg_recv (&part, sock, 0) < 0) {
+                zmq_msg_close (&part);
+                if (zmq_errno () == EINTR)
+                    continue;
+                for (int i = 0; i < nf; i++)
+                    zmq_msg_close (&fr[i]);
+                zmq_close (sock);           /* ETERM: the context is ending */
+                return NULL;
+            }
+            more = zmq_msg_more (&part);
+            if (nf < 8) {
+                zmq_msg_init (&fr[nf]);
+                zmq_msg_move (&fr[nf++], &part);
+            }
+            zmq_msg_close (&part);
+        }
+        zap_answer (sock, fr, nf);
+        for (int i = 0; i < nf; i++)
+            zmq_msg_close (&fr[i]);
+    }
+}
+
+/* The ZAP domain for a server with key directory dir; starts the handler. */
+static int zap_domain (const char *dir, char *domain, size_t n, fs_error_t *err)
+{
+    pthread_mutex_lock (&zap_lock);
+    int k;
+    for (k = 0; k < zap_ndirs; k++)
+        if (!strcmp (zap_dirs[k], dir))
+            break;
+    if (k == zap_ndirs) {
+        if (k == ZAP_MAXDIRS) {
+            pthread_mutex_unlock (&zap_lock);
+            return errprintf (err, FS_EFAIL, "too many CURVE key directories in one process");
+        }
+        snprintf (zap_dirs[k], sizeof (zap_dirs[k]), "%s", dir);
+        zap_ndirs++;
+    }
+    if (!zap_started) {
+        void *sock = zmq_socket (ctx_get (), ZMQ_REP);
+        int linger = 0;
+        pthread_t t;
+        if (sock)
+            zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof (linger));
+        if (!sock || zmq_bind (sock, "inproc://zeromq.zap.01") < 0
+            || pthread_create (&t, NULL, zap_thread, sock) != 0) {
+            if (sock)
+                zmq_close (sock);
+            pthread_mutex_unlock (&zap_lock);
+            return errprintf (err, FS_EFAIL, "cannot start the CURVE authenticator: %s",
+                              zmq_strerror (zmq_errno ()));
+        }
+        pthread_detach (t);
+        zap_started = true;
+    }
+    pthread_mutex_unlock (&zap_lock);
+    snprintf (domain, n, "fedsched:%d", k);
+    return 0;
+}
+
+static int curve_setup (void *sock, const struct zsock_opts *o, fs_error_t *err)
+{
+    char path[4096], pub[FS_Z85_KEY + 1], sec[FS_Z85_KEY + 1], srv[FS_Z85_KEY + 1];
+    if (!o->keys || !o->keys[0])
+        return errprintf (err, FS_EINVAL, "security: curve needs a key directory");
+    const char *name = o->key_name ? o->key_name : o->server ? "scheduler" : "client";
+    snprintf (path, sizeof (path), "%s/%s.key", o->keys, name);
+    if (keys_read (path, pub, sec, err) < 0)
+        return -1;
+    if (o->server) {
+        char domain[32];
+        int one = 1;
+        if (zap_domain (o->keys, domain, sizeof (domain), err) < 0)
+            return -1;
+        if (zmq_setsockopt (sock, ZMQ_ZAP_DOMAIN, domain, strlen (domain)) < 0
+            || zmq_setsockopt (sock, ZMQ_CURVE_SERVER, &one, sizeof (one)) < 0
+            || zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, sec, FS_Z85_KEY + 1) < 0)
+            return errprintf (err, FS_EFAIL, "cannot set up CURVE: %s", zmq_strerror (zmq_errno ()));
+        return 0;
+    }
+    if (o->serverkey) {
+        if (strlen (o->serverkey) != FS_Z85_KEY)
+            return errprintf (err, FS_EINVAL, "the server's CURVE key is not 40 z85 characters");
+        memcpy (srv, o->serverkey, FS_Z85_KEY + 1);
+    } else {
+        snprintf (path, sizeof (path), "%s/scheduler.pub", o->keys);
+        if (keys_read (path, srv, NULL, err) < 0)
+            return -1;
+    }
+    if (zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, srv, FS_Z85_KEY + 1) < 0
+        || zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, pub, FS_Z85_KEY + 1) < 0
+        || zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, sec, FS_Z85_KEY + 1) < 0)
+        return errprintf (err, FS_EFAIL, "cannot set up CURVE: %s", zmq_strerror (zmq_errno ()));
+    return 0;
 }
 
 struct zsock *zsock_create (enum zsock_type type, const struct zsock_opts *opts, fs_error_t *err)
@@ -51,11 +226,6 @@ struct zsock *zsock_create (enum zsock_type type, const struct zsock_opts *opts,
     struct zsock_opts defaults = { .security = SEC_NONE, .linger_ms = 0 };
     if (!opts)
         opts = &defaults;
-    if (opts->security == SEC_CURVE) {
-        errprintf (err, FS_EFAIL, "security: curve is not available in this build yet; "
-                                  "set 'security: none' in the configuration");
-        return NULL;
-    }
     struct zsock *s = calloc (1, sizeof (*s));
     if (!s) {
         errprintf (err, FS_EFAIL, "out of memory");
@@ -76,6 +246,11 @@ struct zsock *zsock_create (enum zsock_type type, const struct zsock_opts *opts,
         zmq_setsockopt (s->sock, ZMQ_SNDHWM, &opts->sndhwm, sizeof (int));
     if (opts->rcvhwm > 0)
         zmq_setsockopt (s->sock, ZMQ_RCVHWM, &opts->rcvhwm, sizeof (int));
+    if (opts->security == SEC_CURVE && curve_setup (s->sock, opts, err) < 0) {
+        zmq_close (s->sock);
+        free (s);
+        return NULL;
+    }
     if (type == ZSOCK_ROUTER) {
         int one = 1;        /* a reply to a vanished peer fails loudly instead of vanishing */
         zmq_setsockopt (s->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof (one));
@@ -165,6 +340,14 @@ struct zmsg *zsock_recv (struct zsock *s, bool nonblocking)
             return NULL;
         }
         flags = 0;          /* the rest of a multipart message is already here */
+        if (!m->user[0]) {  /* a ROUTER's identity frame carries no properties */
+            const char *u = zmq_msg_gets (&part, "User-Id");
+            const char *k = zmq_msg_gets (&part, ZAP_PROP);
+            if (u && *u)
+                snprintf (m->user, sizeof (m->user), "%s", u);
+            if (k && strlen (k) == FS_Z85_KEY)
+                memcpy (m->key, k, FS_Z85_KEY + 1);
+        }
         more = zmq_msg_more (&part);
         if (m->n < ZMSG_MAXFRAMES) {
             zmq_msg_init (&m->frames[m->n]);
@@ -193,6 +376,16 @@ int zsock_poll (struct zsock **socks, int n, bool *ready, long timeout_ms)
     for (int i = 0; i < n; i++)
         ready[i] = r > 0 && (items[i].revents & ZMQ_POLLIN);
     return r;
+}
+
+const char *zmsg_user (const struct zmsg *m)
+{
+    return m->user[0] ? m->user : NULL;
+}
+
+const char *zmsg_key (const struct zmsg *m)
+{
+    return m->key[0] ? m->key : NULL;
 }
 
 struct zmsg *zmsg_create (void)
@@ -288,7 +481,10 @@ int zsock_keygen (const char *dir, const char *name, fs_error_t *err)
         return errprintf (err, FS_EFAIL, "cannot make a CURVE key pair: %s", zmq_strerror (zmq_errno ()));
     char path[4096];
     snprintf (path, sizeof (path), "%s/%s.key", dir, name);
-    FILE *f = fopen (path, "w");
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen (fd, "w") : NULL;
+    if (fd >= 0)
+        fchmod (fd, 0600);
     if (!f)
         return errprintf (err, FS_EFAIL, "cannot write %s: %s", path, strerror (errno));
     fprintf (f, "public = \"%s\"\nsecret = \"%s\"\n", pub, sec);

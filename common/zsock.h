@@ -24,7 +24,11 @@ enum zsock_type { ZSOCK_ROUTER, ZSOCK_DEALER, ZSOCK_PUSH, ZSOCK_PULL };
 struct zsock_opts {
     fs_security_t security;     /* SEC_NONE or SEC_CURVE */
     const char *keys;           /* key directory for CURVE */
-    bool server;                /* CURVE server side (bind) */
+    const char *key_name;       /* own pair: KEYS/NAME.key ("scheduler", "site", "client") */
+    bool server;                /* CURVE server side (bind): admits the keys of
+                                 * KEYS/authorized/ and KEYS/admin/ (ZAP) */
+    const char *serverkey;      /* client side: the server's public key (z85);
+                                 * NULL: KEYS/scheduler.pub */
     int64_t maxmsgsize;         /* 0: no limit (inproc only) */
     int linger_ms;              /* -1: default 0 */
     int sndhwm, rcvhwm;         /* 0: ZeroMQ's defaults */
@@ -70,6 +74,11 @@ void *zmsg_addsize (struct zmsg *m, size_t len);
 int zmsg_insert (struct zmsg *m, size_t i, const void *data, size_t len);
 /* Remove frame 0 and copy up to n bytes of it to buf; returns its length, -1 if empty. */
 ssize_t zmsg_pop (struct zmsg *m, void *buf, size_t n);
+
+/* Who sent m, as the ZAP handler authenticated it (CURVE only, else NULL):
+ * the role "admin" or "user", and the sender's public key (z85). */
+const char *zmsg_user (const struct zmsg *m);
+const char *zmsg_key (const struct zmsg *m);
 
 /* CURVE keys: write a key pair into DIR (NAME.key secret, NAME.pub public). */
 int zsock_keygen (const char *dir, const char *name, fs_error_t *err);

@@ -520,9 +520,10 @@ static json_t *replicas_json (struct jobs *j, json_t *lookup)
     json_array_foreach (json_object_get (lookup, "replicas"), i, r) {
         const char *name = json_string_value (json_object_get (r, "site"));
         struct site *s = registry_get (j->reg, name, false);
-        json_array_append_new (a, json_pack ("{s:s, s:s, s:s}", "site", name, "uri",
+        json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s}", "site", name, "uri",
                                              s ? s->data_uri : "", "state",
-                                             s && s->up ? "up" : "down"));
+                                             s && s->up ? "up" : "down", "key",
+                                             s ? s->curve_key : ""));
     }
     return a;
 }

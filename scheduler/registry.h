@@ -13,6 +13,7 @@ struct site {
     char name[64];
     char region[64];
     char data_uri[FS_URI_MAX];
+    char curve_key[41];         /* its public key (z85) from site.hello; "" if none */
     int cores, cores_free, running;
     int numa;
     double memory;

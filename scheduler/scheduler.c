@@ -53,6 +53,8 @@ struct sched {
     /* the request being handled */
     unsigned char rid[256];
     size_t ridlen;
+    const char *user;               /* its sender's role ("admin", "user"; CURVE only) */
+    const char *key;                /* its sender's public key (CURVE only) */
 };
 
 static volatile sig_atomic_t sched_stop;
@@ -111,7 +113,7 @@ static void iso_time (double t, char *buf, size_t n)
 
 static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
 {
-    const char *name, *region, *uri;
+    const char *name, *region, *uri, *key = NULL;
     int64_t proto = 0, cores = 0, numa = 0, gpus = 0, memory = 0;
     if (msg_get_int (m, "proto", true, 0, 1000000, &proto, err) < 0)
         return -1;
@@ -130,9 +132,23 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
         return -1;
     if (strlen (uri) >= FS_URI_MAX || strncmp (uri, "tcp://", 6))
         return errprintf (err, FS_EINVAL, "site.hello: data_uri must be a tcp:// endpoint");
+    if (msg_get_str (m, "curve_key", false, &key, err) < 0)
+        return -1;
+    if (s->cfg.security == SEC_CURVE) {
+        /* A site speaks for itself only: the key it announces (and serves its
+         * data port with) is the key this connection authenticated with. */
+        if (!key || !s->key || strcmp (key, s->key))
+            return errprintf (err, FS_EFAIL, "site.hello: curve_key is not the key this "
+                              "connection authenticated with (site.yaml keys: site.key)");
+        struct site *old = registry_get (s->reg, name, false);
+        if (old && old->up && old->curve_key[0] && strcmp (old->curve_key, key))
+            return errprintf (err, FS_EFAIL, "site.hello: site '%s' is up with another key", name);
+    }
     struct site *site = registry_get (s->reg, name, true);
     if (!site)
         return errprintf (err, FS_EFAIL, "out of memory");
+    snprintf (site->curve_key, sizeof (site->curve_key), "%s",
+              s->cfg.security == SEC_CURVE && key ? key : "");
     if (site->up && (site->ridlen != s->ridlen || memcmp (site->rid, s->rid, s->ridlen)))
         log_msg (LOG_WARN, "event=site.replaced site=%s reason=\"new connection said hello\"", name);
     snprintf (site->region, sizeof (site->region), "%s", region);
@@ -284,6 +300,7 @@ static int h_catalog_lookup (struct sched *s, const struct msg *m, fs_error_t *e
     json_array_foreach (json_object_get (d, "replicas"), i, r) {
         struct site *site = registry_get (s->reg, json_string_value (json_object_get (r, "site")), false);
         json_object_set_new (r, "uri", json_string (site ? site->data_uri : ""));
+        json_object_set_new (r, "key", json_string (site ? site->curve_key : ""));
         json_object_set_new (r, "state", json_string (!site || !site->up ? "down"
                                                       : site->drained ? "drained" : "up"));
     }
@@ -427,6 +444,9 @@ static int h_site_drain (struct sched *s, const struct msg *m, fs_error_t *err)
     const char *name, *reason;
     if (msg_get_str (m, "site", true, &name, err) < 0 || msg_get_str (m, "reason", false, &reason, err) < 0)
         return -1;
+    if (s->cfg.security == SEC_CURVE && (!s->user || strcmp (s->user, "admin")))
+        return errprintf (err, FS_EFAIL, "permission denied: operators only (%s needs a key "
+                          "listed in the scheduler's keys/admin/)", m->op);
     struct site *site = registry_get (s->reg, name, false);
     if (!site)
         return errprintf (err, FS_EFAIL, "unknown site '%s'", name);
@@ -570,6 +590,13 @@ static int h_task_update (struct sched *s, const struct msg *m, fs_error_t *err)
         return -1;
     if (!name || ident_valid ("site", name, err) < 0)
         return errprintf (err, FS_EFAIL, "%s: unknown site: say hello first", m->op);
+    if (!site && s->cfg.security == SEC_CURVE) {
+        /* Taken by name: only from the key that site said hello with. */
+        struct site *named = registry_get (s->reg, name, false);
+        if (named && named->curve_key[0] && (!s->key || strcmp (named->curve_key, s->key)))
+            return errprintf (err, FS_EFAIL, "permission denied: %s for site '%s' from another "
+                              "key", m->op, name);
+    }
     if (jobs_task_update (s->jobs, name, m->body, err) < 0)
         return -1;
     reply (s, m, NULL);
@@ -628,6 +655,8 @@ static void dispatch (struct sched *s, struct zmsg *z)
     if (n <= 0 || (size_t)n > sizeof (s->rid))
         return;
     s->ridlen = (size_t)n;
+    s->user = zmsg_user (z);
+    s->key = zmsg_key (z);
     struct msg m;
     fs_error_t err = { 0 };
     if (msg_decode (z, 0, &m, &err) < 0) {
@@ -701,7 +730,7 @@ int scheduler_main (int argc, char **argv)
     log_init ("scheduler", level);
     static struct sched s;
     fs_error_t err = { 0 };
-    if (fed_config_load (cfgfile, &s.cfg, &err) < 0) {
+    if (fed_config_load (cfgfile, &s.cfg, &err) < 0 || fed_config_check_keys (&s.cfg, &err) < 0) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return err.code ? err.code : 1;
     }
@@ -712,7 +741,8 @@ int scheduler_main (int argc, char **argv)
         store_close (s.store);
         s.store = NULL;
     }
-    struct zsock_opts zo = { .security = s.cfg.security, .keys = s.cfg.keys, .server = true,
+    struct zsock_opts zo = { .security = s.cfg.security, .keys = s.cfg.keys,
+                             .key_name = "scheduler", .server = true,
                              .maxmsgsize = SCHED_MAXMSG };
     if (!s.store || !(s.sock = zsock_create (ZSOCK_ROUTER, &zo, &err))
         || zsock_bind (s.sock, s.cfg.listen, &err) < 0) {

@@ -144,9 +144,13 @@ static int stream (struct fetchx *g, fs_error_t *err)
 
 /* data.open at one replica: the result's shape and type, or an error. */
 static json_t *open_at (struct fetchx *g, const struct client_opts *co, const char *uri,
-                        fs_error_t *err)
+                        const char *key, fs_error_t *err)
 {
-    g->c = client_create (co, uri, err);
+    struct client_opts o = { 0 };
+    if (co)
+        o = *co;
+    o.serverkey = key ? key : "";       /* the site's own key, from the scheduler */
+    g->c = client_create (&o, uri, err);
     if (!g->c)
         return NULL;
     json_t *h = client_call (g->c, "data.open", json_deep_copy (g->base), err);
@@ -189,7 +193,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         const char *uri = json_string_value (json_object_get (rep, "uri"));
         if (!uri || (state && !strcmp (state, "down")))
             continue;
-        h = open_at (&g, co, uri, &last);
+        h = open_at (&g, co, uri, json_string_value (json_object_get (rep, "key")), &last);
         if (h) {
             snprintf (res->site, sizeof (res->site), "%s",
                       json_string_value (json_object_get (rep, "site")));

@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "adapters/topo/topo.h"
+#include "common/client.h"
 #include "common/config.h"
 #include "common/daemon.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/zsock.h"
@@ -39,6 +41,7 @@
 
 struct worker {
     struct site_config cfg;
+    char curve_key[FS_Z85_KEY + 1];     /* public half of keys/site.key (CURVE) */
     fs_topo_t topo;
     int cores;
     struct holdings *holdings;
@@ -80,6 +83,8 @@ static void send_hello (struct worker *w)
                               "data_uri", w->cfg.advertise, "cores", w->cores, "numa",
                               w->topo.numa_nodes, "memory", (json_int_t)w->topo.memory, "gpus",
                               w->topo.gpus, "tasks", executor_tasks (w->exec));
+    if (w->curve_key[0])
+        json_object_set_new (body, "curve_key", json_string (w->curve_key));
     to_sched (w, msg_request ("site.hello", ++w->next_id, body));
     w->hello_sent = now_s ();
 }
@@ -365,7 +370,7 @@ int worker_main (int argc, char **argv)
         return code;
     static struct worker w;
     fs_error_t err = { 0 };
-    if (site_config_load (cfgfile, &w.cfg, &err) < 0) {
+    if (site_config_load (cfgfile, &w.cfg, &err) < 0 || site_config_check_keys (&w.cfg, &err) < 0) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return err.code ? err.code : 1;
     }
@@ -381,9 +386,20 @@ int worker_main (int argc, char **argv)
     w.hb_interval = w.cfg.heartbeat_interval > 0 ? w.cfg.heartbeat_interval : 2.0;
     mkdir (w.cfg.state_dir, 0755);
     w.holdings = holdings_create (&w.cfg);
-    struct zsock_opts so = { .security = w.cfg.security, .keys = w.cfg.keys,
+    if (w.cfg.security == SEC_CURVE) {
+        char path[PATH_MAX + 16];
+        snprintf (path, sizeof (path), "%s/site.key", w.cfg.keys);
+        if (keys_read (path, w.curve_key, NULL, &err) < 0) {
+            fprintf (stderr, "fedsched: error: %s\n", err.text);
+            return 1;
+        }
+    }
+    /* Staging inputs from other sites: as this site, with its own key. */
+    client_identity (w.cfg.security, w.cfg.keys, "site");
+    struct zsock_opts so = { .security = w.cfg.security, .keys = w.cfg.keys, .key_name = "site",
                              .maxmsgsize = SCHED_MAXMSG };
-    struct zsock_opts dopts = { .security = w.cfg.security, .keys = w.cfg.keys, .server = true,
+    struct zsock_opts dopts = { .security = w.cfg.security, .keys = w.cfg.keys, .key_name = "site",
+                                .server = true,
                                 .maxmsgsize = DATA_MAXMSG };
     if (!w.holdings || !(w.pull = zsock_create (ZSOCK_PULL, NULL, &err))
         || zsock_bind (w.pull, IO_URI, &err) < 0
