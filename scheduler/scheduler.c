@@ -163,7 +163,7 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
     site->up = true;
     memcpy (site->rid, s->rid, s->ridlen);
     site->ridlen = s->ridlen;
-    if (store_site_save (s->store, name, region, uri, (int)cores, err) < 0)
+    if (store_site_save (s->store, name, region, uri, (int)cores, site->curve_key, err) < 0)
         return -1;
     log_msg (LOG_INFO, "event=site.up site=%s region=%s cores=%d data=%s", name, region,
              (int)cores, uri);
@@ -233,6 +233,10 @@ static int registry_load_known (struct sched *s, fs_error_t *err)
             snprintf (site->region, sizeof (site->region), "%s",
                       json_string_value (json_object_get (k, "region")));
             site->cores = (int)json_integer_value (json_object_get (k, "cores"));
+            snprintf (site->data_uri, sizeof (site->data_uri), "%s",
+                      json_string_value (json_object_get (k, "data_uri")));
+            snprintf (site->curve_key, sizeof (site->curve_key), "%s",
+                      json_string_value (json_object_get (k, "curve_key")));
         }
         if (site) {
             site->drained = json_is_true (json_object_get (k, "drained"));

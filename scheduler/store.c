@@ -28,7 +28,7 @@ static const char *schema =
     "CREATE INDEX IF NOT EXISTS replicas_site ON replicas(site);"
     "CREATE TABLE IF NOT EXISTS sites ("
     "  name TEXT PRIMARY KEY, region TEXT, data_uri TEXT, cores INTEGER,"
-    "  drained INTEGER NOT NULL DEFAULT 0, reason TEXT);"
+    "  drained INTEGER NOT NULL DEFAULT 0, reason TEXT, curve_key TEXT);"
     "CREATE TABLE IF NOT EXISTS jobs ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, file TEXT NOT NULL,"
     "  text TEXT NOT NULL, state TEXT NOT NULL, submitted REAL NOT NULL, ended REAL);"
@@ -326,13 +326,15 @@ int store_site_datasets (struct store *s, const char *site)
 }
 
 int store_site_save (struct store *s, const char *name, const char *region, const char *data_uri,
-                     int cores, fs_error_t *err)
+                     int cores, const char *curve_key, fs_error_t *err)
 {
     sqlite3_stmt *st;
     sqlite3_prepare_v2 (s->db,
-                        "INSERT INTO sites (name, region, data_uri, cores) VALUES (?1, ?2, ?3, ?4) "
-                        "ON CONFLICT(name) DO UPDATE SET region = ?2, data_uri = ?3, cores = ?4",
+                        "INSERT INTO sites (name, region, data_uri, cores, curve_key) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+                        "region = ?2, data_uri = ?3, cores = ?4, curve_key = ?5",
                         -1, &st, NULL);
+    sqlite3_bind_text (st, 5, curve_key ? curve_key : "", -1, SQLITE_STATIC);
     sqlite3_bind_text (st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text (st, 2, region, -1, SQLITE_STATIC);
     sqlite3_bind_text (st, 3, data_uri, -1, SQLITE_STATIC);
@@ -359,8 +361,8 @@ int store_site_drain (struct store *s, const char *name, int drained, const char
 json_t *store_sites (struct store *s, fs_error_t *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2 (s->db, "SELECT name, region, data_uri, cores, drained, reason "
-                                   "FROM sites ORDER BY name",
+    if (sqlite3_prepare_v2 (s->db, "SELECT name, region, data_uri, cores, drained, reason, "
+                                   "curve_key FROM sites ORDER BY name",
                             -1, &st, NULL) != SQLITE_OK) {
         db_error (s, err, "sites");
         return NULL;
@@ -368,12 +370,15 @@ json_t *store_sites (struct store *s, fs_error_t *err)
     json_t *a = json_array ();
     while (sqlite3_step (st) == SQLITE_ROW) {
         const char *reason = (const char *)sqlite3_column_text (st, 5);
+        const char *key = (const char *)sqlite3_column_text (st, 6);
         json_array_append_new (
             a, json_pack ("{s:s, s:s, s:s, s:i, s:b, s:s}", "name", sqlite3_column_text (st, 0),
                           "region", sqlite3_column_text (st, 1) ? (const char *)sqlite3_column_text (st, 1) : "",
                           "data_uri", sqlite3_column_text (st, 2) ? (const char *)sqlite3_column_text (st, 2) : "",
                           "cores", sqlite3_column_int (st, 3), "drained",
                           sqlite3_column_int (st, 4), "reason", reason ? reason : ""));
+        json_object_set_new (json_array_get (a, json_array_size (a) - 1), "curve_key",
+                             json_string (key ? key : ""));
     }
     sqlite3_finalize (st);
     return a;

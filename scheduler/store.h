@@ -30,9 +30,10 @@ json_t *store_lookup (struct store *s, const char *name, fs_error_t *err);
 /* Number of datasets with a replica at site. */
 int store_site_datasets (struct store *s, const char *site);
 
-/* Sites known across restarts: {name, region, data_uri, cores, drained, reason}. */
+/* Sites known across restarts: {name, region, data_uri, cores, drained, reason,
+ * curve_key}. */
 int store_site_save (struct store *s, const char *name, const char *region, const char *data_uri,
-                     int cores, fs_error_t *err);
+                     int cores, const char *curve_key, fs_error_t *err);
 int store_site_drain (struct store *s, const char *name, int drained, const char *reason,
                       fs_error_t *err);
 json_t *store_sites (struct store *s, fs_error_t *err);

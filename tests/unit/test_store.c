@@ -496,9 +496,9 @@ static void test_sites (void **state)
     assert_int_equal (json_array_size (l), 0);
     json_decref (l);
 
-    assert_int_equal (store_site_save (s, "zeta", "eu", "tcp://z:1", 8, &err), 0);
-    assert_int_equal (store_site_save (s, "alpha", "us", "tcp://a:1", 4, &err), 0);
-    assert_int_equal (store_site_save (s, "mid", NULL, NULL, 0, &err), 0);
+    assert_int_equal (store_site_save (s, "zeta", "eu", "tcp://z:1", 8, "zkey", &err), 0);
+    assert_int_equal (store_site_save (s, "alpha", "us", "tcp://a:1", 4, NULL, &err), 0);
+    assert_int_equal (store_site_save (s, "mid", NULL, NULL, 0, NULL, &err), 0);
 
     l = store_sites (s, &err);
     assert_int_equal (json_array_size (l), 3);
@@ -517,7 +517,7 @@ static void test_sites (void **state)
 
     /* drain, then save again: the save keeps the drain */
     assert_int_equal (store_site_drain (s, "zeta", 1, "disk replacement", &err), 0);
-    assert_int_equal (store_site_save (s, "zeta", "eu-west", "tcp://z:2", 16, &err), 0);
+    assert_int_equal (store_site_save (s, "zeta", "eu-west", "tcp://z:2", 16, "zkey2", &err), 0);
     l = store_sites (s, &err);
     z = json_array_get (l, 2);
     assert_string_equal (jstr (z, "name"), "zeta");
@@ -526,6 +526,7 @@ static void test_sites (void **state)
     assert_string_equal (jstr (z, "region"), "eu-west");
     assert_string_equal (jstr (z, "data_uri"), "tcp://z:2");
     assert_int_equal (jint (z, "cores"), 16);
+    assert_string_equal (jstr (z, "curve_key"), "zkey2");   /* kept for a restart */
     assert_int_equal (json_array_size (l), 3);
     json_decref (l);
 
@@ -879,8 +880,8 @@ static void test_reopen (void **state)
     json_decref (refused);
     assert_int_equal (reg1 (s, "s1", entry ("d/two", "[8]", "int64", NULL, "raw"), &refused), 1);
     json_decref (refused);
-    assert_int_equal (store_site_save (s, "s1", "eu", "tcp://s1:1", 4, &err), 0);
-    assert_int_equal (store_site_save (s, "s2", "us", "tcp://s2:1", 2, &err), 0);
+    assert_int_equal (store_site_save (s, "s1", "eu", "tcp://s1:1", 4, NULL, &err), 0);
+    assert_int_equal (store_site_save (s, "s2", "us", "tcp://s2:1", 2, NULL, &err), 0);
     assert_int_equal (store_site_drain (s, "s2", 1, "maintenance", &err), 0);
     assert_true (store_job_insert (s, "j", "/j.yaml", "text", 7, "queued", 1, job1_tasks, &err) > 0);
     store_close (s);
