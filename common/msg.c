@@ -6,6 +6,30 @@
 
 #include "msg.h"
 
+/* Make s valid UTF-8 in place: a sequence cut at the end (a truncated copy)
+ * is dropped, any other invalid byte becomes '?'.  Error texts pass through
+ * several hands and fixed buffers; JSON refuses invalid UTF-8. */
+static void utf8_clean (char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+                : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        int len = 1;
+        while (len < n && (p[len] & 0xc0) == 0x80)
+            len++;
+        if (n > 0 && len == n && !(n == 2 && *p < 0xc2)) {
+            p += n;
+            continue;
+        }
+        if (n > 1 && !p[len]) {         /* a character cut at the end */
+            *p = '\0';
+            return;
+        }
+        *p++ = '?';
+    }
+}
+
 static struct zmsg *msg_from_json (json_t *root)
 {
     struct zmsg *z = NULL;
@@ -57,6 +81,8 @@ struct zmsg *msg_error (const char *op, int64_t id, int code, const char *fmt, .
     va_start (ap, fmt);
     int n = vasprintf (&text, fmt, ap);
     va_end (ap);
+    if (n >= 0 && text)
+        utf8_clean (text);
     json_t *root = msg_header (op, id);
     json_object_set_new (root, "ok", json_false ());
     json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code, "text",
@@ -117,6 +143,7 @@ int msg_decode (const struct zmsg *z, size_t frame, struct msg *out, fs_error_t 
             out->errcode = json_is_integer (code) ? (int)json_integer_value (code) : FS_EFAIL;
             snprintf (out->errtext, sizeof (out->errtext), "%s",
                       json_is_string (text) ? json_string_value (text) : "unknown error");
+            utf8_clean (out->errtext);  /* the copy may have cut a character */
         }
     }
     json_t *body = json_object_get (root, "body");

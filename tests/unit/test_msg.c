@@ -159,6 +159,40 @@ static void test_frames (void **state)
     zmsg_destroy (&z);
 }
 
+/* An error text cut mid-character (a fixed buffer) stays valid UTF-8, and an
+ * error reply with invalid UTF-8 keeps its code and text (found by fuzzing:
+ * tests/fuzz/crashes/msg/error-text-cut-mid-utf8). */
+static void test_utf8_error_text (void **state)
+{
+    (void)state;
+    char text[1100];
+    memset (text, 'a', 1022);
+    strcpy (text + 1022, "\xc3\xa9 tail");       /* 'e' with an acute accent at the cut */
+    struct zmsg *z = msg_error ("site.publish", 4, FS_EINVAL, "%s", text);
+    struct msg m;
+    fs_error_t err;
+    assert_int_equal (msg_decode (z, 0, &m, &err), 0);
+    assert_int_equal (m.errcode, FS_EINVAL);
+    assert_int_equal (strlen (m.errtext), 1022);    /* the partial character is dropped */
+    /* Forwarded as it was decoded (what the scheduler does with a site's error). */
+    struct zmsg *fwd = msg_error (m.op, m.id, m.errcode, "%s", m.errtext);
+    struct msg m2;
+    assert_int_equal (msg_decode (fwd, 0, &m2, &err), 0);
+    assert_int_equal (m2.errcode, FS_EINVAL);
+    assert_string_equal (m2.errtext, m.errtext);
+    msg_release (&m);
+    msg_release (&m2);
+    zmsg_destroy (&z);
+    zmsg_destroy (&fwd);
+    /* Invalid bytes inside become '?', and the code survives. */
+    z = msg_error ("x.y", 1, FS_EINVAL, "bad \xff byte \xc3 here");
+    assert_int_equal (msg_decode (z, 0, &m, &err), 0);
+    assert_int_equal (m.errcode, FS_EINVAL);
+    assert_string_equal (m.errtext, "bad ? byte ? here");
+    msg_release (&m);
+    zmsg_destroy (&z);
+}
+
 static void test_over_sockets (void **state)
 {
     (void)state;
@@ -197,6 +231,7 @@ int main (void)
         cmocka_unit_test (test_request_roundtrip), cmocka_unit_test (test_reply_and_error),
         cmocka_unit_test (test_malformed),         cmocka_unit_test (test_field_helpers),
         cmocka_unit_test (test_frames),            cmocka_unit_test (test_over_sockets),
+        cmocka_unit_test (test_utf8_error_text),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
