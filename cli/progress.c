@@ -19,6 +19,7 @@
 
 #include "progress.h"
 #include "table.h"
+#include "common/clock.h"
 
 #define REDRAW_INTERVAL 0.1     /* seconds */
 #define RATE_TAU 2.0            /* seconds: time constant of the rate average */
@@ -37,13 +38,6 @@ struct progress {
     size_t last_len;            /* characters drawn last time */
     bool finished;
 };
-
-static double now_s (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 static int term_width (FILE *f)
 {
@@ -64,7 +58,7 @@ struct progress *progress_create (FILE *f, const char *label, uint64_t total, bo
     }
     p->f = f;
     p->total = total;
-    p->t0 = p->sample_t = now_s ();
+    p->t0 = p->sample_t = clock_mono ();
     p->last_draw = -1;
     return p;
 }
@@ -179,7 +173,7 @@ void progress_update (struct progress *p, uint64_t done)
 {
     if (!p || p->finished)
         return;
-    double now = now_s ();
+    double now = clock_mono ();
     p->done = done;
     double dt = now - p->sample_t;
     if (dt >= REDRAW_INTERVAL) {
@@ -199,6 +193,6 @@ void progress_finish (struct progress *p, bool ok)
 {
     if (!p || p->finished)
         return;
-    draw (p, now_s (), true, ok);
+    draw (p, clock_mono (), true, ok);
     p->finished = true;
 }

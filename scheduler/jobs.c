@@ -24,6 +24,7 @@
 #include "jobs/jobfile.h"
 #include "jobs.h"
 #include "placement.h"
+#include "common/clock.h"
 
 #define RUNTIME_ESTIMATE_S 1.0      /* the same everywhere: it adds, never decides */
 #define BUSY_WAIT_S 10.0            /* wait estimate at a site without free cores */
@@ -84,13 +85,6 @@ struct jobs {
     double last_tick;
     double started;             /* sites get a heartbeat timeout to come back after a restart */
 };
-
-static double now_s (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
 
 static json_t *iso_or_null (double t)
 {
@@ -180,7 +174,7 @@ static int fv_site_get (void *ctx, size_t i, struct job_site_info *out, fs_error
 static void view_refresh (struct jobs *j)
 {
     fs_error_t err;
-    double now = now_s ();
+    double now = clock_wall ();
     if (j->view_sites && now - j->view_time < 1.0)
         return;
     j->view_time = now;
@@ -320,12 +314,12 @@ static void job_end (struct jobs *j, struct job *jb, enum jstate s, const char *
             continue;
         send_kill (j, jb, t, why);
         if (tactive (t->state) || t->state == T_READY || t->state == T_WAITING) {
-            t->ended = tactive (t->state) ? now_s () : 0;
+            t->ended = tactive (t->state) ? clock_wall () : 0;
             task_set (jb, t, T_CANCELLED);
         }
     }
     jb->state = s;
-    jb->ended = now_s ();
+    jb->ended = clock_wall ();
     jb->dirty = true;
     j->changed = true;
     log_msg (LOG_INFO, "event=job.end job=%lld state=%s reason=\"%s\"", (long long)jb->id,
@@ -336,7 +330,7 @@ static void task_fail (struct jobs *j, struct job *jb, struct jtask *t, int exit
                        const char *why)
 {
     t->exit_code = exit_code;
-    t->ended = now_s ();
+    t->ended = clock_wall ();
     snprintf (t->error, sizeof (t->error), "%s", why);
     task_set (jb, t, T_FAILED);
     log_msg (LOG_INFO, "event=task.failed job=%lld task=%s site=%s exit=%d reason=\"%s\"",
@@ -680,7 +674,7 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
             job_spec_destroy (jb->spec);
             jb->spec = NULL;
             jb->state = J_FAILED;
-            jb->ended = now_s ();
+            jb->ended = clock_wall ();
             jb->dirty = true;
         }
         job_errors_clear (&errs);
@@ -709,7 +703,7 @@ struct jobs *jobs_create (struct store *st, struct registry *reg, const struct f
         return NULL;
     }
     j->changed = true;
-    j->started = now_s ();
+    j->started = clock_wall ();
     jobs_flush (j);
     return j;
 }
@@ -777,7 +771,7 @@ static struct job *job_build (struct jobs *j, const char *file, const char *text
     snprintf (jb->name, sizeof (jb->name), "%s", spec->name);
     jb->file = strdup (file);
     jb->text = strdup (text);
-    jb->submitted = now_s ();
+    jb->submitted = clock_wall ();
     jb->state = J_PENDING;
     for (size_t k = 0; k < spec->ntasks; k++) {
         struct jtask *t = &jb->t[k];
@@ -1125,7 +1119,7 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
     case T_STAGING:
     case T_RUNNING:
         if (s == T_RUNNING && t->started <= 0)
-            t->started = now_s ();
+            t->started = clock_wall ();
         task_set (jb, t, (enum tstate)s);
         break;
     case T_COMPLETED: {
@@ -1150,7 +1144,7 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         }
         json_decref (refused);
         t->exit_code = 0;
-        t->ended = now_s ();
+        t->ended = clock_wall ();
         task_set (jb, t, T_COMPLETED);
         log_msg (LOG_INFO, "event=task.completed job=%lld task=%s site=%s", (long long)id, task, site);
         bool all = true;

@@ -26,6 +26,7 @@
 #include "registry.h"
 #include "scheduler.h"
 #include "store.h"
+#include "common/clock.h"
 
 #define SCHED_MAXMSG (4 << 20)
 #define PENDING_MAX 1024
@@ -63,13 +64,6 @@ static void on_signal (int sig)
 {
     (void)sig;
     sched_stop = 1;
-}
-
-static double now_s (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
 }
 
 static void send_to (struct sched *s, const void *rid, size_t ridlen, struct zmsg *m)
@@ -159,7 +153,7 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
     site->gpus = (int)gpus;
     site->memory = (double)memory;
     site->running = 0;
-    site->last_heartbeat = now_s ();
+    site->last_heartbeat = clock_wall ();
     site->up = true;
     memcpy (site->rid, s->rid, s->ridlen);
     site->ridlen = s->ridlen;
@@ -194,7 +188,7 @@ static int h_site_heartbeat (struct sched *s, const struct msg *m, fs_error_t *e
         return -1;
     site->cores_free = (int)(free_ > site->cores ? site->cores : free_);
     site->running = (int)running;
-    site->last_heartbeat = now_s ();
+    site->last_heartbeat = clock_wall ();
     reply (s, m, NULL);
     return 0;
 }
@@ -326,7 +320,7 @@ static struct pending *pending_add (struct sched *s, const struct msg *m, const 
         memcpy (p->rid, s->rid, s->ridlen);
         p->ridlen = s->ridlen;
         snprintf (p->site, sizeof (p->site), "%s", site);
-        p->started = now_s ();
+        p->started = clock_wall ();
         return p;
     }
     return NULL;
@@ -708,7 +702,7 @@ static int sched_run (struct sched *s)
         }
         /* Submits of this turn: one commit, then their answers. */
         jobs_submit_flush (s->jobs, submit_done, s);
-        double now = now_s ();
+        double now = clock_wall ();
         if (now - last_check >= 0.25) {
             last_check = now;
             registry_expire (s->reg, now, s->cfg.heartbeat_timeout);

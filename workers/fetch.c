@@ -12,18 +12,12 @@
 #include "common/msg.h"
 #include "common/plan.h"
 #include "fetch.h"
+#include "common/clock.h"
 
 #define FETCH_WINDOW 16
 #define FETCH_WINDOW_BYTES (64u << 20)   /* FEDSCHED_WINDOW_BYTES overrides */
 #define FETCH_PIECE (4u << 20)
 #define FETCH_TRIES 3
-
-static double now_s (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
 
 struct inflight {
     uint64_t index;
@@ -111,7 +105,7 @@ static int stream (struct fetchx *g, fs_error_t *err)
      * timeout without a whole piece: on a slow or shared link a piece may take
      * seconds, and reconnecting while it is on its way throws it away. */
     double stall = timeout / 2 > 1.0 ? timeout / 2 : 1.0;
-    double last = now_s ();
+    double last = clock_wall ();
     while (g->done < g->plan.npieces) {
         for (int i = 0; i < g->window && g->next < g->plan.npieces; i++) {
             if (g->win[i].used)
@@ -122,7 +116,7 @@ static int stream (struct fetchx *g, fs_error_t *err)
         }
         struct zmsg *z = client_recv (g->c, (long)(stall * 1000));
         if (!z) {
-            if (now_s () - last >= timeout)
+            if (clock_wall () - last >= timeout)
                 return errprintf (err, FS_EUNREACH, "the site sent nothing for %g s; %" PRIu64
                                   " of %" PRIu64 " pieces arrived", timeout, g->done, g->plan.npieces);
             /* Resume: a fresh connection, and the missing pieces again. */
@@ -133,7 +127,7 @@ static int stream (struct fetchx *g, fs_error_t *err)
                     return -1;
             continue;
         }
-        last = now_s ();
+        last = clock_wall ();
         int r = take_piece (g, z, err);
         zmsg_destroy (&z);
         if (r < 0)
@@ -182,7 +176,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     if (co && co->reader_site)
         json_object_set_new (g.base, "reader", json_pack ("{s:s, s:s}", "site", co->reader_site,
                                                          "region", co->reader_region ? co->reader_region : ""));
-    double t0 = now_s ();
+    double t0 = clock_wall ();
     json_t *h = NULL;
     size_t i;
     json_t *rep;
@@ -254,7 +248,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
             unlink (tmp);
     }
     res->bytes = g.bytes;
-    res->seconds = now_s () - t0;
+    res->seconds = clock_wall () - t0;
     client_destroy (g.c);
     json_decref (g.base);
     return rc;

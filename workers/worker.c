@@ -32,6 +32,7 @@
 #include "holdings.h"
 #include "iopool.h"
 #include "worker.h"
+#include "common/clock.h"
 
 #define IO_URI "inproc://fedsched-io"
 #define DATA_MAXMSG (1 << 20)
@@ -62,13 +63,6 @@ static void on_signal (int sig)
     worker_stop = 1;
 }
 
-static double now_s (void)
-{
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
 static void to_sched (struct worker *w, struct zmsg *m)
 {
     fs_error_t err;
@@ -86,7 +80,7 @@ static void send_hello (struct worker *w)
     if (w->curve_key[0])
         json_object_set_new (body, "curve_key", json_string (w->curve_key));
     to_sched (w, msg_request ("site.hello", ++w->next_id, body));
-    w->hello_sent = now_s ();
+    w->hello_sent = clock_wall ();
 }
 
 /* Registration in batches, so no message comes near the scheduler's limit. */
@@ -201,7 +195,7 @@ static void on_sched (struct worker *w, struct zmsg *z)
             }
         } else if (!m.ok && strstr (m.errtext, "say hello")) {
             /* The scheduler restarted or declared us down: introduce ourselves again. */
-            if (w->hello_ok || now_s () - w->hello_sent > 1.0) {
+            if (w->hello_ok || clock_wall () - w->hello_sent > 1.0) {
                 log_msg (LOG_WARN, "event=rehello reason=\"%s\"", m.errtext);
                 w->hello_ok = false;
                 send_hello (w);
@@ -335,7 +329,7 @@ static int worker_run (struct worker *w)
             zmsg_destroy (&z);
         }
         executor_tick (w->exec);
-        double now = now_s ();
+        double now = clock_wall ();
         if (now - last_tick < 0.05)
             continue;
         last_tick = now;

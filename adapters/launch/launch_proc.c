@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "adapters/launch/launch_proc.h"
+#include "common/clock.h"
 
 extern char **environ;
 
@@ -59,13 +60,6 @@ struct child_report {
     int stage;
     int err;
 };
-
-static double now_s (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 /* Exit code of a child that failed at stage with errno e (shell and env(1)
  * conventions).  Pure, so the child may call it. */
@@ -158,7 +152,7 @@ static struct launch_proc *proc_new (const struct launch_spec *spec)
     p->pid = -1;
     p->sid = -1;
     p->errfd = -1;
-    p->t0 = now_s ();
+    p->t0 = clock_mono ();
     p->walltime_s = spec->walltime_s > 0 ? spec->walltime_s : 0;
     p->grace_s = spec->grace_s > 0 ? spec->grace_s : LAUNCH_GRACE_S;
     return p;
@@ -241,7 +235,7 @@ static void finish (struct launch_proc *p, int wstatus)
         p->st.signal = 0;
         p->st.exit_code = WIFEXITED (wstatus) ? WEXITSTATUS (wstatus) : 1;
     }
-    p->st.runtime_s = now_s () - p->t0;
+    p->st.runtime_s = clock_mono () - p->t0;
     p->done = true;
     p->pid = -1;
 }
@@ -391,7 +385,7 @@ struct launch_proc *launch_proc_spawn (const struct launch_spec *spec, const cha
     dfl.sa_handler = SIG_DFL;
     sigemptyset (&dfl.sa_mask);
 
-    p->t0 = now_s ();
+    p->t0 = clock_mono ();
     pid_t pid = spawn_child (spec->cwd, path, argv, envp, infd, outfd, p->errfd, pfd[1], maxfd,
                              &dfl);
     if (pid < 0) {
@@ -474,7 +468,7 @@ int launch_proc_poll (struct launch_proc *p, struct launch_status *st, fs_error_
              * id.  SIGKILL the stragglers, and report the end only once they are
              * gone (they die asynchronously), so that a task that has ended holds
              * no core.  One stuck in the kernel (D state) for 10 s is given up on. */
-            double t = now_s ();
+            double t = clock_mono ();
             if (p->leader_end <= 0)
                 p->leader_end = t;
             if (signal_tree (p->pid, SIGKILL) > 0) {
@@ -493,7 +487,7 @@ int launch_proc_poll (struct launch_proc *p, struct launch_status *st, fs_error_
             finish (p, ws);
             p->st.runtime_s = p->leader_end - p->t0;
         } else {
-            double t = now_s ();
+            double t = clock_mono ();
             if (p->walltime_s > 0 && !p->term_sent && t - p->t0 >= p->walltime_s) {
                 p->st.walltime_exceeded = true;
                 p->term_sent = true;
@@ -530,7 +524,7 @@ int launch_proc_kill (struct launch_proc *p, int sig, fs_error_t *err)
         note (p, "task cancelled: sending %s to the task's processes, SIGKILL in %g s",
               signame (sig, name, sizeof (name)), p->grace_s);
         if (p->kill_at <= 0)
-            p->kill_at = now_s () + p->grace_s;
+            p->kill_at = clock_mono () + p->grace_s;
     }
     p->term_sent = true;
     signal_tree (p->pid, sig);
