@@ -22,29 +22,8 @@ static const char help[] =
 int main(int argc, char **argv)
 {
     struct model *m = model_init(&argc, &argv, "climatology", usage, help);
-    long period = 0;
     const char *pos[2];
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--period") == 0) {
-            if (i + 1 >= argc)
-                model_usage(m, "--period needs a value");
-            period = model_parse_count(m, "--period", argv[++i]);
-        } else if (strncmp(a, "--period=", 9) == 0) {
-            period = model_parse_count(m, "--period", a + 9);
-        } else if (a[0] == '-' && a[1]) {
-            model_usage(m, "unknown option '%s'", a);
-        } else if (npos < 2) {
-            pos[npos++] = a;
-        } else {
-            model_usage(m, "too many arguments ('%s')", a);
-        }
-    }
-    if (!period)
-        model_usage(m, "--period P is required");
-    if (npos != 2)
-        model_usage(m, "expected IN.h5:/DSET and OUT.h5:/DSET");
+    long period = model_args_count_in_out(m, argc, argv, "--period", "P", pos);
     struct model_ref inref, outref;
     model_ref_parse(m, "IN", pos[0], &inref);
     model_ref_parse(m, "OUT", pos[1], &outref);

@@ -237,6 +237,35 @@ long model_parse_count(struct model *m, const char *opt, const char *text)
     return v;
 }
 
+long model_args_count_in_out(struct model *m, int argc, char **argv, const char *opt,
+                             const char *metavar, const char *pos[2])
+{
+    size_t optlen = strlen(opt);
+    long value = 0;
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, opt) == 0) {
+            if (i + 1 >= argc)
+                model_usage(m, "%s needs a value", opt);
+            value = model_parse_count(m, opt, argv[++i]);
+        } else if (strncmp(a, opt, optlen) == 0 && a[optlen] == '=') {
+            value = model_parse_count(m, opt, a + optlen + 1);
+        } else if (a[0] == '-' && a[1]) {
+            model_usage(m, "unknown option '%s'", a);
+        } else if (npos < 2) {
+            pos[npos++] = a;
+        } else {
+            model_usage(m, "too many arguments ('%s')", a);
+        }
+    }
+    if (!value)
+        model_usage(m, "%s %s is required", opt, metavar);
+    if (npos != 2)
+        model_usage(m, "expected IN.h5:/DSET and OUT.h5:/DSET");
+    return value;
+}
+
 double model_parse_real(struct model *m, const char *opt, const char *text)
 {
     char *end;

@@ -85,6 +85,12 @@ void model_ref_clear(struct model_ref *ref);
 long model_parse_count(struct model *m, const char *opt, const char *text);
 double model_parse_real(struct model *m, const char *opt, const char *text);
 
+/* The command line "OPT N IN.h5:/DSET OUT.h5:/DSET" (OPT also as OPT=N, in any
+ * position): the required positive integer option, and the two references in
+ * pos[0], pos[1].  model_usage on any mistake; metavar names N in messages. */
+long model_args_count_in_out(struct model *m, int argc, char **argv, const char *opt,
+                             const char *metavar, const char *pos[2]);
+
 /* Open the dataset `ref` for reading with the MPI-IO driver.  It must exist, be an
  * integer (8 to 64 bits, signed or not) or float32/float64 dataset with at least
  * one dimension; reads convert to double.  Collective.  Caller closes with

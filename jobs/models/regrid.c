@@ -24,29 +24,8 @@ static const char help[] =
 int main(int argc, char **argv)
 {
     struct model *m = model_init(&argc, &argv, "regrid", usage, help);
-    long factor = 0;
     const char *pos[2];
-    int npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--factor") == 0) {
-            if (i + 1 >= argc)
-                model_usage(m, "--factor needs a value");
-            factor = model_parse_count(m, "--factor", argv[++i]);
-        } else if (strncmp(a, "--factor=", 9) == 0) {
-            factor = model_parse_count(m, "--factor", a + 9);
-        } else if (a[0] == '-' && a[1]) {
-            model_usage(m, "unknown option '%s'", a);
-        } else if (npos < 2) {
-            pos[npos++] = a;
-        } else {
-            model_usage(m, "too many arguments ('%s')", a);
-        }
-    }
-    if (!factor)
-        model_usage(m, "--factor F is required");
-    if (npos != 2)
-        model_usage(m, "expected IN.h5:/DSET and OUT.h5:/DSET");
+    long factor = model_args_count_in_out(m, argc, argv, "--factor", "F", pos);
     struct model_ref inref, outref;
     model_ref_parse(m, "IN", pos[0], &inref);
     model_ref_parse(m, "OUT", pos[1], &outref);
