@@ -226,6 +226,25 @@ static bool same_tree (const struct ynode *a, const struct ynode *b)
     return true;
 }
 
+/* The longest mapping key in the tree, in bytes. */
+static size_t longest_key (const struct ynode *n)
+{
+    size_t m = 0;
+    if (!n)
+        return 0;
+    for (size_t i = 0; n->type != YNODE_SCALAR && i < n->n; i++) {
+        if (n->type == YNODE_MAP && n->keys[i] && n->keys[i]->value) {
+            size_t k = strlen (n->keys[i]->value);
+            if (k > m)
+                m = k;
+        }
+        size_t c = longest_key (n->items[i]);
+        if (c > m)
+            m = c;
+    }
+    return m;
+}
+
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     struct ydoc_limits lim = { 0, 0 };
@@ -259,6 +278,14 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                     "loaded");
         walk (root, 1, max_depth);
 
+        /* YAML limits an implicit key to 1024 characters: a tree with a longer
+         * key (as the emitter writes it, escapes included) can't be written back
+         * as flow YAML, so the round trip is only checked for the others. */
+        if (longest_key (root) > 250) {
+            ydoc_free (root);
+            free (text);
+            return 0;
+        }
         struct out o = { 0 };
         emit (&o, root);
         struct ydoc_limits lim2 = { o.len + 1, max_depth };
