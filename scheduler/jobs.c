@@ -49,6 +49,7 @@ struct jtask {
     int failures;               /* site failures so far (against retries) */
     char error[512];
     json_t *placement;
+    int last_status, last_site;     /* the last placement decision, to skip repeats */
     bool dirty;
 };
 
@@ -64,14 +65,26 @@ struct job {
     bool dirty;
 };
 
+/* Ranks of the active (placed, staging, running) tasks at one site, kept by
+ * task_set(): the placement model's free cores and `sites` read it. */
+struct site_use {
+    char site[64];
+    int running, cores;
+};
+
 struct jobs {
     struct store *store;
     struct registry *reg;
     const struct fed_config *cfg;
     jobs_send_f send;
     void *arg;
-    struct job **v;
+    struct job **v;             /* every job, in id order */
     size_t n, cap;
+    struct job **act;           /* the jobs not yet ended (or not yet written), in id order */
+    size_t nact, capact;
+    struct site_use *use;
+    size_t nuse, capuse;
+    int max_free;               /* most free cores at any up, undrained site */
     struct placement_fed *fed;
     struct placement_candidate *cand;
     int ncand;
@@ -234,11 +247,65 @@ static int job_append (struct jobs *j, struct job *jb)
         j->cap = cap;
     }
     j->v[j->n++] = jb;
+    if (jfinal (jb->state) && !jb->dirty)
+        return 0;
+    if (j->nact == j->capact) {
+        size_t cap = j->capact ? j->capact * 2 : 64;
+        struct job **a = realloc (j->act, cap * sizeof (*a));
+        if (!a) {
+            j->n--;
+            return -1;
+        }
+        j->act = a;
+        j->capact = cap;
+    }
+    j->act[j->nact++] = jb;
     return 0;
 }
 
-static void task_set (struct job *jb, struct jtask *t, enum tstate s)
+/* Drop the ended jobs that are written from the active list. */
+static void act_compact (struct jobs *j)
 {
+    size_t o = 0;
+    for (size_t i = 0; i < j->nact; i++)
+        if (!jfinal (j->act[i]->state) || j->act[i]->dirty)
+            j->act[o++] = j->act[i];
+    j->nact = o;
+}
+
+static struct site_use *use_of (struct jobs *j, const char *site)
+{
+    for (size_t i = 0; i < j->nuse; i++)
+        if (!strcmp (j->use[i].site, site))
+            return &j->use[i];
+    if (j->nuse == j->capuse) {
+        size_t cap = j->capuse ? j->capuse * 2 : 16;
+        struct site_use *u = realloc (j->use, cap * sizeof (*u));
+        if (!u)
+            return NULL;
+        j->use = u;
+        j->capuse = cap;
+    }
+    struct site_use *u = &j->use[j->nuse++];
+    memset (u, 0, sizeof (*u));
+    snprintf (u->site, sizeof (u->site), "%s", site);
+    return u;
+}
+
+/* Count (sign 1) or uncount (-1) an active task in its site's usage. */
+static void use_add (struct jobs *j, const struct jtask *t, int sign)
+{
+    struct site_use *u = t->site[0] ? use_of (j, t->site) : NULL;
+    if (u) {
+        u->running += sign;
+        u->cores += sign * t->ranks;
+    }
+}
+
+static void task_set (struct jobs *j, struct job *jb, struct jtask *t, enum tstate s)
+{
+    if (tactive (t->state) != tactive (s))
+        use_add (j, t, tactive (s) ? 1 : -1);
     t->state = s;
     t->dirty = true;
     jb->dirty = true;
@@ -256,17 +323,19 @@ static void task_store (const struct jtask *t, struct store_task *out, char **pl
 static void jobs_flush (struct jobs *j)
 {
     bool any = false;
-    for (size_t i = 0; i < j->n && !any; i++)
-        any = j->v[i]->dirty;
-    if (!any)
+    for (size_t i = 0; i < j->nact && !any; i++)
+        any = j->act[i]->dirty;
+    if (!any) {
+        act_compact (j);
         return;
+    }
     fs_error_t err;
     if (store_begin (j->store, &err) < 0) {
         log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
         return;
     }
-    for (size_t i = 0; i < j->n; i++) {
-        struct job *jb = j->v[i];
+    for (size_t i = 0; i < j->nact; i++) {
+        struct job *jb = j->act[i];
         if (!jb->dirty)
             continue;
         store_job_state (j->store, jb->id, jstate_names[jb->state], jb->ended, &err);
@@ -284,6 +353,7 @@ static void jobs_flush (struct jobs *j)
     }
     if (store_commit (j->store, &err) < 0)
         log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+    act_compact (j);
 }
 
 static bool deps_done (const struct job *jb, size_t k)
@@ -315,7 +385,7 @@ static void job_end (struct jobs *j, struct job *jb, enum jstate s, const char *
         send_kill (j, jb, t, why);
         if (tactive (t->state) || t->state == T_READY || t->state == T_WAITING) {
             t->ended = tactive (t->state) ? clock_wall () : 0;
-            task_set (jb, t, T_CANCELLED);
+            task_set (j, jb, t, T_CANCELLED);
         }
     }
     jb->state = s;
@@ -332,7 +402,7 @@ static void task_fail (struct jobs *j, struct job *jb, struct jtask *t, int exit
     t->exit_code = exit_code;
     t->ended = clock_wall ();
     snprintf (t->error, sizeof (t->error), "%s", why);
-    task_set (jb, t, T_FAILED);
+    task_set (j, jb, t, T_FAILED);
     log_msg (LOG_INFO, "event=task.failed job=%lld task=%s site=%s exit=%d reason=\"%s\"",
              (long long)jb->id, t->name, t->site, exit_code, why);
     char msg[600];
@@ -351,9 +421,9 @@ static void task_lost (struct jobs *j, struct job *jb, struct jtask *t, const ch
         log_msg (LOG_WARN, "event=task.retry job=%lld task=%s site=%s attempt=%d reason=\"%s\"",
                  (long long)jb->id, t->name, t->site, t->attempt, why);
         snprintf (t->error, sizeof (t->error), "attempt %d: %s", t->attempt - 1, why);
+        task_set (j, jb, t, T_READY);        /* uncounted at its site first */
         t->site[0] = '\0';
         t->started = 0;
-        task_set (jb, t, T_READY);
         j->changed = true;
     } else {
         task_fail (j, jb, t, NO_EXIT, why);
@@ -361,6 +431,18 @@ static void task_lost (struct jobs *j, struct job *jb, struct jtask *t, const ch
 }
 
 /* --- placement ------------------------------------------------------------ */
+
+/* The most free cores at any site that takes work: a ready task needing more
+ * cannot start anywhere now, so the tick need not place it again. */
+static void max_free_update (struct jobs *j)
+{
+    j->max_free = 0;
+    for (int i = 0; i < placement_fed_count (j->fed); i++) {
+        const struct placement_site *ps = placement_fed_site_const (j->fed, i);
+        if (ps->up && !ps->drained && ps->cores_free > j->max_free)
+            j->max_free = ps->cores_free;
+    }
+}
 
 /* Keep the placement model in step with the registry and the running tasks. */
 static void fed_sync (struct jobs *j)
@@ -380,20 +462,11 @@ static void fed_sync (struct jobs *j)
         ps->up = s->up;
         ps->drained = s->drained;
         ps->cores = s->cores;
-        ps->cores_free = s->cores;
+        struct site_use *u = use_of (j, s->name);
+        ps->cores_free = s->cores - (u ? u->cores : 0);
         ps->wait_s = BUSY_WAIT_S;
     }
-    for (size_t i = 0; i < j->n; i++) {
-        struct job *jb = j->v[i];
-        if (jfinal (jb->state))
-            continue;
-        for (size_t k = 0; k < jb->ntasks; k++)
-            if (tactive (jb->t[k].state)) {
-                int s = placement_fed_find (j->fed, jb->t[k].site);
-                if (s >= 0)
-                    placement_fed_site (j->fed, s)->cores_free -= jb->t[k].ranks;
-            }
-    }
+    max_free_update (j);
     if (j->ncand < placement_fed_count (j->fed)) {
         int n = placement_fed_count (j->fed) + 16;
         struct placement_candidate *c = realloc (j->cand, (size_t)n * sizeof (*c));
@@ -560,8 +633,9 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
                               ts->ranks, "walltime", ts->walltime, "jobfile", "file", jb->file,
                               "text", jb->text, "inputs", inputs, "outputs", outputs);
     snprintf (t->site, sizeof (t->site), "%s", sname);
-    task_set (jb, t, T_PLACED);
+    task_set (j, jb, t, T_PLACED);
     placement_fed_site (j->fed, site)->cores_free -= t->ranks;
+    max_free_update (j);
     if (jb->state == J_PENDING) {
         jb->state = J_RUNNING;
         jb->dirty = true;
@@ -609,13 +683,20 @@ static void task_place (struct jobs *j, struct job *jb, size_t k)
         log_msg (LOG_ERR, "event=placement.fail job=%lld task=%s reason=\"%s\"", (long long)jb->id,
                  ts->name, err.text);
     } else {
-        json_decref (t->placement);
-        t->placement = placement_json (j, &pt, &res);
-        t->dirty = jb->dirty = true;
+        bool go = res.status == PLACEMENT_PLACED
+                  && placement_fed_site_const (j->fed, res.site)->cores_free >= ts->ranks;
+        /* A task that waits keeps its record until the decision changes: no
+         * rewrite of every waiting task on every turn of the loop. */
+        if (go || !t->placement || (int)res.status != t->last_status || res.site != t->last_site) {
+            json_decref (t->placement);
+            t->placement = placement_json (j, &pt, &res);
+            t->last_status = (int)res.status;
+            t->last_site = res.site;
+            t->dirty = jb->dirty = true;
+        }
         if (res.status == PLACEMENT_NEVER) {
             task_fail (j, jb, t, NO_EXIT, res.reason);
-        } else if (res.status == PLACEMENT_PLACED
-                   && placement_fed_site_const (j->fed, res.site)->cores_free >= ts->ranks) {
+        } else if (go) {
             task_dispatch (j, jb, k, pins, &pt, res.site);
         }
         /* else: wait (sites down, or the best site busy) */
@@ -661,6 +742,7 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         t->failures = s->attempt;   /* each new attempt followed a site failure */
         snprintf (t->error, sizeof (t->error), "%s", s->error);
         t->placement = s->placement ? json_loads (s->placement, 0, NULL) : NULL;
+        t->last_status = -1;
     }
     if (!jfinal (jb->state)) {
         struct job_errors errs = JOB_ERRORS_INIT;
@@ -679,6 +761,9 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         }
         job_errors_clear (&errs);
     }
+    for (size_t k = 0; k < ntasks && !jfinal (jb->state); k++)
+        if (tactive (jb->t[k].state))
+            use_add (j, &jb->t[k], 1);
     return job_append (j, jb);
 }
 
@@ -715,6 +800,8 @@ void jobs_destroy (struct jobs *j)
     for (size_t i = 0; i < j->n; i++)
         job_free (j->v[i]);
     free (j->v);
+    free (j->act);
+    free (j->use);
     free (j->cand);
     for (size_t i = 0; i < j->ndeferred; i++)
         job_free (j->deferred[i]);
@@ -884,8 +971,10 @@ static size_t tasks_done (const struct job *jb)
 json_t *jobs_list (struct jobs *j, bool all)
 {
     json_t *a = json_array ();
-    for (size_t i = 0; i < j->n; i++) {
-        struct job *jb = j->v[i];
+    struct job **v = all ? j->v : j->act;
+    size_t n = all ? j->n : j->nact;
+    for (size_t i = 0; i < n; i++) {
+        struct job *jb = v[i];
         if (!all && jfinal (jb->state))
             continue;
         json_array_append_new (a, json_pack ("{s:I, s:s, s:s, s:I, s:I, s:o}", "id",
@@ -998,8 +1087,8 @@ static struct jtask *task_find (struct jobs *j, int64_t id, const char *name, st
 void jobs_site_hello (struct jobs *j, const char *site, const json_t *tasks)
 {
     /* Tasks this site should be running but doesn't know: lost with it. */
-    for (size_t i = 0; i < j->n; i++) {
-        struct job *jb = j->v[i];
+    for (size_t i = 0; i < j->nact; i++) {
+        struct job *jb = j->act[i];
         if (jfinal (jb->state))
             continue;
         for (size_t k = 0; k < jb->ntasks; k++) {
@@ -1034,17 +1123,9 @@ void jobs_site_hello (struct jobs *j, const char *site, const json_t *tasks)
 
 void jobs_site_usage (struct jobs *j, const char *site, int *running, int *cores_used)
 {
-    *running = *cores_used = 0;
-    for (size_t i = 0; i < j->n; i++) {
-        struct job *jb = j->v[i];
-        if (jfinal (jb->state))
-            continue;
-        for (size_t k = 0; k < jb->ntasks; k++)
-            if (tactive (jb->t[k].state) && !strcmp (jb->t[k].site, site)) {
-                (*running)++;
-                *cores_used += jb->t[k].ranks;
-            }
-    }
+    struct site_use *u = use_of (j, site);
+    *running = u ? u->running : 0;
+    *cores_used = u ? u->cores : 0;
 }
 
 /* A publish name of a task's output must be new (or this very file again):
@@ -1120,7 +1201,7 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
     case T_RUNNING:
         if (s == T_RUNNING && t->started <= 0)
             t->started = clock_wall ();
-        task_set (jb, t, (enum tstate)s);
+        task_set (j, jb, t, (enum tstate)s);
         break;
     case T_COMPLETED: {
         json_t *refused = NULL;
@@ -1145,12 +1226,12 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         json_decref (refused);
         t->exit_code = 0;
         t->ended = clock_wall ();
-        task_set (jb, t, T_COMPLETED);
+        task_set (j, jb, t, T_COMPLETED);
         log_msg (LOG_INFO, "event=task.completed job=%lld task=%s site=%s", (long long)id, task, site);
         bool all = true;
         for (size_t k = 0; k < jb->ntasks; k++) {
             if (jb->t[k].state == T_WAITING && deps_done (jb, k))
-                task_set (jb, &jb->t[k], T_READY);
+                task_set (j, jb, &jb->t[k], T_READY);
             all = all && jb->t[k].state == T_COMPLETED;
         }
         if (all)
@@ -1181,8 +1262,8 @@ void jobs_tick (struct jobs *j, double now)
     j->changed = false;
     j->last_tick = now;
     fed_sync (j);
-    for (size_t i = 0; i < j->n; i++) {
-        struct job *jb = j->v[i];
+    for (size_t i = 0; i < j->nact; i++) {
+        struct job *jb = j->act[i];
         if (jfinal (jb->state) || !jb->spec)
             continue;
         for (size_t o = 0; o < jb->ntasks && !jfinal (jb->state); o++) {
@@ -1196,8 +1277,8 @@ void jobs_tick (struct jobs *j, double now)
                     task_lost (j, jb, t, "its site went down");
             }
             if (t->state == T_WAITING && deps_done (jb, k))
-                task_set (jb, t, T_READY);
-            if (t->state == T_READY)
+                task_set (j, jb, t, T_READY);
+            if (t->state == T_READY && (!t->placement || t->ranks <= j->max_free))
                 task_place (j, jb, k);
         }
     }
