@@ -1,5 +1,6 @@
 /* main.c - the fedsched command: daemons and client verbs (SPEC sections 1, 3). */
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,12 @@ static void usage (FILE *f)
 
 int main (int argc, char **argv)
 {
+    /* Slice pieces (4 MiB by default, up to 64) are allocated and freed at a
+     * high rate by ZeroMQ and the data plane.  glibc would map and unmap each
+     * one afresh, and every page of it would fault and be cleared again: keep
+     * them in the heap instead (workers give it back when idle). */
+    mallopt (M_MMAP_THRESHOLD, 32 << 20);
+    mallopt (M_TRIM_THRESHOLD, 256 << 20);
     /* Global options before the verb are passed on to the verb. */
     static char *args[512];
     int nargs = 0, i = 1;

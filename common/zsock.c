@@ -430,6 +430,16 @@ void *zmsg_addsize (struct zmsg *m, size_t len)
     return zmq_msg_data (&m->frames[m->n++]);
 }
 
+int zmsg_addref (struct zmsg *m, void *data, size_t len, zmsg_free_f *ffn, void *hint)
+{
+    if (m->n >= ZMSG_MAXFRAMES || len == 0)
+        return -1;
+    if (zmq_msg_init_data (&m->frames[m->n], data, len, ffn, hint) < 0)
+        return -1;
+    m->n++;
+    return 0;
+}
+
 int zmsg_addmem (struct zmsg *m, const void *data, size_t len)
 {
     void *p = zmsg_addsize (m, len);

@@ -70,6 +70,11 @@ int zmsg_addstr (struct zmsg *m, const char *s);
 /* Append a frame of len bytes and return a pointer to fill before sending:
  * the zero-copy path for bulk data. NULL on allocation failure. */
 void *zmsg_addsize (struct zmsg *m, size_t len);
+/* Append a frame of len > 0 bytes at data without copying them: ZeroMQ calls
+ * ffn(data, hint) when it is done with them (from its own thread).  On failure
+ * (-1) ffn is not called and the caller still owns data. */
+typedef void zmsg_free_f (void *data, void *hint);
+int zmsg_addref (struct zmsg *m, void *data, size_t len, zmsg_free_f *ffn, void *hint);
 /* Insert a copy of data before frame i (i <= size). */
 int zmsg_insert (struct zmsg *m, size_t i, const void *data, size_t len);
 /* Remove frame 0 and copy up to n bytes of it to buf; returns its length, -1 if empty. */

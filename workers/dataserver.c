@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "adapters/reduce/reduce.h"
 #include "common/checksum.h"
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "common/plan.h"
 #include "dataserver.h"
+#include "filemap.h"
 
 #define SRC_CACHE 4
 #define PIECE_MIN (64 << 10)
@@ -33,18 +35,37 @@ static struct {
     char file[PATH_MAX];
     char path[1024];
     struct format_src *src;
+    struct stat st;             /* of the file when opened */
     unsigned long used;
 } src_cache[SRC_CACHE];
 static unsigned long src_clock;
 
+static bool same_file (const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
+           && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The open dataset of hd, opened again when its file was replaced or changed
+ * since (a stale handle would serve the old bytes, or zeros past a new end). */
 static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
 {
     int victim = 0;
+    struct stat now;
+    if (stat (hd->file, &now) < 0) {
+        errprintf (err, FS_EFAIL, "%s is gone from the site", hd->name);
+        return NULL;
+    }
     for (int i = 0; i < SRC_CACHE; i++) {
         if (src_cache[i].src && !strcmp (src_cache[i].file, hd->file)
             && !strcmp (src_cache[i].path, hd->path)) {
-            src_cache[i].used = ++src_clock;
-            return src_cache[i].src;
+            if (same_file (&src_cache[i].st, &now)) {
+                src_cache[i].used = ++src_clock;
+                return src_cache[i].src;
+            }
+            format_src_close (src_cache[i].src);
+            src_cache[i].src = NULL;
+            src_cache[i].used = 0;
         }
         if (src_cache[i].used < src_cache[victim].used)
             victim = i;
@@ -54,6 +75,7 @@ static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
         return NULL;
     format_src_close (src_cache[victim].src);
     src_cache[victim].src = src;
+    src_cache[victim].st = now;
     snprintf (src_cache[victim].file, sizeof (src_cache[victim].file), "%s", hd->file);
     snprintf (src_cache[victim].path, sizeof (src_cache[victim].path), "%s", hd->path);
     src_cache[victim].used = ++src_clock;
@@ -231,22 +253,33 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
     struct zmsg *z = zmsg_create ();
     zmsg_addmem (z, "D", 1);
     zmsg_addmem (z, r->rid, r->ridlen);
-    void *buf = zmsg_addsize (z, nbytes);
-    if (!buf) {
-        zmsg_destroy (&z);
-        errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
-        goto fail;
-    }
+    const void *data = NULL;
+    struct filemap *fm = NULL;
     int rc = -1;
     pthread_mutex_lock (&src_lock);
     struct format_src *src = src_get (&t->hd, &err);
     if (src && t->red.op == RED_NONE) {
         fs_sel_t sub;
         sel_sub (&t->sel, off, cnt, &sub);
-        rc = format_src_read (src, &sub, buf, &err);
+        /* A run of the file as it is: served from the page cache in place. */
+        int fd;
+        uint64_t foff, flen;
+        fs_error_t merr;
+        if (format_src_extent (src, &sub, &fd, &foff, &flen) == 1 && flen == nbytes
+            && (fm = filemap_open (fd, foff, (size_t)flen, &data, &merr)))
+            rc = 0;
+        else if ((data = zmsg_addsize (z, nbytes)))
+            rc = format_src_read (src, &sub, (void *)data, &err);
+        else
+            errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
     } else if (src) {
-        rc = reduce_box (&t->sel, &t->red, t->hd.info.dtype, off, cnt, buf, t->piece_bytes,
-                         reduce_read, src, &err);
+        void *buf = zmsg_addsize (z, nbytes);
+        data = buf;
+        if (buf)
+            rc = reduce_box (&t->sel, &t->red, t->hd.info.dtype, off, cnt, buf, t->piece_bytes,
+                             reduce_read, src, &err);
+        else
+            errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
     }
     pthread_mutex_unlock (&src_lock);
     if (rc < 0) {
@@ -254,7 +287,17 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
         goto fail;
     }
     char sum[20];
-    snprintf (sum, sizeof (sum), "%016" PRIx64, checksum (buf, nbytes));
+    snprintf (sum, sizeof (sum), "%016" PRIx64, checksum (data, nbytes));
+    if (fm && (filemap_damaged (fm) || zmsg_addref (z, (void *)data, nbytes, filemap_release, fm) < 0)) {
+        bool damaged = filemap_damaged (fm);
+        filemap_release (NULL, fm);
+        zmsg_destroy (&z);
+        if (damaged)
+            errprintf (&err, FS_EFAIL, "the file shrank while piece %lld was read from it", (long long)index);
+        else
+            errprintf (&err, FS_EFAIL, "cannot queue piece %lld", (long long)index);
+        goto fail;
+    }
     char *hdr = msg_encode_reply (r->m.op, r->m.id,
                                   json_pack ("{s:I, s:I, s:s}", "index", (json_int_t)index, "bytes",
                                              (json_int_t)nbytes, "xxh3", sum));

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ struct worker {
     struct zsock *sched, *data, *pull;
     bool hello_ok;
     double hello_sent, hb_sent, hb_interval;
+    double last_data;               /* when the data port last had a request */
+    bool trimmed;                   /* heap given back since then */
     int64_t next_id;
 };
 
@@ -258,6 +261,8 @@ static void on_data (struct worker *w, struct zmsg *z)
         return;
     }
     r->ridlen = (size_t)n;
+    w->last_data = clock_wall ();
+    w->trimmed = false;
     r->holdings = w->holdings;
     r->cfg = &w->cfg;
     if (msg_decode (z, 0, &r->m, &err) == 0 && !r->m.is_reply
@@ -335,6 +340,12 @@ static int worker_run (struct worker *w)
         last_tick = now;
         if (!w->hello_ok && now - w->hello_sent > 3.0)
             send_hello (w);
+        /* The heap keeps freed pieces for the next transfer (see main()):
+         * give them back once the data port has been quiet for 5 s. */
+        if (!w->trimmed && now - w->last_data > 5.0) {
+            malloc_trim (0);
+            w->trimmed = true;
+        }
         if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
             w->hb_sent = now;
             json_t *ts = executor_tasks (w->exec);

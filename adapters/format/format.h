@@ -54,6 +54,14 @@ const fs_dsinfo_t *format_src_info (const struct format_src *src);   /* borrowed
  * the dataset's element type.  buf holds sel_nelems(sel) * dtype_size bytes. */
 int format_src_read (struct format_src *src, const fs_sel_t *sel, void *buf, fs_error_t *err);
 
+/* When the bytes format_src_read() would put in buf for sel are one run of the
+ * file as it is (contiguous storage, no conversion, the selection a single
+ * run in row-major order): 1, with *offset and *len the run in the file open
+ * as *fd (HDF5's own descriptor: borrowed, valid until format_src_close()).
+ * 0 otherwise. */
+int format_src_extent (const struct format_src *src, const fs_sel_t *sel, int *fd,
+                       uint64_t *offset, uint64_t *len);
+
 /* An output file being written by a client or a stager.  Creates (truncates)
  * FILE with one dataset at DSET_PATH (intermediate groups created) of dtype and
  * shape (rank 0 = scalar dataspace; zero-sized dimensions allowed).

@@ -19,6 +19,7 @@
 #include <hdf5.h>
 
 #include "adapters/format/format.h"
+#include "common/dtype.h"
 
 static char tmpdir[4096];
 
@@ -757,6 +758,82 @@ static void test_large_rows (void **state)
     format_src_close (src);
 }
 
+/* format_src_extent: a selection is one run of the file exactly when it says
+ * so, and the run's bytes are what format_src_read returns. */
+static void extent_case (struct format_src *src, const struct dspec *s, const fs_sel_t *sel,
+                         int want)
+{
+    int fd = -1;
+    uint64_t off = 0, len = 0;
+    int got = format_src_extent (src, sel, &fd, &off, &len);
+    assert_int_equal (got, want);
+    if (!got)
+        return;
+    uint64_t n = 1;
+    for (int d = 0; d < sel->ndims; d++)
+        n *= sel->count[d];
+    size_t el = dtype_size (s->t);
+    assert_int_equal (len, n * el);
+    unsigned char *a = malloc (len + 1), *b = malloc (len + 1);
+    fs_error_t err = { 0 };
+    assert_int_equal (format_src_read (src, sel, a, &err), 0);
+    assert_int_equal (pread (fd, b, len, (off_t)off), (ssize_t)len);
+    assert_memory_equal (a, b, len);
+    free (a);
+    free (b);
+}
+
+static void test_extent (void **state)
+{
+    (void)state;
+    const struct dspec specs[] = {
+        { "/c3", FS_DT_FLOAT32, false, 3, { 5, 6, 7 }, { 0 }, -1, false },
+        { "/c1", FS_DT_INT16, false, 1, { 100 }, { 0 }, -1, false },
+        { "/be", FS_DT_FLOAT64, true, 2, { 4, 5 }, { 0 }, -1, false },
+        { "/ch", FS_DT_INT32, false, 2, { 8, 9 }, { 4, 9 }, -1, false },
+    };
+    const char *file = tpath ("extent.h5");
+    write_file (file, specs, 4);
+    fs_error_t err = { 0 };
+    struct format_src *c3 = format_src_open (file, "/c3", &err);
+    assert_non_null (c3);
+    /* whole, row bands, one row, part of one row, one element */
+    fs_sel_t all = { .ndims = 3, .start = { 0, 0, 0 }, .step = { 1, 1, 1 }, .count = { 5, 6, 7 } };
+    extent_case (c3, &specs[0], &all, 1);
+    fs_sel_t band = { .ndims = 3, .start = { 1, 0, 0 }, .step = { 1, 1, 1 }, .count = { 3, 6, 7 } };
+    extent_case (c3, &specs[0], &band, 1);
+    fs_sel_t rows = { .ndims = 3, .start = { 2, 1, 0 }, .step = { 1, 1, 1 }, .count = { 1, 4, 7 } };
+    extent_case (c3, &specs[0], &rows, 1);
+    fs_sel_t part = { .ndims = 3, .start = { 4, 5, 2 }, .step = { 1, 1, 1 }, .count = { 1, 1, 4 } };
+    extent_case (c3, &specs[0], &part, 1);
+    fs_sel_t one = { .ndims = 3, .start = { 4, 5, 6 }, .step = { 9, 9, 9 }, .count = { 1, 1, 1 } };
+    extent_case (c3, &specs[0], &one, 1);
+    /* not one run: a column, a step, a partial inner row under several outer ones */
+    fs_sel_t col = { .ndims = 3, .start = { 0, 0, 3 }, .step = { 1, 1, 1 }, .count = { 5, 6, 1 } };
+    extent_case (c3, &specs[0], &col, 0);
+    fs_sel_t step = { .ndims = 3, .start = { 0, 0, 0 }, .step = { 2, 1, 1 }, .count = { 3, 6, 7 } };
+    extent_case (c3, &specs[0], &step, 0);
+    fs_sel_t cut = { .ndims = 3, .start = { 0, 1, 0 }, .step = { 1, 1, 1 }, .count = { 2, 5, 7 } };
+    extent_case (c3, &specs[0], &cut, 0);
+    fs_sel_t empty = { .ndims = 3, .start = { 0, 0, 0 }, .step = { 1, 1, 1 }, .count = { 0, 6, 7 } };
+    extent_case (c3, &specs[0], &empty, 0);
+    format_src_close (c3);
+    struct format_src *c1 = format_src_open (file, "/c1", &err);
+    fs_sel_t mid = { .ndims = 1, .start = { 17 }, .step = { 1 }, .count = { 60 } };
+    extent_case (c1, &specs[1], &mid, 1);
+    format_src_close (c1);
+    /* stored big-endian: a read converts, so no raw run */
+    struct format_src *be = format_src_open (file, "/be", &err);
+    fs_sel_t beall = { .ndims = 2, .start = { 0, 0 }, .step = { 1, 1 }, .count = { 4, 5 } };
+    extent_case (be, &specs[2], &beall, 0);
+    format_src_close (be);
+    /* chunked: never */
+    struct format_src *ch = format_src_open (file, "/ch", &err);
+    fs_sel_t chall = { .ndims = 2, .start = { 0, 0 }, .step = { 1, 1 }, .count = { 8, 9 } };
+    extent_case (ch, &specs[3], &chall, 0);
+    format_src_close (ch);
+}
+
 static int rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     return remove (path);
@@ -786,6 +863,7 @@ int main (void)
         cmocka_unit_test (test_corrupt),
         cmocka_unit_test (test_out),
         cmocka_unit_test (test_large_rows),
+        cmocka_unit_test (test_extent),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     rmtree (tmpdir);

@@ -546,6 +546,9 @@ struct format_src {
     hid_t fid, did, mtype, dxpl;
     fs_dsinfo_t info;
     size_t elsize;
+    bool raw;                   /* contiguous, allocated, stored as the native type */
+    uint64_t raw_offset;        /* then: the file offset of element 0 */
+    int raw_fd;                 /* and HDF5's own descriptor of the file (borrowed) */
     char *file, *path;
 };
 
@@ -585,6 +588,36 @@ static size_t cache_size (const fs_dsinfo_t *info, size_t elsize, size_t *slots)
     }
     *slots = (size_t)n;
     return (size_t)bytes;
+}
+
+/* Is the dataset one run of bytes in the file, as a native read returns them? */
+static void raw_layout (struct format_src *s)
+{
+    s->raw = false;
+    if (s->info.chunked || s->mtype < 0)
+        return;
+    hid_t dcpl = H5Dget_create_plist (s->did);
+    hid_t ftype = H5Dget_type (s->did);
+    bool contig = dcpl >= 0 && H5Pget_layout (dcpl) == H5D_CONTIGUOUS && H5Pget_external_count (dcpl) == 0;
+    haddr_t off = H5Dget_offset (s->did);
+    /* The descriptor HDF5 reads through (the POSIX driver's), so the offset
+     * is one of the very file HDF5 opened, even if the path is replaced. */
+    hid_t fapl = H5Fget_access_plist (s->fid);
+    void *handle = NULL;
+    bool sec2 = fapl >= 0 && H5Pget_driver (fapl) == H5FD_SEC2
+                && H5Fget_vfd_handle (s->fid, fapl, &handle) >= 0 && handle;
+    if (fapl >= 0)
+        H5Pclose (fapl);
+    if (contig && sec2 && off != HADDR_UNDEF && ftype >= 0 && H5Tequal (ftype, s->mtype) > 0) {
+        s->raw = true;
+        s->raw_offset = (uint64_t)off;
+        s->raw_fd = *(int *)handle;
+    }
+    if (ftype >= 0)
+        H5Tclose (ftype);
+    if (dcpl >= 0)
+        H5Pclose (dcpl);
+    H5Eclear2 (H5E_DEFAULT);
 }
 
 struct format_src *format_src_open (const char *file, const char *h5path, fs_error_t *err)
@@ -646,6 +679,7 @@ struct format_src *format_src_open (const char *file, const char *h5path, fs_err
     }
     s->did = did;
     s->mtype = native_type (s->info.dtype);
+    raw_layout (s);
     if ((s->dxpl = H5Pcreate (H5P_DATASET_XFER)) < 0
         || H5Pset_buffer (s->dxpl, XFER_BUFFER, NULL, NULL) < 0) {
         h5_fail (err, file, h5path, "can't create a transfer property list");
@@ -673,6 +707,34 @@ void format_src_close (struct format_src *s)
     free (s->file);
     free (s->path);
     free (s);
+}
+
+int format_src_extent (const struct format_src *s, const fs_sel_t *sel, int *fd, uint64_t *offset,
+                       uint64_t *len)
+{
+    const fs_dsinfo_t *in = &s->info;
+    if (!s->raw || sel->ndims != in->ndims || in->ndims == 0)
+        return 0;
+    /* One run: dimensions before the first with count > 1 have count 1; that
+     * one has step 1; every later one is taken whole. */
+    int k = 0;
+    while (k < in->ndims && sel->count[k] == 1)
+        k++;
+    uint64_t first = 0, n = 1;
+    for (int d = 0; d < in->ndims; d++) {
+        uint64_t c = sel->count[d];
+        if (c == 0 || sel->start[d] >= in->shape[d] || (c > 1 && sel->step[d] != 1)
+            || c > in->shape[d] - sel->start[d])
+            return 0;
+        if (d > k && (sel->start[d] != 0 || c != in->shape[d]))
+            return 0;
+        first = first * in->shape[d] + sel->start[d];
+        n *= c;
+    }
+    *fd = s->raw_fd;
+    *offset = s->raw_offset + first * s->elsize;
+    *len = n * s->elsize;
+    return 1;
 }
 
 const fs_dsinfo_t *format_src_info (const struct format_src *s)
