@@ -63,7 +63,7 @@ for id in "${IDS[@]}"; do
     job_wait "$id" 0
 done
 read -r run tot <<<"$(usage)"
-[ "$run" = 0 ] && [ "$tot" = 2 ] || fail "after the queue drained: running $run, running + free $tot"
+if [ "$run" != 0 ] || [ "$tot" != 2 ]; then fail "after the queue drained: running $run, running + free $tot"; fi
 
 py - "$D/sites/site1/state/jobs" "${IDS[@]}" <<'PY' || fail "the tasks overlapped beyond the site's 2 cores (see above)"
 import sys
