@@ -1,0 +1,121 @@
+/* zmq_pipe - the transport's own ceiling: BYTES moved from one process to another
+ * over ZeroMQ on loopback TCP, in messages of PIECE bytes, and nothing else (no
+ * HDF5, no checksums, no flow control).  A baseline for tests/bench/stream.
+ *
+ *   zmq_pipe BYTES PIECE
+ *
+ * A child process binds a PUSH socket and sends; the parent connects a PULL
+ * socket and receives every byte.  Prints one line "seconds=S bytes=B", the time
+ * from the parent's connect to the last byte received.  Exit 1 on failure.
+ * Uses zmq.h only (it measures ZeroMQ, not fedsched's wrapper), with glibc's
+ * allocator set as fedsched sets it.
+ */
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+static double now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int sender (int fd, uint64_t bytes, size_t piece)
+{
+    void *ctx = zmq_ctx_new ();
+    void *s = zmq_socket (ctx, ZMQ_PUSH);
+    char ep[256];
+    size_t eplen = sizeof (ep);
+    if (!s || zmq_bind (s, "tcp://127.0.0.1:*") < 0
+        || zmq_getsockopt (s, ZMQ_LAST_ENDPOINT, ep, &eplen) < 0)
+        return 1;
+    if (write (fd, ep, strlen (ep) + 1) < 0)
+        return 1;
+    close (fd);
+    for (uint64_t sent = 0; sent < bytes;) {
+        size_t n = bytes - sent < piece ? (size_t)(bytes - sent) : piece;
+        zmq_msg_t m;
+        if (zmq_msg_init_size (&m, n) < 0)
+            return 1;
+        memset (zmq_msg_data (&m), (int)(sent >> 20), n < 64 ? n : 64);
+        if (zmq_msg_send (&m, s, 0) < 0)
+            return 1;
+        sent += n;
+    }
+    int linger = -1;
+    zmq_setsockopt (s, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_close (s);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
+int main (int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: zmq_pipe BYTES PIECE\n");
+        return 2;
+    }
+    /* The allocator as fedsched's processes set it (cli/main.c), so the two
+     * move their pieces under the same conditions. */
+    mallopt (M_MMAP_THRESHOLD, 32 << 20);
+    mallopt (M_TRIM_THRESHOLD, 256 << 20);
+    uint64_t bytes = strtoull (argv[1], NULL, 10);
+    size_t piece = (size_t)strtoull (argv[2], NULL, 10);
+    if (bytes == 0 || piece == 0) {
+        fprintf (stderr, "zmq_pipe: BYTES and PIECE must be positive\n");
+        return 2;
+    }
+    int p[2];
+    if (pipe (p) < 0)
+        return 1;
+    pid_t pid = fork ();
+    if (pid < 0)
+        return 1;
+    if (pid == 0) {
+        close (p[0]);
+        _exit (sender (p[1], bytes, piece));
+    }
+    close (p[1]);
+    char ep[256];
+    ssize_t k = read (p[0], ep, sizeof (ep) - 1);
+    close (p[0]);
+    if (k <= 0) {
+        fprintf (stderr, "zmq_pipe: the sender did not start\n");
+        return 1;
+    }
+    ep[k] = '\0';
+    void *ctx = zmq_ctx_new ();
+    void *s = zmq_socket (ctx, ZMQ_PULL);
+    double t0 = now ();
+    if (!s || zmq_connect (s, ep) < 0) {
+        fprintf (stderr, "zmq_pipe: cannot connect to %s\n", ep);
+        return 1;
+    }
+    uint64_t got = 0;
+    zmq_msg_t m;
+    zmq_msg_init (&m);
+    while (got < bytes) {
+        int n = zmq_msg_recv (&m, s, 0);
+        if (n < 0) {
+            fprintf (stderr, "zmq_pipe: receive failed: %s\n", zmq_strerror (zmq_errno ()));
+            return 1;
+        }
+        got += (uint64_t)n;
+    }
+    double t1 = now ();
+    zmq_msg_close (&m);
+    zmq_close (s);
+    zmq_ctx_term (ctx);
+    int st = 0;
+    waitpid (pid, &st, 0);
+    printf ("seconds=%.6f bytes=%llu\n", t1 - t0, (unsigned long long)got);
+    return WIFEXITED (st) && WEXITSTATUS (st) == 0 ? 0 : 1;
+}
