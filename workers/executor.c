@@ -1,7 +1,9 @@
 /* executor.c - tasks at a site (see executor.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@ struct xtask {
     json_t *transfers;
     int64_t bytes_local, bytes_moved;
     struct launch_proc *proc;
+    bool recorded;              /* has a "+" line in running.log (see journal()) */
     bool killed;
     struct xtask *next;
 };
@@ -50,6 +53,8 @@ struct executor {
     void *arg;
     const struct launcher *launcher;
     struct xtask *tasks;
+    int jfd;                    /* running.log (see journal()) */
+    int nrecorded;              /* tasks with a "+" line and no "-" yet */
 };
 
 static int mkdirs (const char *path)
@@ -64,6 +69,102 @@ static int mkdirs (const char *path)
             *p = '/';
         }
     return mkdir (buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* --- tasks a crashed worker left running --------------------------------------
+ * A task's processes outlive a worker that crashes (after a restart they are
+ * nobody's children, and the scheduler runs the task again elsewhere).  So the
+ * worker keeps a journal, state_dir/running.log: "+ JOB TASK ATTEMPT SID START"
+ * when a task starts (its session id and its leader's start time), "- JOB TASK
+ * ATTEMPT" when it ends or is killed.  A worker starting up kills the sessions
+ * of the starts without an end, then empties the journal; it is emptied again
+ * whenever no task runs.  Appends, not a file per task: creating files is what
+ * a busy site does most per task already. */
+static void journal (struct executor *ex, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static void journal (struct executor *ex, const char *fmt, ...)
+{
+    if (ex->jfd < 0)
+        return;
+    char line[256];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (line, sizeof (line), fmt, ap);
+    va_end (ap);
+    if (n > 0 && (size_t)n < sizeof (line) && write (ex->jfd, line, (size_t)n) != n)
+        log_msg (LOG_WARN, "event=journal.fail reason=\"%s\"", strerror (errno));
+}
+
+static void task_record (struct executor *ex, struct xtask *t)
+{
+    int sid = ex->launcher->pid (t->proc);
+    unsigned long long start = sid > 0 ? launch_start_time (sid) : 0;
+    if (start == 0)
+        return;                     /* ended already (or never ran) */
+    journal (ex, "+ %lld %s %d %d %llu\n", (long long)t->job, t->task, t->attempt, sid, start);
+    t->recorded = true;
+    ex->nrecorded++;
+}
+
+static void task_unrecord (struct executor *ex, struct xtask *t)
+{
+    if (!t->recorded)
+        return;
+    t->recorded = false;
+    if (--ex->nrecorded == 0 && ex->jfd >= 0 && ftruncate (ex->jfd, 0) == 0)
+        return;                     /* nothing runs: start the journal afresh */
+    journal (ex, "- %lld %s %d\n", (long long)t->job, t->task, t->attempt);
+}
+
+struct leftover {
+    long long job;
+    char task[JOB_IDENT_MAX + 1];
+    int attempt;
+    long sid;
+    unsigned long long start;
+};
+
+/* Kill what the journal of a previous worker says still runs; open it afresh. */
+static void kill_leftovers (struct executor *ex)
+{
+    char path[PATH_MAX];
+    snprintf (path, sizeof (path), "%.3900s/running.log", ex->cfg->state_dir);
+    FILE *f = fopen (path, "r");
+    struct leftover *v = NULL;
+    size_t n = 0, cap = 0;
+    char line[512];
+    while (f && fgets (line, sizeof (line), f)) {
+        struct leftover e = { 0 };
+        if (sscanf (line, "+ %lld %63s %d %ld %llu", &e.job, e.task, &e.attempt, &e.sid, &e.start) == 5) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                struct leftover *nv = realloc (v, cap * sizeof (*v));
+                if (!nv)
+                    break;
+                v = nv;
+            }
+            v[n++] = e;
+        } else if (sscanf (line, "- %lld %63s %d", &e.job, e.task, &e.attempt) == 3) {
+            for (size_t i = 0; i < n; i++)
+                if (v[i].job == e.job && v[i].attempt == e.attempt && !strcmp (v[i].task, e.task)) {
+                    v[i] = v[--n];
+                    break;
+                }
+        }
+    }
+    if (f)
+        fclose (f);
+    for (size_t i = 0; i < n; i++) {
+        int k = launch_kill_orphans (v[i].sid, v[i].start);
+        log_msg (k ? LOG_WARN : LOG_INFO,
+                 "event=task.leftover job=%lld task=%s attempt=%d session=%ld killed=%d", v[i].job,
+                 v[i].task, v[i].attempt, v[i].sid, k);
+    }
+    free (v);
+    ex->jfd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (ex->jfd < 0)
+        log_msg (LOG_WARN, "event=journal.fail path=%s reason=\"%s\"", path, strerror (errno));
 }
 
 struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
@@ -81,16 +182,19 @@ struct executor *executor_create (const struct site_config *cfg, int cores, int 
     ex->pool = pool;
     ex->send = send;
     ex->arg = arg;
+    ex->jfd = -1;
     ex->launcher = launcher_find (cfg->launcher[0] ? cfg->launcher : "mpirun", &err);
     if (!ex->launcher)
         log_msg (LOG_ERR, "event=launcher.unknown reason=\"%s\"", err.text);
+    kill_leftovers (ex);
     return ex;
 }
 
 static void xtask_free (struct executor *ex, struct xtask *t)
 {
     if (t->proc)
-        ex->launcher->destroy (t->proc);
+        ex->launcher->destroy (t->proc);      /* kills what still runs */
+    task_unrecord (ex, t);
     json_decref (t->start);
     json_decref (t->staged);
     json_decref (t->transfers);
@@ -107,6 +211,8 @@ void executor_destroy (struct executor *ex)
         ex->tasks = t->next;
         xtask_free (ex, t);
     }
+    if (ex->jfd >= 0)
+        close (ex->jfd);
     free (ex);
 }
 
@@ -443,6 +549,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
         return;
     }
     t->phase = X_RUNNING;
+    task_record (ex, t);
     log_msg (LOG_INFO, "event=task.running job=%lld task=%s attempt=%d pid=%d", (long long)t->job,
              t->task, t->attempt, ex->launcher->pid (t->proc));
     update (ex, t, "RUNNING", NULL);
@@ -501,6 +608,8 @@ void executor_tick (struct executor *ex)
             struct launch_status st;
             fs_error_t err;
             int r = ex->launcher->poll (t->proc, &st, &err);
+            if (r != 0)
+                task_unrecord (ex, t);
             if (r < 0) {
                 task_failed (ex, t, -1000, true, err.text);
             } else if (r == 1) {

@@ -121,6 +121,16 @@ struct launcher {
     void (*destroy) (struct launch_proc *p);
 };
 
+/* Tasks a previous worker left behind (it crashed; tasks have no PDEATHSIG).
+ * The start time of process pid, in clock ticks after boot (/proc/PID/stat),
+ * or 0 if it is gone: recorded with the session id when a task starts. */
+unsigned long long launch_start_time (long pid);
+/* SIGKILL every live process of session sid that started no earlier than
+ * since (its leader's recorded start time); if the leader's pid now belongs to
+ * a process started later (a recycled pid), only processes older than that
+ * one.  Returns how many were signalled. */
+int launch_kill_orphans (long sid, unsigned long long since);
+
 /* The launcher called name ("local", "mpirun"), or NULL with *err listing the
  * known ones.  Borrowed, static. */
 const struct launcher *launcher_find (const char *name, fs_error_t *err);

@@ -181,6 +181,71 @@ static int proc_session (long pid, bool *zombie)
     return session;
 }
 
+/* Session id and start time (clock ticks after boot) of pid, from
+ * /proc/PID/stat; -1 if it is gone. */
+static int proc_stat (long pid, int *session, unsigned long long *start, bool *zombie)
+{
+    char fn[64], buf[1024];
+    snprintf (fn, sizeof (fn), "/proc/%ld/stat", pid);
+    int fd = open (fn, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read (fd, buf, sizeof (buf) - 1);
+    close (fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *rp = strrchr (buf, ')');
+    char state;
+    if (!rp || sscanf (rp + 1, " %c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                       &state, session, start) != 3)
+        return -1;
+    *zombie = state == 'Z' || state == 'X';
+    return 0;
+}
+
+unsigned long long launch_start_time (long pid)
+{
+    int sid;
+    unsigned long long start = 0;
+    bool zombie;
+    return pid > 0 && proc_stat (pid, &sid, &start, &zombie) == 0 ? start : 0;
+}
+
+int launch_kill_orphans (long sid, unsigned long long since)
+{
+    if (sid <= 1 || since == 0)
+        return 0;
+    /* Should the leader's pid have been recycled by a new session leader
+     * (same session id), only processes older than it are the task's. */
+    unsigned long long until = ~0ull;
+    int ls;
+    unsigned long long lstart;
+    bool lz;
+    if (proc_stat (sid, &ls, &lstart, &lz) == 0 && lstart != since)
+        until = lstart;
+    int n = 0;
+    DIR *d = opendir ("/proc");
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir (d))) {
+        char *end;
+        long pid = strtol (de->d_name, &end, 10);
+        int s;
+        unsigned long long start;
+        bool zombie;
+        if (*end || pid <= 1 || proc_stat (pid, &s, &start, &zombie) < 0 || zombie)
+            continue;
+        if (s != sid || start < since || start >= until)
+            continue;
+        if (kill ((pid_t)pid, SIGKILL) == 0)
+            n++;
+    }
+    closedir (d);
+    return n;
+}
+
 /* Send sig to the leader's process group and to every process of session
  * sid.  Returns how many live (non-zombie) processes of the session were
  * signalled. */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A worker that crashes leaves its tasks' processes running (they are not killed with
+# it); the scheduler gives the tasks up (or runs them again elsewhere), so the worker,
+# once restarted, must kill what its previous life left: no task runs twice at once.
+# A single-site federation, a task running `sleep 300`; the worker is SIGKILLed: the
+# sleep lives on; the worker is started again: within seconds the sleep is gone, the
+# worker's log names the leftover, and the job ends FAILED (no retries, no other site)
+# saying its site restarted without it (or went down).  A task that ended before the crash is not
+# touched, and a process that merely shares nothing with the task survives.
+set -u
+# shellcheck source=tests/integration/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source=tests/integration/lib/jobs.sh
+. "$(dirname "$0")/lib/jobs.sh"
+
+jobs_env
+fed_up 1 --launcher local
+D=$FED_DIR
+
+cat >"$D/done.yaml" <<'EOF'
+version: 1
+name: quick
+tasks:
+  - name: q
+    command: [sh, -c, "echo ok"]
+    walltime: 30s
+EOF
+job_submit "$D/done.yaml"
+QUICK=$JOB
+job_wait "$QUICK" 0
+
+cat >"$D/long.yaml" <<'EOF'
+version: 1
+name: long
+tasks:
+  - name: s
+    command: [sh, -c, "echo $$ > pid; exec sleep 300"]
+    walltime: 10m
+EOF
+job_submit "$D/long.yaml"
+J=$JOB
+PIDF=$(task_dir site1 "$J" s)/pid
+wait_file "$PIDF" 20 || fail "the task of job $J did not start (no $PIDF)"
+SLEEP=$(cat "$PIDF")
+fed_track "$SLEEP"                      # stopped on exit even if the test fails
+kill -0 "$SLEEP" || fail "no sleep at pid $SLEEP"
+# An unrelated process started by hand, not a task: it must survive.
+sleep 300 &
+BYSTANDER=$!
+fed_track "$BYSTANDER"
+
+log "worker killed (SIGKILL): its task's sleep $SLEEP lives on"
+fed_kill_worker site1 KILL
+sleep 0.5
+kill -0 "$SLEEP" 2>/dev/null || fail "the sleep died with the worker: nothing left to test"
+
+log "worker started again: it kills the leftover"
+fed_start_worker site1
+wait_all_up 20 site1
+pid_gone "$SLEEP" 10 || fail "the sleep of the crashed worker's task (pid $SLEEP) still runs after the restart"
+grep -q "event=task.leftover job=$J task=s attempt=0 session=$SLEEP killed=1" "$D/sites/site1/worker.log" ||
+    fail "the worker's log does not name the leftover: $(grep leftover "$D/sites/site1/worker.log")"
+if grep -q "event=task.leftover job=$QUICK " "$D/sites/site1/worker.log"; then
+    fail "the task that ended before the crash was taken for a leftover"
+fi
+kill -0 "$BYSTANDER" 2>/dev/null || fail "a process that is no task's was killed"
+
+job_wait "$J" 1
+job_status "$J"
+py - "$STATUS" <<'PY' || fail "status $J after the restart (see above)"
+import json, sys
+t = json.loads(sys.argv[1])["tasks"][0]
+assert t["state"] == "FAILED", t
+# the hello of the restarted worker, or the heartbeat timeout if that came first
+assert "restarted without it" in (t["error"] or "") or "went down" in (t["error"] or ""), t["error"]
+PY
+log "the crashed worker's task was killed by its successor; the job failed with the reason"
