@@ -459,6 +459,7 @@ void fed_config_free (struct fed_config *cfg)
 static const char *const site_keys[] = {
     "version", "name", "region", "scheduler", "listen", "advertise", "state_dir", "cores",
     "launcher", "hostfile", "security", "keys", "heartbeat", "io_threads", "piece_size",
+    "cache_max",
     "data_roots", NULL
 };
 static const char *const site_heartbeat_keys[] = { "interval", NULL };
@@ -649,6 +650,13 @@ static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_
         if (cfg->piece_bytes < 64 * 1024 || cfg->piece_bytes > 64 * 1024 * 1024)
             return ynode_error (c->file, n, c->err, "piece_size: %" PRIu64 " bytes is outside "
                                 "64KiB..64MiB", cfg->piece_bytes);
+    }
+    if ((n = ynode_get (root, "cache_max"))) {
+        if (ynode_size (c->file, n, "cache_max", &cfg->cache_max, c->err) < 0)
+            return -1;
+        if (cfg->cache_max < 1024 * 1024)
+            return ynode_error (c->file, n, c->err, "cache_max: %" PRIu64 " bytes is below 1MiB",
+                                cfg->cache_max);
     }
     if ((n = ynode_get (root, "data_roots")) && parse_data_roots (c, n, cfg) < 0)
         return -1;

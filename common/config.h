@@ -64,6 +64,8 @@ struct site_config {
     double heartbeat_interval;      /* default 2 */
     int io_threads;                 /* default 2 */
     uint64_t piece_bytes;           /* data-plane piece size, default 4 MiB */
+    uint64_t cache_max;             /* staged-input cache cap in bytes; 0: half the
+                                     * file system it is on (set by the worker) */
     int nroots;
     struct data_root roots[FS_MAX_ROOTS];
 };

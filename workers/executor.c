@@ -1,17 +1,21 @@
 /* executor.c - tasks at a site (see executor.h). */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "adapters/launch/launch.h"
 #include "common/checksum.h"
+#include "common/clock.h"
 #include "common/dtype.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -39,6 +43,7 @@ struct xtask {
     int64_t bytes_local, bytes_moved;
     struct launch_proc *proc;
     bool recorded;              /* has a "+" line in running.log (see journal()) */
+    double stage_started;       /* when its inputs' staging began */
     bool killed;
     struct xtask *next;
 };
@@ -55,7 +60,14 @@ struct executor {
     struct xtask *tasks;
     int jfd;                    /* running.log (see journal()) */
     int nrecorded;              /* tasks with a "+" line and no "-" yet */
+    uint64_t cache_max;         /* bytes (see cache_trim()) */
+    double last_trim;
+    bool cache_dirty;           /* inputs were staged into the cache since */
 };
+
+/* Held by a stager while it takes a cached input (touch, then stat) and by
+ * cache_trim() while it decides on a file and removes it. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int mkdirs (const char *path)
 {
@@ -187,6 +199,11 @@ struct executor *executor_create (const struct site_config *cfg, int cores, int 
     if (!ex->launcher)
         log_msg (LOG_ERR, "event=launcher.unknown reason=\"%s\"", err.text);
     kill_leftovers (ex);
+    ex->cache_max = cfg->cache_max;
+    struct statvfs vfs;
+    if (!ex->cache_max && statvfs (cfg->state_dir, &vfs) == 0)
+        ex->cache_max = (uint64_t)vfs.f_blocks * vfs.f_frsize / 2;
+    log_msg (LOG_INFO, "event=cache.limit bytes=%" PRIu64, ex->cache_max);
     return ex;
 }
 
@@ -326,7 +343,11 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
     snprintf (file, sizeof (file), "%s/%016" PRIx64 ".h5", dir, checksum (key, strlen (key)));
     free (key);
     struct stat st;
-    if (stat (file, &st) == 0) {
+    /* A hit counts as a use (the cache evicts the least recently used). */
+    pthread_mutex_lock (&cache_lock);
+    bool hit = utimensat (AT_FDCWD, file, NULL, 0) == 0 && stat (file, &st) == 0;
+    pthread_mutex_unlock (&cache_lock);
+    if (hit) {
         json_object_set_new (staged, name, json_pack ("{s:s, s:s}", "file", file, "dset", "/data"));
         *bytes_local += (int64_t)st.st_size;
         log_msg (LOG_INFO, "event=stage.cached job=%lld task=%s input=%s dataset=%s", (long long)a->job,
@@ -446,6 +467,8 @@ static void submit_stage (struct executor *ex, struct xtask *t, bool finish)
     a->outputs = json_deep_copy (json_object_get (t->start, "outputs"));
     snprintf (a->dir, sizeof (a->dir), "%s", t->dir);
     a->finish = finish;
+    if (!finish)
+        t->stage_started = clock_wall ();
     iopool_submit (ex->pool, stage_job, a);
 }
 
@@ -555,6 +578,107 @@ static void task_launch (struct executor *ex, struct xtask *t)
     update (ex, t, "RUNNING", NULL);
 }
 
+/* --- the cache of staged inputs ---------------------------------------------
+ * Files state_dir/cache/<16 hex>.h5, one per (dataset, version, selection,
+ * reduction).  Once they hold more than cache_max bytes, the least recently
+ * used go (a hit touches its file) until 90 % of the cap is left, except what
+ * a task not yet ended staged, and what may be being staged right now (used
+ * since the oldest staging still running began). */
+struct centry {
+    char name[32];
+    uint64_t size;
+    double used;
+};
+
+static int by_use (const void *a, const void *b)
+{
+    double x = ((const struct centry *)a)->used, y = ((const struct centry *)b)->used;
+    return x < y ? -1 : x > y;
+}
+
+static bool cache_in_use (const struct executor *ex, const char *path)
+{
+    for (const struct xtask *t = ex->tasks; t; t = t->next) {
+        if (t->phase == X_DONE || !t->staged)
+            continue;
+        const char *k;
+        json_t *v;
+        json_object_foreach (t->staged, k, v) {
+            const char *f = json_string_value (json_object_get (v, "file"));
+            if (f && !strcmp (f, path))
+                return true;
+        }
+    }
+    return false;
+}
+
+static void cache_trim (struct executor *ex)
+{
+    ex->last_trim = clock_wall ();
+    char dir[PATH_MAX];
+    snprintf (dir, sizeof (dir), "%.3900s/cache", ex->cfg->state_dir);
+    DIR *d = opendir (dir);
+    if (!d)
+        return;
+    struct centry *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t total = 0;
+    struct dirent *de;
+    while ((de = readdir (d))) {
+        size_t len = strlen (de->d_name);
+        if (len != 19 || strcmp (de->d_name + 16, ".h5"))
+            continue;               /* not an entry (a transfer's .part file, ...) */
+        char path[PATH_MAX + 64];
+        snprintf (path, sizeof (path), "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat (path, &st) < 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct centry *nv = realloc (v, cap * sizeof (*v));
+            if (!nv)
+                break;
+            v = nv;
+        }
+        snprintf (v[n].name, sizeof (v[n].name), "%s", de->d_name);
+        v[n].size = (uint64_t)st.st_size;
+        v[n].used = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+        total += v[n].size;
+        n++;
+    }
+    closedir (d);
+    if (total > ex->cache_max) {
+        double guard = ex->last_trim;
+        for (const struct xtask *t = ex->tasks; t; t = t->next)
+            if (t->phase == X_STAGING && t->stage_started < guard)
+                guard = t->stage_started;
+        guard -= 1.0;               /* file times and this clock may differ a little */
+        qsort (v, n, sizeof (*v), by_use);
+        uint64_t target = ex->cache_max - ex->cache_max / 10;
+        for (size_t i = 0; i < n && total > target; i++) {
+            char path[PATH_MAX + 64];
+            snprintf (path, sizeof (path), "%s/%s", dir, v[i].name);
+            if (cache_in_use (ex, path))
+                continue;
+            pthread_mutex_lock (&cache_lock);
+            struct stat st;
+            bool gone = false;
+            if (stat (path, &st) == 0
+                && (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9 < guard)
+                gone = unlink (path) == 0;
+            pthread_mutex_unlock (&cache_lock);
+            if (gone) {
+                total -= v[i].size;
+                log_msg (LOG_INFO, "event=cache.evict file=%s bytes=%" PRIu64, v[i].name, v[i].size);
+            }
+        }
+        if (total > ex->cache_max)
+            log_msg (LOG_WARN, "event=cache.full bytes=%" PRIu64 " max=%" PRIu64
+                     " reason=\"the rest is in use by tasks\"", total, ex->cache_max);
+    }
+    free (v);
+}
+
 void executor_result (struct executor *ex, const char *json, size_t len)
 {
     json_t *r = json_loadb (json, len, 0, NULL);
@@ -582,6 +706,15 @@ void executor_result (struct executor *ex, const char *json, size_t len)
             task_failed (ex, t, -1000, false, "killed before it started");
         else {
             t->staged = json_incref (json_object_get (r, "inputs"));
+            const char *k;
+            json_t *v;
+            char dir[PATH_MAX];
+            snprintf (dir, sizeof (dir), "%.3900s/cache/", ex->cfg->state_dir);
+            json_object_foreach (t->staged, k, v) {
+                const char *f = json_string_value (json_object_get (v, "file"));
+                if (f && !strncmp (f, dir, strlen (dir)))
+                    ex->cache_dirty = true;
+            }
             task_launch (ex, t);
         }
     } else if (!strcmp (kind, "finished")) {
@@ -601,6 +734,10 @@ void executor_result (struct executor *ex, const char *json, size_t len)
 
 void executor_tick (struct executor *ex)
 {
+    if (ex->cache_dirty && clock_wall () - ex->last_trim >= 1.0) {
+        ex->cache_dirty = false;
+        cache_trim (ex);
+    }
     struct xtask **pp = &ex->tasks;
     while (*pp) {
         struct xtask *t = *pp;
