@@ -272,6 +272,21 @@ static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
     return 0;
 }
 
+/* Every site's name, region and public key: the sites' data ports use them to
+ * check that a request claiming to read as a site comes from that site's key. */
+static int h_sites_keys (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    (void)err;
+    json_t *a = json_array ();
+    for (size_t i = 0; i < registry_count (s->reg); i++) {
+        struct site *site = registry_at (s->reg, i);
+        json_array_append_new (a, json_pack ("{s:s, s:s, s:s}", "name", site->name, "region",
+                                             site->region, "key", site->curve_key));
+    }
+    reply (s, m, json_pack ("{s:o}", "sites", a));
+    return 0;
+}
+
 static int h_catalog_list (struct sched *s, const struct msg *m, fs_error_t *err)
 {
     const char *glob;
@@ -630,6 +645,7 @@ static const struct {
     { "site.heartbeat", h_site_heartbeat },
     { "catalog.register", h_catalog_register },
     { "sites.list", h_sites_list },
+    { "sites.keys", h_sites_keys },
     { "catalog.list", h_catalog_list },
     { "catalog.lookup", h_catalog_lookup },
     { "catalog.publish", h_catalog_publish },

@@ -9,6 +9,8 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,58 @@ struct transfer {
     fs_plan_t plan;
 };
 
+/* --- who may claim to read as a site (CURVE) ------------------------------- */
+static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *peers;               /* [{name, region, key}] */
+static atomic_bool peers_want = true;
+
+void dataserver_peers (const json_t *sites)
+{
+    pthread_mutex_lock (&peers_lock);
+    json_decref (peers);
+    peers = json_deep_copy (sites);
+    pthread_mutex_unlock (&peers_lock);
+    atomic_store (&peers_want, false);
+}
+
+bool dataserver_peers_wanted (void)
+{
+    return atomic_load (&peers_want);
+}
+
+static int reader_check (const struct data_req *r, const char *rsite, const char *rregion,
+                         fs_error_t *err)
+{
+    if (r->cfg->security != SEC_CURVE)
+        return 0;               /* without CURVE nobody is authenticated anyway */
+    int rc = 1;
+    pthread_mutex_lock (&peers_lock);
+    size_t i;
+    json_t *e;
+    json_array_foreach (peers, i, e) {
+        if (strcmp (json_string_value (json_object_get (e, "name")) ?: "", rsite))
+            continue;
+        const char *key = json_string_value (json_object_get (e, "key")) ?: "";
+        const char *region = json_string_value (json_object_get (e, "region")) ?: "";
+        if (!key[0] || strcmp (key, r->key))
+            rc = errprintf (err, FS_EFAIL, "permission denied: a request to read as site '%s' "
+                            "came from another key", rsite);
+        else if (strcmp (region, rregion))
+            rc = errprintf (err, FS_EFAIL, "permission denied: site '%s' is in region '%s', not "
+                            "'%s'", rsite, region, rregion);
+        else
+            rc = 0;
+        break;
+    }
+    pthread_mutex_unlock (&peers_lock);
+    if (rc > 0) {
+        atomic_store (&peers_want, true);
+        rc = errprintf (err, FS_EUNREACH, "site '%s' is not known at site %s yet; try again",
+                        rsite, r->cfg->name);
+    }
+    return rc;
+}
+
 /* Everything a request names, checked: nothing from the peer is trusted. */
 static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t *err)
 {
@@ -123,6 +177,8 @@ static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t 
     const char *rregion = json_string_value (json_object_get (reader, "region"));
     if (reader && (!rsite || !rregion))
         return errprintf (err, FS_EINVAL, "%s: 'reader' must be {site, region}", r->m.op);
+    if (reader && reader_check (r, rsite, rregion, err) < 0)
+        return -1;
     int allowed = reader ? policy_allows_site (&t->hd.policy, !strcmp (rsite, r->cfg->name), rregion,
                                                &t->sel, t->red.op ? &t->red : NULL, err)
                          : policy_allows_get (&t->hd.policy, &t->sel, t->red.op ? &t->red : NULL, err);

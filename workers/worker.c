@@ -54,6 +54,7 @@ struct worker {
     bool hello_ok;
     double hello_sent, hb_sent, hb_interval;
     double last_data;               /* when the data port last had a request */
+    double keys_asked;              /* last sites.keys request */
     bool trimmed;                   /* heap given back since then */
     int64_t next_id;
 };
@@ -193,6 +194,7 @@ static void on_sched (struct worker *w, struct zmsg *z)
                     log_msg (LOG_INFO, "event=registered scheduler=%s heartbeat_s=%.2f",
                              w->cfg.scheduler, w->hb_interval);
                 w->hello_ok = true;
+                w->keys_asked = 0;          /* ask for the sites' keys now */
             } else {
                 log_msg (LOG_ERR, "event=hello.refused reason=\"%s\"", m.errtext);
             }
@@ -208,6 +210,8 @@ static void on_sched (struct worker *w, struct zmsg *z)
             }
         } else if (!m.ok) {
             log_msg (LOG_WARN, "event=request.error op=%s reason=\"%s\"", m.op, m.errtext);
+        } else if (!strcmp (m.op, "sites.keys")) {
+            dataserver_peers (json_object_get (m.body, "sites"));
         } else if (!strcmp (m.op, "catalog.register")) {
             size_t i;
             json_t *r;
@@ -261,6 +265,7 @@ static void on_data (struct worker *w, struct zmsg *z)
         return;
     }
     r->ridlen = (size_t)n;
+    snprintf (r->key, sizeof (r->key), "%s", zmsg_key (z) ?: "");
     w->last_data = clock_wall ();
     w->trimmed = false;
     r->holdings = w->holdings;
@@ -345,6 +350,13 @@ static int worker_run (struct worker *w)
         if (!w->trimmed && now - w->last_data > 5.0) {
             malloc_trim (0);
             w->trimmed = true;
+        }
+        /* With CURVE, the sites' keys (see dataserver_peers): after the hello,
+         * when a request named a site not known yet, and every 30 s. */
+        if (w->hello_ok && w->cfg.security == SEC_CURVE
+            && (now - w->keys_asked >= 30.0 || (dataserver_peers_wanted () && now - w->keys_asked >= 1.0))) {
+            w->keys_asked = now;
+            to_sched (w, msg_request ("sites.keys", ++w->next_id, NULL));
         }
         if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
             w->hb_sent = now;

@@ -3,7 +3,9 @@
 # federation started with `fedsched-local --security curve` (keys made by
 # `fedsched keygen`, every link encrypted and authenticated): the sites come up,
 # publish, catalog and an exact slice work, a job at site1 reading site2's data
-# completes, and `drain`/`resume` work with the admin key.  A client with a key
+# completes, and `drain`/`resume` work with the admin key.  A request to a site's data
+# port claiming to read as another site (the data policies' reader) is refused unless
+# it comes from that site's key and names its region.  A client with a key
 # nobody listed gets no answer (exit 75), a client listed as a plain user (its
 # key in authorized/ but not admin/) can list sites but `drain` is refused (exit
 # 1), a raw ZeroMQ client without CURVE gets nothing from the scheduler or a
@@ -74,6 +76,48 @@ expect_code 0 fedsched drain site1 --reason curve-test
 expect_code 0 fedsched resume site1
 [ "$(site_state site1)" = up ] || fail "site1 is not up after resume"
 
+# --- a client claiming to read as a site -------------------------------------------------
+log "a request claiming to read as site1 from the client's key is refused at site2"
+site2_uri=$(config_listen "$D/sites/site2/site.yaml")
+py - "$site2_uri" "$K/client/client.key" "$K/sites/site2/site.key" "$K/sites/site1/site.key" <<'PY' ||
+import json, re, sys, zmq
+uri, ckey, skey, s1key = sys.argv[1:5]
+def keys(f):
+    t = open(f).read()
+    return (re.search(r'public\s*=\s*"([^"]+)"', t).group(1).encode(),
+            (re.search(r'secret\s*=\s*"([^"]+)"', t) or [None, None])[1])
+cpub, csec = keys(ckey)
+spub, _ = keys(skey)
+s1pub, s1sec = keys(s1key)
+ctx = zmq.Context()
+def ask(pub, sec, reader):
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.curve_publickey, s.curve_secretkey, s.curve_serverkey = pub, sec.encode(), spub
+    s.connect(uri)
+    s.send(json.dumps({"op": "data.open", "id": 1, "body": {
+        "name": "site2/extra/grid/g", "sel": {"start": [0, 0], "step": [1, 1], "count": [2, 30],
+        "drop": [False, False]}, "reader": reader}}).encode())
+    assert s.poll(5000), "no answer from site2"
+    r = json.loads(s.recv())
+    s.close()
+    return r
+# the client's own key, claiming site1: refused
+r = ask(cpub, csec, {"site": "site1", "region": "site1"})
+assert not r["ok"] and "permission denied" in r["error"]["text"] and "another key" in r["error"]["text"], r
+# site1's own key, claiming site1 in its region: served
+r = ask(s1pub, s1sec, {"site": "site1", "region": "site1"})
+assert r["ok"], r
+# site1's key claiming another region: refused
+r = ask(s1pub, s1sec, {"site": "site1", "region": "elsewhere"})
+assert not r["ok"] and "not 'elsewhere'" in r["error"]["text"], r
+ctx.term()
+PY
+    fail "site2 did not bind the reader claim to the reader's key (see above)"
+grep -q "site1 is in region\|another key" "$D/sites/site2/worker.log" ||
+    grep -q "event=refused op=data.open" "$D/sites/site2/worker.log" ||
+    fail "site2's log does not show the refused claim"
+
 # --- a key nobody listed ----------------------------------------------------------------
 log "a client with an unknown key gets no answer (75)"
 fedsched keygen "$D/stranger" --name client >/dev/null || fail "keygen failed"
@@ -101,7 +145,6 @@ FEDSCHED_KEYS=$D/user FEDSCHED_TIMEOUT=3 expect_code 75 fedsched sites
 
 # --- no CURVE at all ----------------------------------------------------------------------
 log "a raw ZeroMQ client without CURVE gets nothing"
-site2_uri=$(config_listen "$D/sites/site2/site.yaml")
 py - "$FEDSCHED_SCHEDULER" "$site2_uri" <<'PY' || fail "a client without CURVE got an answer"
 import json, sys, zmq
 ctx = zmq.Context()
@@ -116,7 +159,7 @@ for uri, op in ((sys.argv[1], "ping"), (sys.argv[2], "data.open")):
     s.close()
 ctx.term()
 PY
-FEDSCHED_KEYS= FEDSCHED_TIMEOUT=2 expect_code 75 fedsched sites
+FEDSCHED_KEYS='' FEDSCHED_TIMEOUT=2 expect_code 75 fedsched sites
 
 log "both daemons still serve"
 expect_code 0 fedsched sites --json
