@@ -85,6 +85,7 @@ struct jobs {
     struct site_use *use;
     size_t nuse, capuse;
     int max_free;               /* most free cores at any up, undrained site */
+    json_t *saved_links;        /* measured rates from the store, put back as sites appear */
     struct placement_fed *fed;
     struct placement_candidate *cand;
     int ncand;
@@ -432,6 +433,26 @@ static void task_lost (struct jobs *j, struct job *jb, struct jtask *t, const ch
 
 /* --- placement ------------------------------------------------------------ */
 
+/* Put back the measured link rates kept in the store for every pair whose
+ * sites are both in the placement model now (each pair once). */
+static void links_restore (struct jobs *j)
+{
+    size_t i = 0;
+    while (i < json_array_size (j->saved_links)) {
+        json_t *e = json_array_get (j->saved_links, i);
+        int a = placement_fed_find (j->fed, json_string_value (json_object_get (e, "src")));
+        int b = placement_fed_find (j->fed, json_string_value (json_object_get (e, "dst")));
+        if (a < 0 || b < 0) {
+            i++;
+            continue;
+        }
+        placement_links_restore (placement_fed_links (j->fed), a, b,
+                                 json_number_value (json_object_get (e, "bandwidth")),
+                                 (unsigned)json_integer_value (json_object_get (e, "samples")));
+        json_array_remove (j->saved_links, i);
+    }
+}
+
 /* The most free cores at any site that takes work: a ready task needing more
  * cannot start anywhere now, so the tick need not place it again. */
 static void max_free_update (struct jobs *j)
@@ -457,6 +478,7 @@ static void fed_sync (struct jobs *j)
             k = placement_fed_add_site (j->fed, s->name, s->region, &err);
             if (k < 0)
                 continue;
+            links_restore (j);
         }
         struct placement_site *ps = placement_fed_site (j->fed, k);
         ps->up = s->up;
@@ -783,7 +805,8 @@ struct jobs *jobs_create (struct store *st, struct registry *reg, const struct f
     j->fed = placement_fed_create (cfg->link_default.bandwidth, cfg->link_default.latency);
     if (!j->fed || placement_fed_configure_links (j->fed, &cfg->link_default, cfg->links,
                                                   cfg->nlinks, err) < 0
-        || store_jobs_load (st, load_job, j, err) < 0) {
+        || store_jobs_load (st, load_job, j, err) < 0
+        || !(j->saved_links = store_links (st, err))) {
         jobs_destroy (j);
         return NULL;
     }
@@ -809,6 +832,7 @@ void jobs_destroy (struct jobs *j)
     free (j->deferred_ctx);
     free (j->errors);
     json_decref (j->view_sites);
+    json_decref (j->saved_links);
     placement_fed_destroy (j->fed);
     free (j);
 }
@@ -1192,8 +1216,17 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         double bytes = json_number_value (json_object_get (tr, "bytes"));
         double secs = json_number_value (json_object_get (tr, "seconds"));
         /* Small transfers measure latency, not bandwidth: only 1 MiB and up count. */
-        if (from >= 0 && to >= 0 && from != to && bytes >= (1 << 20) && secs > 0)
+        if (from >= 0 && to >= 0 && from != to && bytes >= (1 << 20) && secs > 0) {
             placement_links_observe (placement_fed_links (j->fed), from, to, bytes, secs);
+            struct placement_link_info li;
+            placement_links_get (placement_fed_links (j->fed), from, to, &li);
+            fs_error_t serr;
+            if (li.samples
+                && store_link_save (j->store, placement_fed_site_const (j->fed, from)->name,
+                                    placement_fed_site_const (j->fed, to)->name,
+                                    li.measured_bandwidth, li.samples, &serr) < 0)
+                log_msg (LOG_WARN, "event=store.fail reason=\"%s\"", serr.text);
+        }
     }
     const char *error = json_string_value (json_object_get (body, "error"));
     switch (s) {

@@ -264,6 +264,17 @@ void placement_links_observe (struct placement_links *l, int from, int to, doubl
     link_refresh (l, k);
 }
 
+void placement_links_restore (struct placement_links *l, int from, int to, double bandwidth,
+                              unsigned samples)
+{
+    size_t k;
+    if (from == to || !link_index (l, from, to, &k) || !good_bw (bandwidth) || samples == 0)
+        return;
+    l->meta[k].meas_bw = bandwidth;
+    l->meta[k].samples = samples;
+    link_refresh (l, k);
+}
+
 int placement_links_set_alpha (struct placement_links *l, double alpha, fs_error_t *err)
 {
     if (!(alpha > 0 && alpha <= 1))

@@ -96,6 +96,11 @@ int placement_links_set (struct placement_links *l, int a, int b, double bandwid
  * seconds not > 0 (or not finite) are ignored.  Latency is not measured. */
 void placement_links_observe (struct placement_links *l, int from, int to, double bytes,
                               double seconds);
+/* Put back a measurement kept from before (a scheduler restart): the ordered
+ * pair's measured bandwidth (> 0) and its sample count.  Ignored for bad
+ * indices or values. */
+void placement_links_restore (struct placement_links *l, int from, int to, double bandwidth,
+                              unsigned samples);
 /* Weight of a new sample, 0 < alpha <= 1 (default PLACEMENT_ALPHA); -1 with
  * FS_EINVAL otherwise. */
 int placement_links_set_alpha (struct placement_links *l, double alpha, fs_error_t *err);

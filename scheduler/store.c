@@ -37,7 +37,10 @@ static const char *schema =
     "  site TEXT NOT NULL DEFAULT '', ranks INTEGER NOT NULL, exit_code INTEGER NOT NULL,"
     "  started REAL, ended REAL, bytes_local INTEGER NOT NULL DEFAULT 0,"
     "  bytes_moved INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,"
-    "  error TEXT NOT NULL DEFAULT '', placement TEXT, PRIMARY KEY (job, idx));";
+    "  error TEXT NOT NULL DEFAULT '', placement TEXT, PRIMARY KEY (job, idx));"
+    "CREATE TABLE IF NOT EXISTS link_rates ("
+    "  src TEXT NOT NULL, dst TEXT NOT NULL, bandwidth REAL NOT NULL,"
+    "  samples INTEGER NOT NULL, PRIMARY KEY (src, dst));";
 
 static int db_error (struct store *s, fs_error_t *err, const char *what)
 {
@@ -380,6 +383,45 @@ json_t *store_sites (struct store *s, fs_error_t *err)
         json_object_set_new (json_array_get (a, json_array_size (a) - 1), "curve_key",
                              json_string (key ? key : ""));
     }
+    sqlite3_finalize (st);
+    return a;
+}
+
+/* --- measured link rates ------------------------------------------------ */
+
+int store_link_save (struct store *s, const char *src, const char *dst, double bandwidth,
+                     unsigned samples, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (s->db,
+                            "INSERT INTO link_rates (src, dst, bandwidth, samples) VALUES (?1, ?2, ?3, ?4) "
+                            "ON CONFLICT(src, dst) DO UPDATE SET bandwidth = ?3, samples = ?4",
+                            -1, &st, NULL) != SQLITE_OK)
+        return db_error (s, err, "save link rate");
+    sqlite3_bind_text (st, 1, src, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, dst, -1, SQLITE_STATIC);
+    sqlite3_bind_double (st, 3, bandwidth);
+    sqlite3_bind_int64 (st, 4, samples);
+    int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : db_error (s, err, "save link rate");
+    sqlite3_finalize (st);
+    return rc;
+}
+
+json_t *store_links (struct store *s, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (s->db, "SELECT src, dst, bandwidth, samples FROM link_rates", -1, &st,
+                            NULL) != SQLITE_OK) {
+        db_error (s, err, "link rates");
+        return NULL;
+    }
+    json_t *a = json_array ();
+    while (sqlite3_step (st) == SQLITE_ROW)
+        json_array_append_new (a, json_pack ("{s:s, s:s, s:f, s:I}", "src",
+                                             (const char *)sqlite3_column_text (st, 0), "dst",
+                                             (const char *)sqlite3_column_text (st, 1), "bandwidth",
+                                             sqlite3_column_double (st, 2), "samples",
+                                             (json_int_t)sqlite3_column_int64 (st, 3)));
     sqlite3_finalize (st);
     return a;
 }

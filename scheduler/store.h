@@ -38,6 +38,13 @@ int store_site_drain (struct store *s, const char *name, int drained, const char
                       fs_error_t *err);
 json_t *store_sites (struct store *s, fs_error_t *err);
 
+/* Measured bandwidth of the ordered pair src -> dst (bytes/s, an EWMA over
+ * samples transfers), kept across restarts; store_links() lists them as
+ * [{src, dst, bandwidth, samples}]. */
+int store_link_save (struct store *s, const char *src, const char *dst, double bandwidth,
+                     unsigned samples, fs_error_t *err);
+json_t *store_links (struct store *s, fs_error_t *err);
+
 
 /* --- jobs ------------------------------------------------------------
  * A job row keeps the job file's text, so a restarted scheduler can parse it

@@ -628,10 +628,8 @@ static void cache_trim (struct executor *ex)
         size_t len = strlen (de->d_name);
         if (len != 19 || strcmp (de->d_name + 16, ".h5"))
             continue;               /* not an entry (a transfer's .part file, ...) */
-        char path[PATH_MAX + 64];
-        snprintf (path, sizeof (path), "%s/%s", dir, de->d_name);
         struct stat st;
-        if (stat (path, &st) < 0)
+        if (fstatat (dirfd (d), de->d_name, &st, 0) < 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -640,7 +638,7 @@ static void cache_trim (struct executor *ex)
                 break;
             v = nv;
         }
-        snprintf (v[n].name, sizeof (v[n].name), "%s", de->d_name);
+        memcpy (v[n].name, de->d_name, len + 1);     /* 19 characters and the NUL */
         v[n].size = (uint64_t)st.st_size;
         v[n].used = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
         total += v[n].size;

@@ -356,6 +356,8 @@ case $OUT in *to-stderr*) ;; *) fail "logs $HELLO hello --stderr does not show t
 log "scheduler killed and restarted: the jobs survive, a new job completes"
 expect_code 0 fedsched jobs --all --json
 BEFORE=$OUT
+expect_code 0 fedsched links --json
+LINKS_BEFORE=$OUT
 SPID=$(scheduler_pid)
 kill -KILL "$SPID" || fail "the scheduler (pid $SPID) was not running"
 pid_gone "$SPID" 10 || fail "the scheduler (pid $SPID) survived SIGKILL"
@@ -370,6 +372,19 @@ b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 key = lambda j: j["id"]
 assert sorted(b, key=key) == sorted(a, key=key), "before: %s\nafter: %s" % (b, a)
 assert len(a) == 5 and all(j["state"] == "COMPLETED" for j in a), a
+PY
+expect_code 0 fedsched links --json
+py - "$LINKS_BEFORE" "$OUT" <<'PY' || fail "the measured link rates did not survive the scheduler's restart (see above)"
+import json, sys
+b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+key = lambda l: (l["from"], l["to"])
+mb = {key(l): l for l in b["links"] if l["samples"]}
+ma = {key(l): l for l in a["links"] if l["samples"]}
+assert ("site2", "site1") in mb, b
+assert set(mb) == set(ma), "measured before: %s\nafter: %s" % (sorted(mb), sorted(ma))
+for k in mb:
+    x, y = mb[k], ma[k]
+    assert x["samples"] == y["samples"] and abs(x["measured_bandwidth"] - y["measured_bandwidth"]) <= 1e-6 * x["measured_bandwidth"], (x, y)
 PY
 job_status "$CHAIN"
 py - "$STATUS" <<'PY' || fail "status $CHAIN after the restart (see above)"
