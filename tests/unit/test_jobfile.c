@@ -280,9 +280,12 @@ static void test_valid_model (void **state)
 static void test_defaults_and_file (void **state)
 {
     static const char text[] = "version: 1\ntasks:\n  - {name: only, command: [true]}\n";
-    char dir[] = "/tmp/test_jobfile_XXXXXX", path[PATH_MAX];
+    const char *tmp = getenv ("TMPDIR");
+    char dir[1024], path[PATH_MAX], first[PATH_MAX];
+    snprintf (dir, sizeof (dir), "%s/test_jobfile_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     assert_non_null (mkdtemp (dir));
     snprintf (path, sizeof (path), "%s/my flow.v2.yaml", dir);
+    snprintf (first, sizeof (first), "%s", path);
     FILE *fp = fopen (path, "w");
     assert_non_null (fp);
     fputs (text, fp);
@@ -312,7 +315,8 @@ static void test_defaults_and_file (void **state)
     assert_int_equal (errs.count, 1);
     assert_non_null (strstr (errs.list[0].msg, "larger than the limit of 1048576 bytes"));
     unlink (path);
-    rmdir (dir);
+    unlink (first);
+    assert_int_equal (rmdir (dir), 0);      /* nothing left behind */
 }
 
 /* ------------------------------------------------------------------ */
