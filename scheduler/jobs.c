@@ -59,10 +59,11 @@ struct job {
     char *file, *text;
     enum jstate state;
     double submitted, ended;
-    struct job_spec *spec;      /* NULL for ended jobs loaded from the store */
+    struct job_spec *spec;      /* NULL once ended (see job_slim) */
     size_t ntasks;
     struct jtask *t;
     bool dirty;
+    bool slim;                  /* ended and written: text and placements only in the store */
 };
 
 /* Ranks of the active (placed, staging, running) tasks at one site, kept by
@@ -264,13 +265,33 @@ static int job_append (struct jobs *j, struct job *jb)
     return 0;
 }
 
-/* Drop the ended jobs that are written from the active list. */
+/* An ended job, written to the store, keeps in memory only what `jobs` and
+ * `status` show at once: its job file, parsed spec and the tasks' placement
+ * records (kilobytes each with many sites) are read back from the store when
+ * asked for, so a long-lived scheduler does not grow with its history. */
+static void job_slim (struct job *jb)
+{
+    job_spec_destroy (jb->spec);
+    jb->spec = NULL;
+    free (jb->text);
+    jb->text = NULL;
+    for (size_t k = 0; k < jb->ntasks; k++) {
+        json_decref (jb->t[k].placement);
+        jb->t[k].placement = NULL;
+    }
+    jb->slim = true;
+}
+
+/* Drop the ended jobs that are written from the active list (and slim them). */
 static void act_compact (struct jobs *j)
 {
     size_t o = 0;
-    for (size_t i = 0; i < j->nact; i++)
+    for (size_t i = 0; i < j->nact; i++) {
         if (!jfinal (j->act[i]->state) || j->act[i]->dirty)
             j->act[o++] = j->act[i];
+        else
+            job_slim (j->act[i]);
+    }
     j->nact = o;
 }
 
@@ -763,8 +784,13 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         t->attempt = s->attempt;
         t->failures = s->attempt;   /* each new attempt followed a site failure */
         snprintf (t->error, sizeof (t->error), "%s", s->error);
-        t->placement = s->placement ? json_loads (s->placement, 0, NULL) : NULL;
+        t->placement = s->placement && !jfinal (jb->state) ? json_loads (s->placement, 0, NULL) : NULL;
         t->last_status = -1;
+    }
+    if (jfinal (jb->state)) {
+        free (jb->text);
+        jb->text = NULL;
+        jb->slim = true;
     }
     if (!jfinal (jb->state)) {
         struct job_errors errs = JOB_ERRORS_INIT;
@@ -1021,8 +1047,9 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
     json_t *tasks = json_array ();
     for (size_t k = 0; k < jb->ntasks; k++) {
         struct jtask *t = &jb->t[k];
+        json_t *pl = jb->slim ? store_task_placement (j->store, jb->id, k) : json_incref (t->placement);
         json_array_append_new (
-            tasks, json_pack ("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:O}",
+            tasks, json_pack ("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o}",
                               "name", t->name, "state", tstate_names[t->state], "site",
                               t->site[0] ? json_string (t->site) : json_null (), "ranks", t->ranks,
                               "exit_code", t->exit_code == NO_EXIT ? json_null () : json_integer (t->exit_code),
@@ -1030,7 +1057,7 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
                               "bytes_local", (json_int_t)t->bytes_local, "bytes_moved",
                               (json_int_t)t->bytes_moved, "attempt", t->attempt, "error",
                               t->error[0] ? json_string (t->error) : json_null (), "placement",
-                              t->placement ? t->placement : json_null ()));
+                              pl ? pl : json_null ()));
     }
     return json_pack ("{s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)jb->id, "name", jb->name,
                       "state", jstate_names[jb->state], "submitted", iso_or_null (jb->submitted),

@@ -387,6 +387,21 @@ json_t *store_sites (struct store *s, fs_error_t *err)
     return a;
 }
 
+json_t *store_task_placement (struct store *s, int64_t job, size_t idx)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (s->db, "SELECT placement FROM tasks WHERE job = ?1 AND idx = ?2", -1,
+                            &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64 (st, 1, job);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64)idx);
+    json_t *r = NULL;
+    if (sqlite3_step (st) == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
+        r = json_loads ((const char *)sqlite3_column_text (st, 0), 0, NULL);
+    sqlite3_finalize (st);
+    return r;
+}
+
 /* --- measured link rates ------------------------------------------------ */
 
 int store_link_save (struct store *s, const char *src, const char *dst, double bandwidth,

@@ -87,5 +87,7 @@ typedef int (*store_job_f) (void *arg, int64_t id, const char *name, const char 
                             const char *text, const char *state, double submitted, double ended,
                             size_t ntasks, const struct store_task *tasks);
 int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err);
+/* The placement record of task idx of job, parsed (new reference), or NULL. */
+json_t *store_task_placement (struct store *s, int64_t job, size_t idx);
 
 #endif
