@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "adapters/reduce/reduce.h"
@@ -97,7 +98,9 @@ struct transfer {
 
 /* --- who may claim to read as a site (CURVE) ------------------------------- */
 static pthread_mutex_t peers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t peers_cond = PTHREAD_COND_INITIALIZER;
 static json_t *peers;               /* [{name, region, key}] */
+static unsigned long peers_gen;     /* bumped by each update */
 static atomic_bool peers_want = true;
 
 void dataserver_peers (const json_t *sites)
@@ -105,8 +108,21 @@ void dataserver_peers (const json_t *sites)
     pthread_mutex_lock (&peers_lock);
     json_decref (peers);
     peers = json_deep_copy (sites);
+    peers_gen++;
+    pthread_cond_broadcast (&peers_cond);
     pthread_mutex_unlock (&peers_lock);
     atomic_store (&peers_want, false);
+}
+
+/* The entry of site name in the table, or NULL (peers_lock held). */
+static json_t *peer_find (const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach (peers, i, e)
+        if (!strcmp (json_string_value (json_object_get (e, "name")) ?: "", name))
+            return e;
+    return NULL;
 }
 
 bool dataserver_peers_wanted (void)
@@ -121,11 +137,22 @@ static int reader_check (const struct data_req *r, const char *rsite, const char
         return 0;               /* without CURVE nobody is authenticated anyway */
     int rc = 1;
     pthread_mutex_lock (&peers_lock);
-    size_t i;
-    json_t *e;
-    json_array_foreach (peers, i, e) {
-        if (strcmp (json_string_value (json_object_get (e, "name")) ?: "", rsite))
-            continue;
+    json_t *e = peer_find (rsite);
+    if (!e) {
+        /* Not known here (yet): the worker has just started, or the site is new.
+         * Ask the loop for the scheduler's list and wait for it a little (this
+         * is an I/O thread, not the loop). */
+        atomic_store (&peers_want, true);
+        unsigned long gen = peers_gen;
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_sec += 3;
+        while (peers_gen == gen
+               && pthread_cond_timedwait (&peers_cond, &peers_lock, &until) == 0)
+            ;
+        e = peer_find (rsite);
+    }
+    if (e) {
         const char *key = json_string_value (json_object_get (e, "key")) ?: "";
         const char *region = json_string_value (json_object_get (e, "region")) ?: "";
         if (!key[0] || strcmp (key, r->key))
@@ -136,7 +163,6 @@ static int reader_check (const struct data_req *r, const char *rsite, const char
                             "'%s'", rsite, region, rregion);
         else
             rc = 0;
-        break;
     }
     pthread_mutex_unlock (&peers_lock);
     if (rc > 0) {

@@ -111,6 +111,12 @@ assert r["ok"], r
 # site1's key claiming another region: refused
 r = ask(s1pub, s1sec, {"site": "site1", "region": "elsewhere"})
 assert not r["ok"] and "not 'elsewhere'" in r["error"]["text"], r
+# a site nobody knows: site2 asks the scheduler again, then answers 75 (try again)
+import time
+t0 = time.time()
+r = ask(s1pub, s1sec, {"site": "nowhere", "region": "x"})
+assert not r["ok"] and r["error"]["code"] == 75 and "not known" in r["error"]["text"], r
+assert time.time() - t0 < 4.5, "the unknown site took %.1f s" % (time.time() - t0)
 ctx.term()
 PY
     fail "site2 did not bind the reader claim to the reader's key (see above)"
