@@ -311,8 +311,12 @@ static const struct data_root *resolve (struct holdings *h, const char *path, ch
             snprintf (joined, sizeof (joined), "%s/%s", cfg->roots[i].path, path);
         if (!realpath (joined, real))
             continue;
-        if (path_inside (cfg->roots[i].path, real))
-            return &cfg->roots[i];
+        /* Where the file really is decides: a link from one root into another
+         * publishes the file of that other root (its prefix, its policy),
+         * whether the path was given relative or absolute. */
+        for (int k = 0; k < cfg->nroots; k++)
+            if (path_inside (cfg->roots[k].path, real))
+                return &cfg->roots[k];
         outside = true;
     }
     if (outside)

@@ -449,6 +449,29 @@ static void test_publish_paths (void **state)
     holdings_destroy (h);
 }
 
+/* A symlink in one root to a file of another: published as the other root's
+ * file (its prefix, its policy), by a relative path as by an absolute one. */
+static void test_publish_cross_root (void **state)
+{
+    (void)state;
+    symlink_ok ("../root2/c.h5", at (fx.root1, "cross.h5"));
+    struct holdings *h = holdings_create (&fx.cfg);
+    json_t *ds = json_array (), *sk = json_array ();
+    fs_error_t err = { 0, "" };
+    assert_int_equal (holdings_publish (h, "cross.h5", NULL, NULL, ds, sk, &err), 0);
+    assert_string_equal (names_of (ds), "p2/c/v");
+    struct holding hd;
+    assert_int_equal (holdings_find (h, "p2/c/v", &hd, &err), 0);
+    assert_int_equal (hd.policy.kind, POLICY_REGIONS);
+    json_array_clear (ds);
+    assert_int_equal (holdings_publish (h, at (fx.root1, "cross.h5"), NULL, NULL, ds, sk, &err), 0);
+    assert_string_equal (names_of (ds), "p2/c/v");
+    json_decref (ds);
+    json_decref (sk);
+    holdings_destroy (h);
+    unlink (at (fx.root1, "cross.h5"));
+}
+
 static void test_publish_confined (void **state)
 {
     (void)state;
@@ -1070,6 +1093,7 @@ int main (void)
         cmocka_unit_test_setup (test_find_unknown, setup),
         cmocka_unit_test_setup (test_publish_paths, setup),
         cmocka_unit_test_setup (test_publish_confined, setup),
+        cmocka_unit_test_setup (test_publish_cross_root, setup),
         cmocka_unit_test_setup (test_publish_files, setup),
         cmocka_unit_test_setup (test_publish_name, setup),
         cmocka_unit_test_setup (test_publish_policy, setup),
