@@ -43,6 +43,8 @@ struct xtask {
     int64_t bytes_local, bytes_moved;
     struct launch_proc *proc;
     bool recorded;              /* has a "+" line in running.log (see journal()) */
+    int rec_sid;                /* what that line says */
+    unsigned long long rec_start;
     double stage_started;       /* when its inputs' staging began */
     bool killed;
     struct xtask *next;
@@ -116,7 +118,39 @@ static void task_record (struct executor *ex, struct xtask *t)
         return;                     /* ended already (or never ran) */
     journal (ex, "+ %lld %s %d %d %llu\n", (long long)t->job, t->task, t->attempt, sid, start);
     t->recorded = true;
+    t->rec_sid = sid;
+    t->rec_start = start;
     ex->nrecorded++;
+}
+
+#define JOURNAL_COMPACT (64 << 10)
+
+/* A site that is never idle never empties its journal: past JOURNAL_COMPACT
+ * bytes it is rewritten with the tasks running now (then renamed over). */
+static void journal_compact (struct executor *ex)
+{
+    struct stat st;
+    if (ex->jfd < 0 || fstat (ex->jfd, &st) < 0 || st.st_size < JOURNAL_COMPACT)
+        return;
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    snprintf (path, sizeof (path), "%.3900s/running.log", ex->cfg->state_dir);
+    snprintf (tmp, sizeof (tmp), "%s.new", path);
+    int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    int old = ex->jfd;
+    ex->jfd = fd;
+    for (struct xtask *t = ex->tasks; t; t = t->next)
+        if (t->recorded)
+            journal (ex, "+ %lld %s %d %d %llu\n", (long long)t->job, t->task, t->attempt,
+                     t->rec_sid, t->rec_start);
+    if (rename (tmp, path) == 0) {
+        close (old);
+    } else {                        /* keep the old one */
+        close (fd);
+        unlink (tmp);
+        ex->jfd = old;
+    }
 }
 
 static void task_unrecord (struct executor *ex, struct xtask *t)
@@ -127,6 +161,7 @@ static void task_unrecord (struct executor *ex, struct xtask *t)
     if (--ex->nrecorded == 0 && ex->jfd >= 0 && ftruncate (ex->jfd, 0) == 0)
         return;                     /* nothing runs: start the journal afresh */
     journal (ex, "- %lld %s %d\n", (long long)t->job, t->task, t->attempt);
+    journal_compact (ex);
 }
 
 struct leftover {

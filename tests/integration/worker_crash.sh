@@ -6,7 +6,8 @@
 # sleep lives on; the worker is started again: within seconds the sleep is gone, the
 # worker's log names the leftover, and the job ends FAILED (no retries, no other site)
 # saying its site restarted without it (or went down).  A task that ended before the crash is not
-# touched, and a process that merely shares nothing with the task survives.
+# touched, and a process that merely shares nothing with the task survives.  The journal
+# of running tasks is compacted while 3,000 short jobs pass, keeping the sleep's entry.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -14,6 +15,7 @@ set -u
 . "$(dirname "$0")/lib/jobs.sh"
 
 jobs_env
+need zmq
 fed_up 1 --launcher local
 D=$FED_DIR
 
@@ -48,6 +50,39 @@ kill -0 "$SLEEP" || fail "no sleep at pid $SLEEP"
 sleep 300 &
 BYSTANDER=$!
 fed_track "$BYSTANDER"
+
+# 3,000 short jobs meanwhile: the journal passes its 64 KiB and is rewritten with the
+# tasks running then, the sleep's among them.
+log "3,000 short jobs while the sleep runs: the journal is compacted, the sleep kept"
+py - "$FEDSCHED_SCHEDULER" 3000 <<'PY' || fail "the short jobs did not all complete (see above)"
+import json, sys, time, zmq
+uri, n = sys.argv[1], int(sys.argv[2])
+job = "version: 1\nname: short\ntasks:\n  - name: t\n    command: [\"true\"]\n"
+s = zmq.Context().socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(uri)
+for i in range(n):
+    s.send(json.dumps({"op": "job.submit", "id": i + 1, "body": {"file": "short.yaml", "text": job}}).encode())
+ok = 0
+for i in range(n):
+    assert s.poll(30000), "no answer to a submit"
+    ok += json.loads(s.recv())["ok"]
+assert ok == n, "%d of %d submits accepted" % (ok, n)
+deadline = time.time() + 120
+while time.time() < deadline:
+    s.send(json.dumps({"op": "job.list", "id": 0, "body": {"all": False}}).encode())
+    assert s.poll(30000)
+    names = [j["name"] for j in json.loads(s.recv())["body"]["jobs"]]
+    if names.count("short") == 0:
+        break
+    time.sleep(0.2)
+else:
+    sys.exit("short jobs still running after 120 s")
+PY
+JL=$D/sites/site1/state/running.log
+size=$(stat -c %s "$JL")
+[ "$size" -lt 70000 ] || fail "the task journal was not compacted: $size bytes"
+grep -q "^+ $J s 0 $SLEEP " "$JL" || fail "the compacted journal lost the running task: $(head -c 300 "$JL")"
 
 log "worker killed (SIGKILL): its task's sleep $SLEEP lives on"
 fed_kill_worker site1 KILL
