@@ -158,29 +158,6 @@ static struct launch_proc *proc_new (const struct launch_spec *spec)
     return p;
 }
 
-/* The session id of process pid from /proc/PID/stat, or -1.  *zombie is set
- * when it has ended but isn't reaped yet. */
-static int proc_session (long pid, bool *zombie)
-{
-    char fn[64], buf[512];
-    snprintf (fn, sizeof (fn), "/proc/%ld/stat", pid);
-    int fd = open (fn, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read (fd, buf, sizeof (buf) - 1);
-    close (fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    char *rp = strrchr (buf, ')');   /* comm may hold spaces and parentheses */
-    char state;
-    int ppid, pgrp, session;
-    if (!rp || sscanf (rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
-        return -1;
-    *zombie = state == 'Z' || state == 'X';
-    return session;
-}
-
 /* Session id and start time (clock ticks after boot) of pid, from
  * /proc/PID/stat; -1 if it is gone. */
 static int proc_stat (long pid, int *session, unsigned long long *start, bool *zombie)
@@ -195,13 +172,22 @@ static int proc_stat (long pid, int *session, unsigned long long *start, bool *z
     if (n <= 0)
         return -1;
     buf[n] = '\0';
-    char *rp = strrchr (buf, ')');
+    char *rp = strrchr (buf, ')');   /* comm may hold spaces and parentheses */
     char state;
     if (!rp || sscanf (rp + 1, " %c %*d %*d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
                        &state, session, start) != 3)
         return -1;
     *zombie = state == 'Z' || state == 'X';
     return 0;
+}
+
+/* The session id of process pid, or -1.  *zombie is set when it has ended
+ * but isn't reaped yet. */
+static int proc_session (long pid, bool *zombie)
+{
+    int sid;
+    unsigned long long start;
+    return proc_stat (pid, &sid, &start, zombie) == 0 ? sid : -1;
 }
 
 unsigned long long launch_start_time (long pid)
