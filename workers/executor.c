@@ -85,6 +85,17 @@ static int mkdirs (const char *path)
     return mkdir (buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* state_dir/NAME: the worker's journal and cache live there. */
+static void state_path (const struct site_config *cfg, const char *name, char *buf, size_t size)
+{
+    snprintf (buf, size, "%.3900s/%.64s", cfg->state_dir, name);
+}
+
+static double mtime_of (const struct stat *st)
+{
+    return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
+}
+
 /* --- tasks a crashed worker left running --------------------------------------
  * A task's processes outlive a worker that crashes (after a restart they are
  * nobody's children, and the scheduler runs the task again elsewhere).  So the
@@ -133,7 +144,7 @@ static void journal_compact (struct executor *ex)
     if (ex->jfd < 0 || fstat (ex->jfd, &st) < 0 || st.st_size < JOURNAL_COMPACT)
         return;
     char path[PATH_MAX], tmp[PATH_MAX + 8];
-    snprintf (path, sizeof (path), "%.3900s/running.log", ex->cfg->state_dir);
+    state_path (ex->cfg, "running.log", path, sizeof (path));
     snprintf (tmp, sizeof (tmp), "%s.new", path);
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -176,7 +187,7 @@ struct leftover {
 static void kill_leftovers (struct executor *ex)
 {
     char path[PATH_MAX];
-    snprintf (path, sizeof (path), "%.3900s/running.log", ex->cfg->state_dir);
+    state_path (ex->cfg, "running.log", path, sizeof (path));
     FILE *f = fopen (path, "r");
     struct leftover *v = NULL;
     size_t n = 0, cap = 0;
@@ -374,7 +385,7 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
     if (!key)
         return errprintf (err, FS_EFAIL, "out of memory");
     char file[PATH_MAX + 64], dir[PATH_MAX + 16];
-    snprintf (dir, sizeof (dir), "%s/cache", a->cfg->state_dir);
+    state_path (a->cfg, "cache", dir, sizeof (dir));
     snprintf (file, sizeof (file), "%s/%016" PRIx64 ".h5", dir, checksum (key, strlen (key)));
     free (key);
     struct stat st;
@@ -651,7 +662,7 @@ static void cache_trim (struct executor *ex)
 {
     ex->last_trim = clock_wall ();
     char dir[PATH_MAX];
-    snprintf (dir, sizeof (dir), "%.3900s/cache", ex->cfg->state_dir);
+    state_path (ex->cfg, "cache", dir, sizeof (dir));
     DIR *d = opendir (dir);
     if (!d)
         return;
@@ -675,7 +686,7 @@ static void cache_trim (struct executor *ex)
         }
         memcpy (v[n].name, de->d_name, len + 1);     /* 19 characters and the NUL */
         v[n].size = (uint64_t)st.st_size;
-        v[n].used = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+        v[n].used = mtime_of (&st);
         total += v[n].size;
         n++;
     }
@@ -697,7 +708,7 @@ static void cache_trim (struct executor *ex)
             struct stat st;
             bool gone = false;
             if (stat (path, &st) == 0
-                && (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9 < guard)
+                && mtime_of (&st) < guard)
                 gone = unlink (path) == 0;
             pthread_mutex_unlock (&cache_lock);
             if (gone) {
@@ -742,7 +753,7 @@ void executor_result (struct executor *ex, const char *json, size_t len)
             const char *k;
             json_t *v;
             char dir[PATH_MAX];
-            snprintf (dir, sizeof (dir), "%.3900s/cache/", ex->cfg->state_dir);
+            state_path (ex->cfg, "cache/", dir, sizeof (dir));
             json_object_foreach (t->staged, k, v) {
                 const char *f = json_string_value (json_object_get (v, "file"));
                 if (f && !strncmp (f, dir, strlen (dir)))
