@@ -358,12 +358,7 @@ expect_code 0 fedsched jobs --all --json
 BEFORE=$OUT
 expect_code 0 fedsched links --json
 LINKS_BEFORE=$OUT
-SPID=$(scheduler_pid)
-kill -KILL "$SPID" || fail "the scheduler (pid $SPID) was not running"
-pid_gone "$SPID" 10 || fail "the scheduler (pid $SPID) survived SIGKILL"
-fedsched scheduler -c "$D/federation.yaml" >>"$D/scheduler.log" 2>&1 </dev/null &
-echo $! >"$D/scheduler.pid"
-fed_track $!
+scheduler_crash_restart
 wait_all_up 20 site1 site2 site3
 expect_code 0 fedsched jobs --all --json
 py - "$BEFORE" "$OUT" <<'PY' || fail "jobs --all after the restart differs from before (see above)"

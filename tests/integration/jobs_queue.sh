@@ -48,12 +48,7 @@ done
 [ "$seen_two" = 1 ] || fail "sites never showed 2 running tasks"
 
 log "scheduler killed and restarted while 2 tasks run and the others wait"
-SPID=$(scheduler_pid)
-kill -KILL "$SPID" || fail "the scheduler (pid $SPID) was not running"
-pid_gone "$SPID" 10 || fail "the scheduler (pid $SPID) survived SIGKILL"
-fedsched scheduler -c "$D/federation.yaml" >>"$D/scheduler.log" 2>&1 </dev/null &
-echo $! >"$D/scheduler.pid"
-fed_track $!
+scheduler_crash_restart
 wait_all_up 20 site1
 read -r run tot <<<"$(usage)"
 [ "$tot" = 2 ] || fail "after the restart: running + cores_free = $tot, expected 2"

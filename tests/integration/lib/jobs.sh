@@ -86,6 +86,16 @@ pid_gone() {
     return 1
 }
 
+# scheduler_crash_restart: SIGKILL the scheduler (it must die within 10 s), then
+# start it again on the same federation.yaml and state (fed_start_scheduler).
+scheduler_crash_restart() {
+    local spid
+    spid=$(scheduler_pid)
+    kill -KILL "$spid" || fail "the scheduler (pid $spid) was not running"
+    pid_gone "$spid" 10 || fail "the scheduler (pid $spid) survived SIGKILL"
+    fed_start_scheduler
+}
+
 # wait_file FILE SECONDS: wait until FILE exists and is not empty.
 wait_file() {
     local t0=$SECONDS
