@@ -35,7 +35,10 @@ static const struct cli_verb v_get = {
     "                        over blocks of B1 x B2 x .. of the result's dimensions;\n"
     "                        partial blocks at the high edges are dropped; mean and sum\n"
     "                        give float64.\n"
-    "Environment: FEDSCHED_TIMEOUT (seconds of silence before giving up, default 10).",
+    "  --json                print what was fetched: name, site, output, dataset, bytes,\n"
+    "                        local_bytes (copied from the site's file on this host), seconds\n"
+    "Environment: FEDSCHED_TIMEOUT (seconds of silence before giving up, default 10);\n"
+    "FEDSCHED_LOCAL_READS=0 streams every piece even from a site on this host.",
     "o:d:r:", get_opts,
 };
 
@@ -95,6 +98,16 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
     json_decref (r);
     progress_finish (bar.bar, rc == 0);
     progress_destroy (bar.bar);
+    if (rc == 0 && co->json) {
+        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "name", sl.name, "site", res.site,
+                               "output", outfile, "dataset", dsetpath, "bytes", (json_int_t)res.bytes,
+                               "local_bytes", (json_int_t)res.local_bytes, "seconds", res.seconds);
+        char *text = o ? json_dumps (o, JSON_INDENT (2)) : NULL;
+        if (text)
+            printf ("%s\n", text);
+        free (text);
+        json_decref (o);
+    }
     return rc;
 }
 
@@ -117,6 +130,8 @@ int cmd_get (int argc, char **argv)
         return cli_usage_error (&v_get, "get needs exactly one SLICE");
     if (!out)
         return cli_usage_error (&v_get, "get needs -o OUT.h5");
+    const char *lr = getenv ("FEDSCHED_LOCAL_READS");
+    co.local_reads = !lr || strcmp (lr, "0");
     fs_error_t err = { 0 };
     if (get_run (&co, argv[optind], out, dset, reduce, &err) < 0)
         return client_fail (&err);

@@ -16,6 +16,8 @@ struct client_opts {
     bool json;                  /* --json */
     const char *reader_site;    /* a site reading another site's data: who it is */
     const char *reader_region;  /*   (NULL for a reader outside every site) */
+    bool local_reads;           /* get: copy runs of a site's file on this host
+                                 * directly (docs/protocol.md, Local reads) */
 };
 
 struct client;

@@ -459,7 +459,7 @@ void fed_config_free (struct fed_config *cfg)
 static const char *const site_keys[] = {
     "version", "name", "region", "scheduler", "listen", "advertise", "state_dir", "cores",
     "launcher", "hostfile", "security", "keys", "heartbeat", "io_threads", "piece_size",
-    "cache_max",
+    "cache_max", "local_reads",
     "data_roots", NULL
 };
 static const char *const site_heartbeat_keys[] = { "interval", NULL };
@@ -658,6 +658,9 @@ static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_
             return ynode_error (c->file, n, c->err, "cache_max: %" PRIu64 " bytes is below 1MiB",
                                 cfg->cache_max);
     }
+    if ((n = ynode_get (root, "local_reads"))
+        && ynode_bool (c->file, n, "local_reads", &cfg->local_reads, c->err) < 0)
+        return -1;
     if ((n = ynode_get (root, "data_roots")) && parse_data_roots (c, n, cfg) < 0)
         return -1;
     return 0;
@@ -678,6 +681,7 @@ int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err
     cfg->heartbeat_interval = 2;
     cfg->io_threads = 2;
     cfg->piece_bytes = 4 * 1024 * 1024;
+    cfg->local_reads = true;
 
     int rc = site_parse (&c, root, cfg);
     ydoc_free (root);

@@ -66,6 +66,8 @@ struct site_config {
     uint64_t piece_bytes;           /* data-plane piece size, default 4 MiB */
     uint64_t cache_max;             /* staged-input cache cap in bytes; 0: half the
                                      * file system it is on (set by the worker) */
+    bool local_reads;               /* clients on this host may copy contiguous runs
+                                     * from the file themselves; default true */
     int nroots;
     struct data_root roots[FS_MAX_ROOTS];
 };

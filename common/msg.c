@@ -182,6 +182,20 @@ int msg_get_str (const struct msg *m, const char *key, bool required, const char
     return 0;
 }
 
+int msg_get_bool (const struct msg *m, const char *key, bool required, bool *out, fs_error_t *err)
+{
+    json_t *v = json_object_get (m->body, key);
+    if (!v || json_is_null (v)) {
+        if (required)
+            return errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key);
+        return 0;
+    }
+    if (!json_is_boolean (v))
+        return errprintf (err, FS_EINVAL, "%s: field '%s' must be true or false", m->op, key);
+    *out = json_is_true (v);
+    return 0;
+}
+
 int msg_get_int (const struct msg *m, const char *key, bool required, int64_t min, int64_t max,
                  int64_t *out, fs_error_t *err)
 {

@@ -48,6 +48,7 @@ int msg_get_str (const struct msg *m, const char *key, bool required, const char
                  fs_error_t *err);
 int msg_get_int (const struct msg *m, const char *key, bool required, int64_t min, int64_t max,
                  int64_t *out, fs_error_t *err);
+int msg_get_bool (const struct msg *m, const char *key, bool required, bool *out, fs_error_t *err);
 
 /* Route a reply back through a ROUTER socket: prefix the routing id. */
 int msg_route (struct zmsg *m, const void *rid, size_t ridlen);

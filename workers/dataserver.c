@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/plan.h"
 #include "dataserver.h"
+#include "fetch.h"
 #include "filemap.h"
 
 #define SRC_CACHE 4
@@ -50,8 +51,9 @@ static bool same_file (const struct stat *a, const struct stat *b)
 }
 
 /* The open dataset of hd, opened again when its file was replaced or changed
- * since (a stale handle would serve the old bytes, or zeros past a new end). */
-static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
+ * since (a stale handle would serve the old bytes, or zeros past a new end);
+ * *st the file's identity as the handle reads it. */
+static struct format_src *src_get (const struct holding *hd, struct stat *st, fs_error_t *err)
 {
     int victim = 0;
     struct stat now;
@@ -64,6 +66,7 @@ static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
             && !strcmp (src_cache[i].path, hd->path)) {
             if (same_file (&src_cache[i].st, &now)) {
                 src_cache[i].used = ++src_clock;
+                *st = now;
                 return src_cache[i].src;
             }
             format_src_close (src_cache[i].src);
@@ -82,6 +85,7 @@ static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
     snprintf (src_cache[victim].file, sizeof (src_cache[victim].file), "%s", hd->file);
     snprintf (src_cache[victim].path, sizeof (src_cache[victim].path), "%s", hd->path);
     src_cache[victim].used = ++src_clock;
+    *st = now;
     return src;
 }
 
@@ -94,6 +98,8 @@ struct transfer {
     uint64_t oshape[FS_MAXDIMS];
     uint64_t piece_bytes;
     fs_plan_t plan;
+    bool same_host;             /* the requester runs on this host (its 'host') */
+    bool local;                 /* data.piece: it asks for a local copy */
 };
 
 /* --- who may claim to read as a site (CURVE) ------------------------------- */
@@ -176,11 +182,17 @@ static int reader_check (const struct data_req *r, const char *rsite, const char
 /* Everything a request names, checked: nothing from the peer is trusted. */
 static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t *err)
 {
-    const char *name;
+    const char *name, *host;
     int64_t pb = (int64_t)r->cfg->piece_bytes;
     if (msg_get_str (&r->m, "name", true, &name, err) < 0
-        || msg_get_int (&r->m, "piece_bytes", false, PIECE_MIN, PIECE_MAX, &pb, err) < 0)
+        || msg_get_int (&r->m, "piece_bytes", false, PIECE_MIN, PIECE_MAX, &pb, err) < 0
+        || msg_get_str (&r->m, "host", false, &host, err) < 0
+        || msg_get_bool (&r->m, "local", false, &t->local, err) < 0)
         return -1;
+    char here[FETCH_HOST_MAX];
+    t->same_host = host && r->cfg->local_reads && fetch_host_id (here, sizeof (here)) == 0
+                   && !strcmp (here, host);
+    t->local = t->local && t->same_host;
     if (holdings_find (r->holdings, name, &t->hd, err) < 0)
         return -1;
     json_t *jsel = json_object_get (r->m.body, "sel");
@@ -298,24 +310,44 @@ static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
     uint64_t bytes = dtype_size (t->odt);
     for (int i = 0; i < t->orank; i++)
         bytes *= t->oshape[i];
+    /* A requester on this host may copy the runs of the file itself, if it can
+     * open the file (the operating system's permissions decide, as they would
+     * for h5py): the bytes then cross no socket.  Only raw reads qualify. */
+    char real[PATH_MAX];
+    bool local = t->same_host && t->red.op == RED_NONE && realpath (t->hd.file, real);
     json_t *jsel = json_object_get (r->m.body, "sel");
     char *seltext = json_dumps (jsel, JSON_COMPACT);
     /* The audit line: one per slice that leaves the site. */
     log_msg (LOG_INFO,
-             "event=audit op=get reader=%s dataset=%s policy=%s sel=%s reduce=%s bytes=%" PRIu64 " pieces=%" PRIu64,
+             "event=audit op=get reader=%s dataset=%s policy=%s sel=%s reduce=%s bytes=%" PRIu64 " pieces=%" PRIu64 "%s",
              json_string_value (json_object_get (json_object_get (r->m.body, "reader"), "site")) ?: "client",
              t->hd.name, policy_format (&t->hd.policy, pol, sizeof (pol)), seltext ? seltext : "?",
-             t->red.op ? reduce_op_name (t->red.op) : "none", bytes, t->plan.npieces);
+             t->red.op ? reduce_op_name (t->red.op) : "none", bytes, t->plan.npieces,
+             local ? " local=offered" : "");
     free (seltext);
     json_t *body = json_pack ("{s:o, s:s, s:I, s:I, s:I}", "shape", shape_json (t->orank, t->oshape),
                               "dtype", dtype_name (t->odt), "bytes", (json_int_t)bytes, "npieces",
                               (json_int_t)t->plan.npieces, "piece_bytes", (json_int_t)t->piece_bytes);
+    if (local)
+        json_object_set_new (body, "local", json_pack ("{s:s}", "path", real));
     send_out (out, r, msg_reply (r->m.op, r->m.id, body));
 }
 
 static int reduce_read (void *arg, const fs_sel_t *sub, void *buf, fs_error_t *err)
 {
     return format_src_read (arg, sub, buf, err);
+}
+
+/* The answer to a local piece: no bytes, where they lie in which file. */
+static void send_extent (struct zsock *out, struct data_req *r, int64_t index, uint64_t nbytes,
+                         uint64_t foff, const struct stat *st)
+{
+    json_t *ext = json_pack ("{s:I, s:I, s:I, s:I, s:I}", "offset", (json_int_t)foff, "dev",
+                             (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
+                             (json_int_t)st->st_size, "mtime_ns",
+                             (json_int_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec);
+    send_out (out, r, msg_reply (r->m.op, r->m.id, json_pack ("{s:I, s:I, s:o}", "index",
+                                 (json_int_t)index, "bytes", (json_int_t)nbytes, "extent", ext)));
 }
 
 static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
@@ -339,16 +371,24 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
     struct filemap *fm = NULL;
     int rc = -1;
     pthread_mutex_lock (&src_lock);
-    struct format_src *src = src_get (&t->hd, &err);
+    struct stat st;
+    struct format_src *src = src_get (&t->hd, &st, &err);
     if (src && t->red.op == RED_NONE) {
         fs_sel_t sub;
         sel_sub (&t->sel, off, cnt, &sub);
-        /* A run of the file as it is: served from the page cache in place. */
+        /* A run of the file as it is: where it lies, for a requester on this
+         * host that asked, else served from the page cache in place. */
         int fd;
         uint64_t foff, flen;
         fs_error_t merr;
-        if (format_src_extent (src, &sub, &fd, &foff, &flen) == 1 && flen == nbytes
-            && (fm = filemap_open (fd, foff, (size_t)flen, &data, &merr)))
+        bool run = format_src_extent (src, &sub, &fd, &foff, &flen) == 1 && flen == nbytes;
+        if (run && t->local) {
+            pthread_mutex_unlock (&src_lock);
+            zmsg_destroy (&z);
+            send_extent (out, r, index, nbytes, foff, &st);
+            return;
+        }
+        if (run && (fm = filemap_open (fd, foff, (size_t)flen, &data, &merr)))
             rc = 0;
         else if ((data = zmsg_addsize (z, nbytes)))
             rc = format_src_read (src, &sub, (void *)data, &err);

@@ -1,8 +1,11 @@
 /* fetch.c - streaming a slice from a site (see fetch.h, docs/protocol.md). */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -36,13 +39,118 @@ struct fetchx {
     int window;                 /* pieces in flight at most */
     fetch_progress_f progress;
     void *progress_arg;
+    /* Local reads: the site's file (lfd, as opened here), the output file and
+     * where its dataset's elements start. */
+    bool local;
+    int lfd, ofd;
+    struct stat lst;
+    uint64_t obase, local_bytes;
 };
+
+int fetch_host_id (char *buf, size_t len)
+{
+    char boot[64] = "";
+    FILE *f = fopen ("/proc/sys/kernel/random/boot_id", "r");
+    if (!f)
+        return -1;
+    bool ok = fgets (boot, sizeof (boot), f) != NULL;
+    fclose (f);
+    boot[strcspn (boot, "\n")] = '\0';
+    struct stat ns;
+    if (!ok || !boot[0] || stat ("/proc/self/ns/net", &ns) < 0)
+        return -1;
+    int n = snprintf (buf, len, "%s/%llu", boot, (unsigned long long)ns.st_ino);
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* Stop copying locally: every piece from now on is streamed. */
+static void local_off (struct fetchx *g)
+{
+    g->local = false;
+    json_object_del (g->base, "local");
+}
+
+/* Copy len bytes of in at ioff to out at ooff; 0 when all arrived. */
+static int copy_run (int in, uint64_t ioff, int out, uint64_t ooff, uint64_t len)
+{
+    static char buf[1 << 20];
+    bool plain = false;         /* copy_file_range refused: read and write */
+    while (len > 0) {
+        size_t want = len < (1u << 30) ? (size_t)len : (1u << 30);
+        ssize_t n;
+        if (!plain) {
+            loff_t a = (loff_t)ioff, b = (loff_t)ooff;
+            n = copy_file_range (in, &a, out, &b, want, 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS
+                          || errno == EOPNOTSUPP || errno == EBADF)) {
+                plain = true;
+                continue;
+            }
+        } else {
+            n = pread (in, buf, want < sizeof (buf) ? want : sizeof (buf), (off_t)ioff);
+            if (n > 0 && pwrite (out, buf, (size_t)n, (off_t)ooff) != n)
+                return -1;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)                 /* an error, or the file ends early */
+            return -1;
+        ioff += (uint64_t)n;
+        ooff += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+struct extent {
+    uint64_t offset, dev, ino, size, mtime_ns;
+};
+
+static int extent_parse (const json_t *e, struct extent *x)
+{
+    json_t *v[5] = { json_object_get (e, "offset"), json_object_get (e, "dev"),
+                     json_object_get (e, "ino"), json_object_get (e, "size"),
+                     json_object_get (e, "mtime_ns") };
+    uint64_t *out[5] = { &x->offset, &x->dev, &x->ino, &x->size, &x->mtime_ns };
+    for (int i = 0; i < 5; i++) {
+        if (!json_is_integer (v[i]) || json_integer_value (v[i]) < 0)
+            return -1;
+        *out[i] = (uint64_t)json_integer_value (v[i]);
+    }
+    return 0;
+}
+
+/* A piece the site answered with where it lies: copied here, when the file
+ * this process opened is the one the site reads.  1 when it landed. */
+static int local_copy (struct fetchx *g, uint64_t index, const struct extent *x)
+{
+    uint64_t len = plan_piece_bytes (&g->plan, index);
+    const struct stat *st = &g->lst;
+    if (!g->local || x->dev != (uint64_t)st->st_dev || x->ino != (uint64_t)st->st_ino
+        || x->size != (uint64_t)st->st_size
+        || x->mtime_ns != (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec
+        || x->offset > x->size || len > x->size - x->offset)
+        return 0;
+    return copy_run (g->lfd, x->offset, g->ofd, g->obase + plan_piece_offset (&g->plan, index), len)
+           == 0;
+}
 
 static int send_piece (struct fetchx *g, struct inflight *f, fs_error_t *err)
 {
     json_t *body = json_deep_copy (g->base);
     json_object_set_new (body, "index", json_integer ((json_int_t)f->index));
     return client_send (g->c, "data.piece", (int64_t)f->index + 1, body, err);
+}
+
+static int piece_landed (struct fetchx *g, struct inflight *f, uint64_t len, uint64_t local)
+{
+    f->used = false;
+    g->done++;
+    g->bytes += len;
+    g->local_bytes += local;
+    if (g->progress)
+        g->progress (g->progress_arg, g->bytes, g->total);
+    return 1;
 }
 
 /* Take one answer: check it, write it at its place. 1 when a piece landed. */
@@ -63,6 +171,9 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
         return -1;
     }
     json_t *ji = json_object_get (m.body, "index");
+    json_t *jext = json_object_get (m.body, "extent");
+    struct extent ext;
+    bool has_ext = jext && extent_parse (jext, &ext) == 0;
     char sum[20] = "";
     const char *jsum = json_string_value (json_object_get (m.body, "xxh3"));
     if (jsum)
@@ -75,6 +186,14 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
     msg_release (&m);
     if (!f)                         /* a duplicate after a resend */
         return 0;
+    if (jext) {
+        if (!has_ext || local_copy (g, f->index, &ext) != 1) {
+            local_off (g);          /* the file is not ours to copy: stream it */
+            return send_piece (g, f, err) < 0 ? -1 : 0;
+        }
+        uint64_t n = plan_piece_bytes (&g->plan, f->index);
+        return piece_landed (g, f, n, n);
+    }
     size_t len;
     const void *data = zmsg_data (z, 1, &len);
     char want[20];
@@ -90,12 +209,7 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
     plan_piece (&g->plan, f->index, off, cnt);
     if (format_out_write (g->out, off, cnt, data, err) < 0)
         return -1;
-    f->used = false;
-    g->done++;
-    g->bytes += len;
-    if (g->progress)
-        g->progress (g->progress_arg, g->bytes, g->total);
-    return 1;
+    return piece_landed (g, f, len, 0);
 }
 
 static int stream (struct fetchx *g, fs_error_t *err)
@@ -164,6 +278,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     struct fetchx g;
     memset (&g, 0, sizeof (g));
     memset (res, 0, sizeof (*res));
+    g.lfd = g.ofd = -1;
     g.progress = progress;
     g.progress_arg = arg;
     /* FEDSCHED_PIECE_BYTES: the piece size asked for (64 KiB..64 MiB), for tuning. */
@@ -173,6 +288,9 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         want = FETCH_PIECE;
     g.base = json_pack ("{s:s, s:o, s:o, s:i}", "name", name, "sel", sel_to_json (sel), "reduce",
                         reduce_to_json (red ? red : &none), "piece_bytes", (int)want);
+    char host[FETCH_HOST_MAX];
+    if (co && co->local_reads && fetch_host_id (host, sizeof (host)) == 0)
+        json_object_set_new (g.base, "host", json_string (host));
     if (co && co->reader_site)
         json_object_set_new (g.base, "reader", json_pack ("{s:s, s:s}", "site", co->reader_site,
                                                          "region", co->reader_region ? co->reader_region : ""));
@@ -221,6 +339,9 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         g.window = FETCH_WINDOW;
     for (int d = 0; d < orank && d < FS_MAXDIMS; d++)
         oshape[d] = (uint64_t)json_integer_value (json_array_get (hs, (size_t)d));
+    const char *lpath = json_string_value (json_object_get (json_object_get (h, "local"), "path"));
+    if (lpath && co && co->local_reads)
+        g.lfd = open (lpath, O_RDONLY | O_CLOEXEC);
     json_decref (h);
     if (odt == FS_DT_INVALID || orank > FS_MAXDIMS) {
         client_destroy (g.c);
@@ -232,11 +353,20 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     char tmp[4096];
     snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
     g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
+    /* The site offered its file and this process may read it: copy locally. */
+    if (g.out && g.lfd >= 0 && fstat (g.lfd, &g.lst) == 0
+        && format_out_offset (g.out, &g.obase) == 0
+        && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0) {
+        g.local = true;
+        json_object_set_new (g.base, "local", json_true ());
+    }
     int rc = -1;
     if (g.out) {
         if (progress)
             progress (arg, 0, g.total);
         rc = stream (&g, err);
+        if (g.ofd >= 0 && close (g.ofd) < 0 && rc == 0)
+            rc = errprintf (err, FS_EFAIL, "cannot write %s", tmp);
         fs_error_t cerr;
         if (format_out_close (g.out, &cerr) < 0 && rc == 0) {
             *err = cerr;
@@ -247,7 +377,10 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         if (rc < 0)
             unlink (tmp);
     }
+    if (g.lfd >= 0)
+        close (g.lfd);
     res->bytes = g.bytes;
+    res->local_bytes = g.local_bytes;
     res->seconds = clock_wall () - t0;
     client_destroy (g.c);
     json_decref (g.base);

@@ -10,6 +10,14 @@
  * pieces it lacks, so the transfer resumes there; it gives up after
  * client_timeout() seconds of silence (FS_EUNREACH).  The file is written under
  * a temporary name and renamed when complete.
+ *
+ * Local reads (co->local_reads, for `get`): when the site runs on this host and
+ * offers its file's path, and this process can open that file itself, the
+ * pieces that are plain runs of the file come back as where they lie (offset,
+ * and the file's identity) and are copied file to file in the kernel
+ * (copy_file_range), one copy instead of three and no checksum pass; any
+ * other piece, or all of them once the file is not the one the site reads
+ * (replaced, another mount namespace), is streamed as above.
  */
 #ifndef FS_FETCH_H
 #define FS_FETCH_H
@@ -22,6 +30,8 @@
 
 struct fetch_result {
     uint64_t bytes;             /* bytes received */
+    uint64_t local_bytes;       /*   of which copied from the site's file on this
+                                 *   host, not streamed (co->local_reads) */
     double seconds;             /* from data.open to the last piece */
     char site[64];              /* the replica's site */
 };
@@ -35,5 +45,11 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
                  const fs_reduce_t *red, const json_t *replicas, const char *out_file,
                  const char *out_dset, fetch_progress_f progress, void *arg,
                  struct fetch_result *res, fs_error_t *err);
+
+/* This host as data.open's 'host' names it: the kernel's boot id and the
+ * network namespace, so that sites in namespaces of their own (an emulated
+ * WAN) are other hosts.  -1 when it cannot be told. */
+#define FETCH_HOST_MAX 96
+int fetch_host_id (char *buf, size_t len);
 
 #endif

@@ -72,6 +72,12 @@ struct format_out *format_out_create (const char *file, const char *dset_path, f
 /* Write the box [off, off+cnt) from buf (row-major, native layout). */
 int format_out_write (struct format_out *o, const uint64_t *off, const uint64_t *cnt,
                       const void *buf, fs_error_t *err);
+/* Where the dataset's elements lie in the file: they are stored row-major,
+ * contiguous and already allocated from *offset on, so a caller may write a
+ * box that is a run of the row-major result straight into the file there
+ * (pwrite, copy_file_range) instead of format_out_write().  -1 when there is
+ * no storage (an empty dataset). */
+int format_out_offset (const struct format_out *o, uint64_t *offset);
 /* Close; returns -1 with text if the file could not be finished.  Accepts NULL. */
 int format_out_close (struct format_out *o, fs_error_t *err);
 

@@ -828,7 +828,10 @@ struct format_out {
 /* Layout: always contiguous.  Contiguous datasets have no size limit (only
  * a chunk is limited to 4 GiB), are the fastest to write and to read back in
  * rows, and outputs are whole arrays written once; no compression.  Storage
- * is allocated late and never pre-filled: every element gets written. */
+ * is allocated at creation, at a fixed place format_out_offset() tells, and
+ * never pre-filled: every element gets written, by format_out_write() or by
+ * the caller straight into the file.  No sieve buffer: it could hold a stale
+ * copy of bytes the caller wrote that way and write it back at close. */
 struct format_out *format_out_create (const char *file, const char *dset_path, fs_dtype_t dt,
                                       int rank, const uint64_t *shape, fs_error_t *err)
 {
@@ -854,8 +857,9 @@ struct format_out *format_out_create (const char *file, const char *dset_path, f
     for (int d = 0; d < rank; d++)
         dims[d] = o->shape[d] = shape[d];
 
-    hid_t sid = -1, lcpl = -1, dcpl = -1;
-    if ((o->fid = H5Fcreate (file, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+    hid_t sid = -1, lcpl = -1, dcpl = -1, fapl = H5Pcreate (H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_sieve_buf_size (fapl, 0) < 0
+        || (o->fid = H5Fcreate (file, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
         h5_fail (err, file, NULL, "can't create HDF5 file");
         goto fail;
     }
@@ -864,7 +868,7 @@ struct format_out *format_out_create (const char *file, const char *dset_path, f
         || H5Pset_create_intermediate_group (lcpl, 1) < 0
         || (dcpl = H5Pcreate (H5P_DATASET_CREATE)) < 0
         || H5Pset_layout (dcpl, H5D_CONTIGUOUS) < 0
-        || H5Pset_alloc_time (dcpl, H5D_ALLOC_TIME_LATE) < 0
+        || H5Pset_alloc_time (dcpl, H5D_ALLOC_TIME_EARLY) < 0
         || H5Pset_fill_time (dcpl, H5D_FILL_TIME_NEVER) < 0) {
         h5_fail (err, file, dset_path, "can't set up the dataset");
         goto fail;
@@ -873,11 +877,14 @@ struct format_out *format_out_create (const char *file, const char *dset_path, f
         h5_fail (err, file, dset_path, "can't create dataset");
         goto fail;
     }
+    H5Pclose (fapl);
     H5Pclose (dcpl);
     H5Pclose (lcpl);
     H5Sclose (sid);
     return o;
 fail:
+    if (fapl >= 0)
+        H5Pclose (fapl);
     if (dcpl >= 0)
         H5Pclose (dcpl);
     if (lcpl >= 0)
@@ -936,6 +943,16 @@ int format_out_write (struct format_out *o, const uint64_t *off, const uint64_t 
         H5Sclose (msp);
     H5Sclose (fsp);
     return rc;
+}
+
+int format_out_offset (const struct format_out *o, uint64_t *offset)
+{
+    h5_quiet ();
+    haddr_t a = H5Dget_offset (o->did);
+    if (a == HADDR_UNDEF)
+        return -1;
+    *offset = (uint64_t)a;
+    return 0;
 }
 
 int format_out_close (struct format_out *o, fs_error_t *err)
