@@ -170,7 +170,11 @@ i=0
 while IFS=$'\t' read -r slice red; do
     i=$((i + 1))
     if [ "$red" = - ]; then
-        fedsched get "$slice" -o "$D/out/$i.h5" >/dev/null 2>"$D/out/$i.err"
+        # Twice: as a client on the site's host gets it (plain runs of the file
+        # copied locally), and streamed (FEDSCHED_LOCAL_READS=0), as from elsewhere.
+        fedsched get "$slice" --json -o "$D/out/$i.h5" >"$D/out/$i.json" 2>"$D/out/$i.err" &&
+            FEDSCHED_LOCAL_READS=0 fedsched get "$slice" --json -o "$D/out/$i.s.h5" \
+                >"$D/out/$i.s.json" 2>>"$D/out/$i.err"
     else
         fedsched get "$slice" --reduce "$red" -o "$D/out/$i.h5" >/dev/null 2>"$D/out/$i.err"
     fi
@@ -218,6 +222,7 @@ def reduce(a, op, blocks):
     return np.asarray(getattr(r, op)(axis=tuple(range(1, 2 * len(blocks), 2)))), int(np.prod(blocks))
 
 bad = 0
+local_cases = 0
 for i, (text, red) in enumerate(cases, 1):
     what = "%s%s" % (text, "" if red == "-" else " --reduce " + red)
     rc = rcs.get(str(i))
@@ -233,6 +238,19 @@ for i, (text, red) in enumerate(cases, 1):
     try:
         with h5py.File("%s/%d.h5" % (outdir, i), "r") as h:
             got = np.asarray(h[last][()])
+        if red == "-":
+            import json
+            with h5py.File("%s/%d.s.h5" % (outdir, i), "r") as h:
+                streamed = np.asarray(h[last][()])
+            jl = json.load(open("%s/%d.json" % (outdir, i)))
+            js = json.load(open("%s/%d.s.json" % (outdir, i)))
+            if js["local_bytes"] != 0:
+                print("MISMATCH %s: FEDSCHED_LOCAL_READS=0 still copied %d bytes locally" % (what, js["local_bytes"]))
+                bad += 1
+            local_cases += jl["local_bytes"] > 0
+            if streamed.dtype != got.dtype or streamed.shape != got.shape or not np.array_equal(streamed, got):
+                print("MISMATCH %s: streamed and locally copied results differ" % what)
+                bad += 1
     except Exception as e:
         print("MISMATCH %s: cannot read /%s from the output: %s" % (what, last, e))
         bad += 1
@@ -253,7 +271,10 @@ for i, (text, red) in enumerate(cases, 1):
     if not ok:
         print("MISMATCH %s: values differ\n  got  %s\n  want %s" % (what, got.ravel()[:8], want.ravel()[:8]))
         bad += 1
-print("compared %d cases, %d mismatches" % (len(cases), bad))
+print("compared %d cases (%d copied locally as well as streamed), %d mismatches" % (len(cases), local_cases, bad))
+if local_cases < 10:
+    print("MISMATCH: only %d slices were copied locally; expected the plain runs of contiguous sources" % local_cases)
+    bad += 1
 sys.exit(1 if bad else 0)
 PY
 if [ "$NSLICE" -lt 60 ] || [ "$NRED" -lt 10 ]; then fail "test bug: too few cases ($NSLICE slices, $NRED reductions)"; fi
