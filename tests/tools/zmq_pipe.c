@@ -2,14 +2,16 @@
  * over ZeroMQ on loopback TCP, in messages of PIECE bytes, and nothing else (no
  * HDF5, no checksums, no flow control).  A baseline for tests/bench/stream.
  *
- *   zmq_pipe BYTES PIECE
+ *   zmq_pipe BYTES PIECE [OUTFILE]
  *
  * A child process binds a PUSH socket and sends; the parent connects a PULL
- * socket and receives every byte.  Prints one line "seconds=S bytes=B", the time
+ * socket and receives every byte, and with OUTFILE writes each message to that
+ * file at its place (pwrite): the ceiling of any stream that lands in a file.  Prints one line "seconds=S bytes=B", the time
  * from the parent's connect to the last byte received.  Exit 1 on failure.
  * Uses zmq.h only (it measures ZeroMQ, not fedsched's wrapper), with glibc's
  * allocator set as fedsched sets it.
  */
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,8 +68,8 @@ static int sender (int fd, uint64_t bytes, size_t piece)
 
 int main (int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf (stderr, "usage: zmq_pipe BYTES PIECE\n");
+    if (argc != 3 && argc != 4) {
+        fprintf (stderr, "usage: zmq_pipe BYTES PIECE [OUTFILE]\n");
         return 2;
     }
     /* The allocator as fedsched's processes set it (cli/main.c), so the two
@@ -99,6 +101,11 @@ int main (int argc, char **argv)
         return 1;
     }
     ep[k] = '\0';
+    int ofd = -1;
+    if (argc == 4 && (ofd = open (argv[3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        fprintf (stderr, "zmq_pipe: cannot create %s\n", argv[3]);
+        return 1;
+    }
     void *ctx = zmq_ctx_new ();
     void *s = zmq_socket (ctx, ZMQ_PULL);
     double t0 = now ();
@@ -115,7 +122,15 @@ int main (int argc, char **argv)
             fprintf (stderr, "zmq_pipe: receive failed: %s\n", zmq_strerror (zmq_errno ()));
             return 1;
         }
+        if (ofd >= 0 && pwrite (ofd, zmq_msg_data (&m), (size_t)n, (off_t)got) != n) {
+            fprintf (stderr, "zmq_pipe: cannot write %s\n", argv[3]);
+            return 1;
+        }
         got += (uint64_t)n;
+    }
+    if (ofd >= 0 && close (ofd) < 0) {
+        fprintf (stderr, "zmq_pipe: cannot write %s\n", argv[3]);
+        return 1;
     }
     double t1 = now ();
     zmq_msg_close (&m);
