@@ -166,47 +166,51 @@ void msg_release (struct msg *m)
     }
 }
 
+/* The body's field key: 1 with *v when present (not null); 0 when absent and
+ * optional; -1 with err when absent and required, or present with a type other
+ * than want (a jansson type test), named by what. */
+static int body_field (const struct msg *m, const char *key, bool required, int (*want) (const json_t *),
+                       const char *what, json_t **v, fs_error_t *err)
+{
+    *v = json_object_get (m->body, key);
+    if (!*v || json_is_null (*v))
+        return required ? errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key) : 0;
+    if (!want (*v))
+        return errprintf (err, FS_EINVAL, "%s: field '%s' must be %s", m->op, key, what);
+    return 1;
+}
+
+static int is_string (const json_t *v) { return json_is_string (v); }
+static int is_boolean (const json_t *v) { return json_is_boolean (v); }
+static int is_integer (const json_t *v) { return json_is_integer (v); }
+
 int msg_get_str (const struct msg *m, const char *key, bool required, const char **out,
                  fs_error_t *err)
 {
-    json_t *v = json_object_get (m->body, key);
+    json_t *v;
     *out = NULL;
-    if (!v || json_is_null (v)) {
-        if (required)
-            return errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key);
-        return 0;
-    }
-    if (!json_is_string (v))
-        return errprintf (err, FS_EINVAL, "%s: field '%s' must be a string", m->op, key);
-    *out = json_string_value (v);
-    return 0;
+    int rc = body_field (m, key, required, is_string, "a string", &v, err);
+    if (rc > 0)
+        *out = json_string_value (v);
+    return rc < 0 ? -1 : 0;
 }
 
 int msg_get_bool (const struct msg *m, const char *key, bool required, bool *out, fs_error_t *err)
 {
-    json_t *v = json_object_get (m->body, key);
-    if (!v || json_is_null (v)) {
-        if (required)
-            return errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key);
-        return 0;
-    }
-    if (!json_is_boolean (v))
-        return errprintf (err, FS_EINVAL, "%s: field '%s' must be true or false", m->op, key);
-    *out = json_is_true (v);
-    return 0;
+    json_t *v;
+    int rc = body_field (m, key, required, is_boolean, "true or false", &v, err);
+    if (rc > 0)
+        *out = json_is_true (v);
+    return rc < 0 ? -1 : 0;
 }
 
 int msg_get_int (const struct msg *m, const char *key, bool required, int64_t min, int64_t max,
                  int64_t *out, fs_error_t *err)
 {
-    json_t *v = json_object_get (m->body, key);
-    if (!v || json_is_null (v)) {
-        if (required)
-            return errprintf (err, FS_EINVAL, "%s: field '%s' is required", m->op, key);
-        return 0;
-    }
-    if (!json_is_integer (v))
-        return errprintf (err, FS_EINVAL, "%s: field '%s' must be an integer", m->op, key);
+    json_t *v;
+    int rc = body_field (m, key, required, is_integer, "an integer", &v, err);
+    if (rc <= 0)
+        return rc;
     int64_t x = json_integer_value (v);
     if (x < min || x > max)
         return errprintf (err, FS_EINVAL, "%s: field '%s' = %lld is outside [%lld, %lld]", m->op,
