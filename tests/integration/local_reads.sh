@@ -10,6 +10,8 @@
 #   - in a private mount namespace where the path shows another file (a decoy with
 #     other values), the client notices the file is not the site's and streams: the
 #     result is the site's data, not the decoy's;
+#   - an output on another file system (copy_file_range refuses: EXDEV) is still copied
+#     locally, by read and write;
 #   - a client that may not open the file (another user, mode 0600) streams;
 #   - a site with `local_reads: false` offers nothing; `local_reads: maybe` is refused
 #     with its line; malformed 'host'/'local' fields are answered with errors and the
@@ -110,8 +112,21 @@ assert not np.array_equal(got, h5py.File(decoy, "r")["a"][()]), "the result is t
 assert np.array_equal(got, h5py.File(real, "r")["a"][()]), "the result is not the site's data"
 assert j["local_bytes"] == 0, j
 PY
+    log "output on another file system (tmpfs): copied locally by read and write"
+    mkdir -p "$D/tmpfs"
+    # In a mount namespace of its own, so the tmpfs goes away with it whatever happens.
+    unshare -m bash -c 'mount -t tmpfs -o size=16m tmpfs "$1" &&
+        fedsched get site1/lr/f/a --json -o "$1/o.h5" >"$1/o.json" &&
+        "$2" - "$3" "$1/o.h5" "$1/o.json"' _ "$D/tmpfs" "$PY" "$R1/lr/f.h5" <<'PY' ||
+import json, sys, numpy as np, h5py
+src, out, js = sys.argv[1:4]
+j = json.load(open(js))
+assert np.array_equal(h5py.File(out, "r")["a"][()], h5py.File(src, "r")["a"][()]), "values differ"
+assert j["local_bytes"] == j["bytes"] == 480000, j
+PY
+        fail "a local read into a file on another file system went wrong (above)"
 else
-    log "skipped the mount-namespace case: unshare -m is not possible here"
+    log "skipped the mount-namespace cases: unshare -m is not possible here"
 fi
 
 # Another user who may not open the file: the operating system says no, so it streams.
