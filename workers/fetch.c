@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,20 +48,34 @@ struct fetchx {
     uint64_t obase, local_bytes;
 };
 
-int fetch_host_id (char *buf, size_t len)
+/* Read once: a process does not change host, and the site asks on every piece. */
+static char host_id[FETCH_HOST_MAX];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void host_id_read (void)
 {
     char boot[64] = "";
     FILE *f = fopen ("/proc/sys/kernel/random/boot_id", "r");
     if (!f)
-        return -1;
+        return;
     bool ok = fgets (boot, sizeof (boot), f) != NULL;
     fclose (f);
     boot[strcspn (boot, "\n")] = '\0';
     struct stat ns;
     if (!ok || !boot[0] || stat ("/proc/self/ns/net", &ns) < 0)
+        return;
+    int n = snprintf (host_id, sizeof (host_id), "%s/%llu", boot, (unsigned long long)ns.st_ino);
+    if (n < 0 || (size_t)n >= sizeof (host_id))
+        host_id[0] = '\0';
+}
+
+int fetch_host_id (char *buf, size_t len)
+{
+    pthread_once (&host_once, host_id_read);
+    if (!host_id[0] || strlen (host_id) >= len)
         return -1;
-    int n = snprintf (buf, len, "%s/%llu", boot, (unsigned long long)ns.st_ino);
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    memcpy (buf, host_id, strlen (host_id) + 1);
+    return 0;
 }
 
 /* Stop copying locally: every piece from now on is streamed. */
