@@ -88,33 +88,38 @@ static void local_off (struct fetchx *g)
 /* Copy len bytes of in at ioff to out at ooff; 0 when all arrived. */
 static int copy_run (int in, uint64_t ioff, int out, uint64_t ooff, uint64_t len)
 {
-    static char buf[1 << 20];
-    bool plain = false;         /* copy_file_range refused: read and write */
-    while (len > 0) {
+    enum { BUF = 1 << 20 };
+    char *buf = NULL;           /* set when copy_file_range refused: read and write */
+    int rc = 0;
+    while (len > 0 && rc == 0) {
         size_t want = len < (1u << 30) ? (size_t)len : (1u << 30);
         ssize_t n;
-        if (!plain) {
+        if (!buf) {
             loff_t a = (loff_t)ioff, b = (loff_t)ooff;
             n = copy_file_range (in, &a, out, &b, want, 0);
             if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS
                           || errno == EOPNOTSUPP || errno == EBADF)) {
-                plain = true;
+                if (!(buf = malloc (BUF)))
+                    return -1;
                 continue;
             }
         } else {
-            n = pread (in, buf, want < sizeof (buf) ? want : sizeof (buf), (off_t)ioff);
+            n = pread (in, buf, want < BUF ? want : BUF, (off_t)ioff);
             if (n > 0 && pwrite (out, buf, (size_t)n, (off_t)ooff) != n)
-                return -1;
+                n = -1;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)                 /* an error, or the file ends early */
-            return -1;
-        ioff += (uint64_t)n;
-        ooff += (uint64_t)n;
-        len -= (uint64_t)n;
+            rc = -1;
+        else {
+            ioff += (uint64_t)n;
+            ooff += (uint64_t)n;
+            len -= (uint64_t)n;
+        }
     }
-    return 0;
+    free (buf);
+    return rc;
 }
 
 struct extent {
