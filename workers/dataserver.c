@@ -51,9 +51,8 @@ static bool same_file (const struct stat *a, const struct stat *b)
 }
 
 /* The open dataset of hd, opened again when its file was replaced or changed
- * since (a stale handle would serve the old bytes, or zeros past a new end);
- * *st the file's identity as the handle reads it. */
-static struct format_src *src_get (const struct holding *hd, struct stat *st, fs_error_t *err)
+ * since (a stale handle would serve the old bytes, or zeros past a new end). */
+static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
 {
     int victim = 0;
     struct stat now;
@@ -66,7 +65,6 @@ static struct format_src *src_get (const struct holding *hd, struct stat *st, fs
             && !strcmp (src_cache[i].path, hd->path)) {
             if (same_file (&src_cache[i].st, &now)) {
                 src_cache[i].used = ++src_clock;
-                *st = now;
                 return src_cache[i].src;
             }
             format_src_close (src_cache[i].src);
@@ -85,7 +83,6 @@ static struct format_src *src_get (const struct holding *hd, struct stat *st, fs
     snprintf (src_cache[victim].file, sizeof (src_cache[victim].file), "%s", hd->file);
     snprintf (src_cache[victim].path, sizeof (src_cache[victim].path), "%s", hd->path);
     src_cache[victim].used = ++src_clock;
-    *st = now;
     return src;
 }
 
@@ -371,8 +368,7 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
     struct filemap *fm = NULL;
     int rc = -1;
     pthread_mutex_lock (&src_lock);
-    struct stat st;
-    struct format_src *src = src_get (&t->hd, &st, &err);
+    struct format_src *src = src_get (&t->hd, &err);
     if (src && t->red.op == RED_NONE) {
         fs_sel_t sub;
         sel_sub (&t->sel, off, cnt, &sub);
@@ -382,7 +378,8 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
         uint64_t foff, flen;
         fs_error_t merr;
         bool run = format_src_extent (src, &sub, &fd, &foff, &flen) == 1 && flen == nbytes;
-        if (run && t->local) {
+        struct stat st;             /* of the file this handle reads, not of the path */
+        if (run && t->local && fstat (fd, &st) == 0) {
             pthread_mutex_unlock (&src_lock);
             zmsg_destroy (&z);
             send_extent (out, r, index, nbytes, foff, &st);
