@@ -361,7 +361,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         oshape[d] = (uint64_t)json_integer_value (json_array_get (hs, (size_t)d));
     const char *lpath = json_string_value (json_object_get (json_object_get (h, "local"), "path"));
     if (lpath && co && co->local_reads)
-        g.lfd = open (lpath, O_RDONLY | O_CLOEXEC);
+        g.lfd = open (lpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC);   /* never wait on a FIFO */
     json_decref (h);
     if (odt == FS_DT_INVALID || orank > FS_MAXDIMS) {
         client_destroy (g.c);
@@ -374,7 +374,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
     g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
     /* The site offered its file and this process may read it: copy locally. */
-    if (g.out && g.lfd >= 0 && fstat (g.lfd, &g.lst) == 0
+    if (g.out && g.lfd >= 0 && fstat (g.lfd, &g.lst) == 0 && S_ISREG (g.lst.st_mode)
         && format_out_offset (g.out, &g.obase) == 0
         && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0) {
         g.local = true;
