@@ -23,7 +23,7 @@ static const struct option get_opts[] = {
 };
 
 static const struct cli_verb v_get = {
-    "get", "SLICE -o OUT.h5 [--dataset /PATH] [--reduce OP:B1,B2,..]",
+    "get", "SLICE -o OUT.h5 [--dataset /PATH] [--reduce OP:B1,B2,..] [--json]",
     "Stream a slice of a dataset from the best replica into a local HDF5 file.\n"
     "SLICE is NAME or NAME[sel, ...] with NumPy basic slicing: start:stop:step (step > 0),\n"
     "omitted bounds, negative indices, '...', and bare integers, which drop their\n"
