@@ -58,9 +58,13 @@ int main (int argc, char **argv)
     /* Slice pieces (4 MiB by default, up to 64) are allocated and freed at a
      * high rate by ZeroMQ and the data plane.  glibc would map and unmap each
      * one afresh, and every page of it would fault and be cleared again: keep
-     * them in the heap instead (workers give it back when idle). */
+     * them in the heap instead (workers give it back when idle).  One arena:
+     * the top of a thread's arena is only given back when it exceeds the trim
+     * threshold, never by malloc_trim(), so pieces freed there would stay
+     * resident for good; the main arena's top is trimmed on demand. */
     mallopt (M_MMAP_THRESHOLD, 32 << 20);
     mallopt (M_TRIM_THRESHOLD, 256 << 20);
+    mallopt (M_ARENA_MAX, 1);
     /* Global options before the verb are passed on to the verb. */
     static char *args[512];
     int nargs = 0, i = 1;

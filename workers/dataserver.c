@@ -8,6 +8,7 @@
  * buffer that ZeroMQ sends, with an XXH3 checksum in its header.
  */
 #include <inttypes.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -347,6 +348,45 @@ static void send_extent (struct zsock *out, struct data_req *r, int64_t index, u
                                  (json_int_t)index, "bytes", (json_int_t)nbytes, "extent", ext)));
 }
 
+/* Pieces read into the heap (every piece that is not one run of the file):
+ * how many ZeroMQ still holds, and whether the heap has grown since it was last
+ * handed back.  glibc keeps freed pieces for the next transfer (the worker
+ * hands them back after 5 s of quiet); when pieces start coming from the page
+ * cache instead — mapped, and counted in the worker's resident memory — the
+ * kept heap is handed back first, so the two never add up. */
+static atomic_int heap_inflight;
+static atomic_bool heap_dirty;
+
+static void heap_piece_free (void *data, void *hint)
+{
+    (void)hint;
+    free (data);
+    atomic_fetch_sub (&heap_inflight, 1);
+}
+
+/* A heap buffer of n bytes appended to z as its next frame, or NULL. */
+static void *heap_piece (struct zmsg *z, size_t n)
+{
+    void *buf = malloc (n);
+    if (!buf)
+        return NULL;
+    atomic_fetch_add (&heap_inflight, 1);
+    atomic_store (&heap_dirty, true);
+    if (zmsg_addref (z, buf, n, heap_piece_free, NULL) < 0) {
+        heap_piece_free (buf, NULL);
+        return NULL;
+    }
+    return buf;
+}
+
+static void heap_hand_back (void)
+{
+    if (atomic_load (&heap_dirty) && atomic_load (&heap_inflight) == 0) {
+        atomic_store (&heap_dirty, false);
+        malloc_trim (0);
+    }
+}
+
 static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
 {
     fs_error_t err = { 0 };
@@ -385,14 +425,16 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
             send_extent (out, r, index, nbytes, foff, &st);
             return;
         }
+        if (run)
+            heap_hand_back ();
         if (run && (fm = filemap_open (fd, foff, (size_t)flen, &data, &merr)))
             rc = 0;
-        else if ((data = zmsg_addsize (z, nbytes)))
+        else if ((data = heap_piece (z, nbytes)))
             rc = format_src_read (src, &sub, (void *)data, &err);
         else
             errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
     } else if (src) {
-        void *buf = zmsg_addsize (z, nbytes);
+        void *buf = heap_piece (z, nbytes);
         data = buf;
         if (buf)
             rc = reduce_box (&t->sel, &t->red, t->hd.info.dtype, off, cnt, buf, t->piece_bytes,
