@@ -156,6 +156,17 @@ fed_dir() {
     [ -n "$FED_DIR" ] && return 0
     FED_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fedsched-$TEST_NAME.XXXXXX")
     _fed_trap
+    # Backstop for a test killed outright (SIGKILL, a test runner's timeout): its
+    # EXIT trap never runs, and the daemons, in sessions of their own, would live
+    # on.  A detached reaper waits for the test to end, then stops what the
+    # federation directory's pid files name and removes it; after a normal end the
+    # trap has done both and the reaper finds nothing.
+    # shellcheck disable=SC2016  # expanded by the reaper's shell
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+        [ -d "$3" ] || exit 0
+        "$2" down --dir "$3" >/dev/null 2>&1
+        [ -n "$4" ] || rm -rf "$3"' fedsched-reaper "$$" "$FEDSCHED_LOCAL" "$FED_DIR" "${FED_KEEP:-}" \
+        </dev/null >/dev/null 2>&1 &
 }
 
 # fed_up N [fedsched-local up options]: start an N-site federation in a temp
