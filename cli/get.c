@@ -102,10 +102,8 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
         json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "name", sl.name, "site", res.site,
                                "output", outfile, "dataset", dsetpath, "bytes", (json_int_t)res.bytes,
                                "local_bytes", (json_int_t)res.local_bytes, "seconds", res.seconds);
-        char *text = o ? json_dumps (o, JSON_INDENT (2)) : NULL;
-        if (text)
-            printf ("%s\n", text);
-        free (text);
+        if (o)
+            cli_print_json (o);
         json_decref (o);
     }
     return rc;
