@@ -40,31 +40,27 @@ static struct {
     char file[PATH_MAX];
     char path[1024];
     struct format_src *src;
-    struct stat st;             /* of the file when opened */
+    struct file_ident id;       /* of the file when opened */
     unsigned long used;
 } src_cache[SRC_CACHE];
 static unsigned long src_clock;
-
-static bool same_file (const struct stat *a, const struct stat *b)
-{
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size
-           && a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
 
 /* The open dataset of hd, opened again when its file was replaced or changed
  * since (a stale handle would serve the old bytes, or zeros past a new end). */
 static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
 {
     int victim = 0;
-    struct stat now;
-    if (stat (hd->file, &now) < 0) {
+    struct stat st;
+    struct file_ident now;
+    if (stat (hd->file, &st) < 0) {
         errprintf (err, FS_EFAIL, "%s is gone from the site", hd->name);
         return NULL;
     }
+    file_ident_of (&st, &now);
     for (int i = 0; i < SRC_CACHE; i++) {
         if (src_cache[i].src && !strcmp (src_cache[i].file, hd->file)
             && !strcmp (src_cache[i].path, hd->path)) {
-            if (same_file (&src_cache[i].st, &now)) {
+            if (file_ident_same (&src_cache[i].id, &now)) {
                 src_cache[i].used = ++src_clock;
                 return src_cache[i].src;
             }
@@ -80,7 +76,7 @@ static struct format_src *src_get (const struct holding *hd, fs_error_t *err)
         return NULL;
     format_src_close (src_cache[victim].src);
     src_cache[victim].src = src;
-    src_cache[victim].st = now;
+    src_cache[victim].id = now;
     snprintf (src_cache[victim].file, sizeof (src_cache[victim].file), "%s", hd->file);
     snprintf (src_cache[victim].path, sizeof (src_cache[victim].path), "%s", hd->path);
     src_cache[victim].used = ++src_clock;
@@ -340,10 +336,11 @@ static int reduce_read (void *arg, const fs_sel_t *sub, void *buf, fs_error_t *e
 static void send_extent (struct zsock *out, struct data_req *r, int64_t index, uint64_t nbytes,
                          uint64_t foff, const struct stat *st)
 {
+    struct file_ident id;
+    file_ident_of (st, &id);
     json_t *ext = json_pack ("{s:I, s:I, s:I, s:I, s:I}", "offset", (json_int_t)foff, "dev",
-                             (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
-                             (json_int_t)st->st_size, "mtime_ns",
-                             (json_int_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec);
+                             (json_int_t)id.dev, "ino", (json_int_t)id.ino, "size",
+                             (json_int_t)id.size, "mtime_ns", (json_int_t)id.mtime_ns);
     send_out (out, r, msg_reply (r->m.op, r->m.id, json_pack ("{s:I, s:I, s:o}", "index",
                                  (json_int_t)index, "bytes", (json_int_t)nbytes, "extent", ext)));
 }

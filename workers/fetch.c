@@ -16,6 +16,7 @@
 #include "common/msg.h"
 #include "common/plan.h"
 #include "fetch.h"
+#include "filemap.h"
 #include "common/clock.h"
 
 #define FETCH_WINDOW 16
@@ -44,7 +45,7 @@ struct fetchx {
      * where its dataset's elements start. */
     bool local;
     int lfd, ofd;
-    struct stat lst;
+    struct file_ident lid;
     uint64_t obase, local_bytes;
 };
 
@@ -123,7 +124,8 @@ static int copy_run (int in, uint64_t ioff, int out, uint64_t ooff, uint64_t len
 }
 
 struct extent {
-    uint64_t offset, dev, ino, size, mtime_ns;
+    uint64_t offset;
+    struct file_ident id;
 };
 
 static int extent_parse (const json_t *e, struct extent *x)
@@ -131,7 +133,7 @@ static int extent_parse (const json_t *e, struct extent *x)
     json_t *v[5] = { json_object_get (e, "offset"), json_object_get (e, "dev"),
                      json_object_get (e, "ino"), json_object_get (e, "size"),
                      json_object_get (e, "mtime_ns") };
-    uint64_t *out[5] = { &x->offset, &x->dev, &x->ino, &x->size, &x->mtime_ns };
+    uint64_t *out[5] = { &x->offset, &x->id.dev, &x->id.ino, &x->id.size, &x->id.mtime_ns };
     for (int i = 0; i < 5; i++) {
         if (!json_is_integer (v[i]) || json_integer_value (v[i]) < 0)
             return -1;
@@ -145,11 +147,8 @@ static int extent_parse (const json_t *e, struct extent *x)
 static int local_copy (struct fetchx *g, uint64_t index, const struct extent *x)
 {
     uint64_t len = plan_piece_bytes (&g->plan, index);
-    const struct stat *st = &g->lst;
-    if (!g->local || x->dev != (uint64_t)st->st_dev || x->ino != (uint64_t)st->st_ino
-        || x->size != (uint64_t)st->st_size
-        || x->mtime_ns != (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec
-        || x->offset > x->size || len > x->size - x->offset)
+    if (!g->local || !file_ident_same (&x->id, &g->lid) || x->offset > x->id.size
+        || len > x->id.size - x->offset)
         return 0;
     return copy_run (g->lfd, x->offset, g->ofd, g->obase + plan_piece_offset (&g->plan, index), len)
            == 0;
@@ -374,10 +373,12 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
     g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
     /* The site offered its file and this process may read it: copy locally. */
-    if (g.out && g.lfd >= 0 && fstat (g.lfd, &g.lst) == 0 && S_ISREG (g.lst.st_mode)
+    struct stat lst;
+    if (g.out && g.lfd >= 0 && fstat (g.lfd, &lst) == 0 && S_ISREG (lst.st_mode)
         && format_out_offset (g.out, &g.obase) == 0
         && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0) {
         g.local = true;
+        file_ident_of (&lst, &g.lid);
         json_object_set_new (g.base, "local", json_true ());
     }
     int rc = -1;

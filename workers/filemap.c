@@ -11,6 +11,19 @@
 
 #include "filemap.h"
 
+void file_ident_of (const struct stat *st, struct file_ident *id)
+{
+    id->dev = (uint64_t)st->st_dev;
+    id->ino = (uint64_t)st->st_ino;
+    id->size = (uint64_t)st->st_size;
+    id->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+}
+
+bool file_ident_same (const struct file_ident *a, const struct file_ident *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
 /* Ranges mapped now.  The SIGBUS handler reads only these atomics (never a
  * struct that another thread may free). */
 #define FILEMAP_SLOTS 256

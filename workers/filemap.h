@@ -37,4 +37,15 @@ bool filemap_damaged (const struct filemap *fm);
 /* Unmap.  Signature of ZeroMQ's zmq_free_fn: (data, hint) with hint the map. */
 void filemap_release (void *data, void *hint);
 
+/* A file's identity: the same device, inode, size and modification time (ns)
+ * mean the same bytes — how the worker notices a published file changed under
+ * an open handle, and how a local read checks that the file its client opened
+ * is the one the site reads. */
+struct file_ident {
+    uint64_t dev, ino, size, mtime_ns;
+};
+struct stat;
+void file_ident_of (const struct stat *st, struct file_ident *id);
+bool file_ident_same (const struct file_ident *a, const struct file_ident *b);
+
 #endif
