@@ -459,7 +459,7 @@ void fed_config_free (struct fed_config *cfg)
 static const char *const site_keys[] = {
     "version", "name", "region", "scheduler", "listen", "advertise", "state_dir", "cores",
     "launcher", "hostfile", "security", "keys", "heartbeat", "io_threads", "piece_size",
-    "cache_max", "local_reads",
+    "cache_max", "local_reads", "slurm",
     "data_roots", NULL
 };
 static const char *const site_heartbeat_keys[] = { "interval", NULL };
@@ -584,6 +584,103 @@ static int parse_data_roots (struct cfg_ctx *c, const struct ynode *n, struct si
     return 0;
 }
 
+/* --- the slurm: block -------------------------------------------------- */
+
+static const char *const slurm_keys[] = { "partition", "account", "qos", "sbatch_args", "mpi",
+                                          "poll", NULL };
+
+/* sbatch options fedsched sets itself for every job (launch_slurm.c), so an
+ * sbatch_args entry giving them again would fight it; "-X" forms include the
+ * value attached ("-n4"), "--x" forms "--x=V". */
+static const char *const slurm_own_opts[] = {
+    "--ntasks", "-n", "--time", "-t", "--chdir", "-D", "--output", "-o", "--error", "-e",
+    "--job-name", "-J", "--parsable", "--wrap", "--partition", "-p", "--account", "-A",
+    "--qos", "-q", "--requeue", "--no-requeue", "--array", "-a", "--wait", "-W", "--hold",
+    "-H", "--test-only", NULL
+};
+
+static const char *slurm_own_option (const char *arg)
+{
+    for (int i = 0; slurm_own_opts[i]; i++) {
+        const char *o = slurm_own_opts[i];
+        size_t l = strlen (o);
+        if (strncmp (arg, o, l) != 0)
+            continue;
+        if (arg[l] == '\0' || (o[1] == '-' ? arg[l] == '=' : true))
+            return o;
+    }
+    return NULL;
+}
+
+/* A Slurm name (partition, account, QOS): printable, no spaces, commas or
+ * quotes, not an option.  Slurm itself says whether it exists. */
+static int cfg_slurm_name (struct cfg_ctx *c, const struct ynode *n, const char *what, char *buf,
+                           size_t bufsz)
+{
+    if (cfg_string (c, n, what, buf, bufsz) < 0)
+        return -1;
+    for (const char *p = buf; *p; p++)
+        if ((unsigned char) *p <= ' ' || *p == 0x7f || strchr (",'\"\\$`", *p))
+            return ynode_error (c->file, n, c->err, "%s: '%s' is not a Slurm name (no spaces, "
+                                "commas, quotes or control characters)", what, buf);
+    if (buf[0] == '-')
+        return ynode_error (c->file, n, c->err, "%s: '%s' must not start with '-'", what, buf);
+    return 0;
+}
+
+static int parse_slurm (struct cfg_ctx *c, const struct ynode *n, struct slurm_config *s)
+{
+    const struct ynode *v;
+    if (cfg_map (c, n, "slurm", slurm_keys) < 0)
+        return -1;
+    if ((v = ynode_get (n, "partition"))
+        && cfg_slurm_name (c, v, "slurm.partition", s->partition, sizeof (s->partition)) < 0)
+        return -1;
+    if ((v = ynode_get (n, "account"))
+        && cfg_slurm_name (c, v, "slurm.account", s->account, sizeof (s->account)) < 0)
+        return -1;
+    if ((v = ynode_get (n, "qos")) && cfg_slurm_name (c, v, "slurm.qos", s->qos, sizeof (s->qos)) < 0)
+        return -1;
+    if ((v = ynode_get (n, "sbatch_args"))) {
+        size_t count;
+        if (cfg_seq (c, v, "slurm.sbatch_args", &count) < 0)
+            return -1;
+        if (count > FS_SLURM_MAX_ARGS)
+            return ynode_error (c->file, v, c->err, "slurm.sbatch_args: %zu arguments, at most %d",
+                                count, FS_SLURM_MAX_ARGS);
+        for (size_t i = 0; i < count; i++) {
+            char w[48];
+            const struct ynode *a = v->items[i];
+            snprintf (w, sizeof (w), "slurm.sbatch_args[%zu]", i);
+            if (cfg_string (c, a, w, s->sbatch_args[i], sizeof (s->sbatch_args[i])) < 0)
+                return -1;
+            for (const char *p = s->sbatch_args[i]; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                    return ynode_error (c->file, a, c->err, "%s: control characters are not "
+                                        "allowed", w);
+            const char *own = slurm_own_option (s->sbatch_args[i]);
+            if (own)
+                return ynode_error (c->file, a, c->err, "%s: '%s': fedsched sets %s itself for "
+                                    "every task (partition, account and qos are keys of the "
+                                    "slurm: block)", w, s->sbatch_args[i], own);
+            s->nsbatch_args++;
+        }
+    }
+    if ((v = ynode_get (n, "mpi"))) {
+        if (ynode_string (c->file, v, "slurm.mpi", s->mpi, sizeof (s->mpi), NULL) < 0
+            || (strcmp (s->mpi, "srun") && strcmp (s->mpi, "mpirun")))
+            return ynode_error (c->file, v, c->err, "slurm.mpi: expected 'srun' or 'mpirun'");
+    }
+    if ((v = ynode_get (n, "poll"))) {
+        if (cfg_positive_duration (c, v, "slurm.poll", &s->poll) < 0)
+            return -1;
+        if (s->poll < 0.1 || s->poll > 600)
+            return ynode_error (c->file, v, c->err, "slurm.poll: %gs is outside 0.1s..600s",
+                                s->poll);
+    }
+    return 0;
+}
+
 static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_config *cfg)
 {
     const struct ynode *n;
@@ -619,8 +716,17 @@ static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_
         return -1;
     if ((n = ynode_get (root, "launcher"))) {
         if (ynode_string (c->file, n, "launcher", cfg->launcher, sizeof (cfg->launcher), NULL) < 0
-            || (strcmp (cfg->launcher, "mpirun") && strcmp (cfg->launcher, "local")))
-            return ynode_error (c->file, n, c->err, "launcher: expected 'mpirun' or 'local'");
+            || (strcmp (cfg->launcher, "mpirun") && strcmp (cfg->launcher, "local")
+                && strcmp (cfg->launcher, "slurm")))
+            return ynode_error (c->file, n, c->err, "launcher: expected 'mpirun', 'local' or "
+                                "'slurm'");
+    }
+    if ((n = ynode_get (root, "slurm"))) {
+        if (strcmp (cfg->launcher, "slurm"))
+            return ynode_error (c->file, n, c->err, "slurm: this block is for launcher: slurm "
+                                "(the launcher is '%s')", cfg->launcher);
+        if (parse_slurm (c, n, &cfg->slurm) < 0)
+            return -1;
     }
     if ((n = ynode_get (root, "hostfile"))
         && cfg_existing_path (c, n, "hostfile", false, cfg->hostfile) < 0)
@@ -682,6 +788,8 @@ int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err
     cfg->io_threads = 2;
     cfg->piece_bytes = 4 * 1024 * 1024;
     cfg->local_reads = true;
+    strcpy (cfg->slurm.mpi, "srun");
+    cfg->slurm.poll = 2;
 
     int rc = site_parse (&c, root, cfg);
     ydoc_free (root);

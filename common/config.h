@@ -47,6 +47,19 @@ struct data_root {
     fs_policy_t policy;             /* default raw */
 };
 
+/* site.yaml's slurm: block (launcher: slurm; docs/operator-guide.md, Slurm). */
+#define FS_SLURM_MAX_ARGS 32
+struct slurm_config {
+    char partition[128];            /* "" : the cluster's default partition */
+    char account[128];              /* "" : the user's default account */
+    char qos[128];                  /* "" : the default QOS */
+    int nsbatch_args;
+    char sbatch_args[FS_SLURM_MAX_ARGS][256];   /* passed to sbatch as they are */
+    char mpi[8];                    /* how the batch script starts the ranks: "srun"
+                                       (default) or "mpirun" */
+    double poll;                    /* seconds between squeue/sacct rounds, default 2 */
+};
+
 struct site_config {
     char path[PATH_MAX];
     char name[64];                  /* required: [A-Za-z0-9_-]+ */
@@ -56,7 +69,7 @@ struct site_config {
     char advertise[FS_URI_MAX];     /* how others reach it; default = listen */
     char state_dir[PATH_MAX];       /* default "state" beside the file */
     int cores;                      /* 0: discover with hwloc */
-    char launcher[32];              /* default "mpirun" */
+    char launcher[32];              /* default "mpirun"; "local", "slurm" */
     char hostfile[PATH_MAX];        /* optional */
     fs_security_t security;
     char keys[PATH_MAX];
@@ -68,6 +81,7 @@ struct site_config {
                                      * file system it is on (set by the worker) */
     bool local_reads;               /* clients on this host may copy contiguous runs
                                      * from the file themselves; default true */
+    struct slurm_config slurm;      /* launcher: slurm only */
     int nroots;
     struct data_root roots[FS_MAX_ROOTS];
 };

@@ -251,6 +251,76 @@ static void test_site_defaults (void **state)
     assert_int_equal (cfg.io_threads, 2);
     assert_int_equal (cfg.piece_bytes, 4 * 1024 * 1024);
     assert_int_equal (cfg.nroots, 0);
+    assert_string_equal (cfg.slurm.mpi, "srun");
+    assert_true (cfg.slurm.poll == 2);
+    assert_int_equal (cfg.slurm.nsbatch_args, 0);
+}
+
+/* launcher: slurm and its block: every key, and the defaults of an empty one. */
+static void test_site_slurm (void **state)
+{
+    struct site_config cfg;
+    const char *path = put ("site.yaml",
+                            "name: hpc\nlisten: tcp://x:1\nlauncher: slurm\n"
+                            "slurm:\n"
+                            "  partition: batch\n"
+                            "  account: climate-01\n"
+                            "  qos: normal\n"
+                            "  sbatch_args: [--mem=4G, --constraint=haswell, -N1, --exclusive]\n"
+                            "  mpi: mpirun\n"
+                            "  poll: 500ms\n");
+    assert_int_equal (site_config_load (path, &cfg, &err), 0);
+    assert_string_equal (cfg.launcher, "slurm");
+    assert_string_equal (cfg.slurm.partition, "batch");
+    assert_string_equal (cfg.slurm.account, "climate-01");
+    assert_string_equal (cfg.slurm.qos, "normal");
+    assert_int_equal (cfg.slurm.nsbatch_args, 4);
+    assert_string_equal (cfg.slurm.sbatch_args[0], "--mem=4G");
+    assert_string_equal (cfg.slurm.sbatch_args[3], "--exclusive");
+    assert_string_equal (cfg.slurm.mpi, "mpirun");
+    assert_true (cfg.slurm.poll == 0.5);
+
+    path = put ("site.yaml", "name: hpc\nlisten: tcp://x:1\nlauncher: slurm\nslurm: {}\n");
+    assert_int_equal (site_config_load (path, &cfg, &err), 0);
+    assert_string_equal (cfg.slurm.partition, "");
+    assert_string_equal (cfg.slurm.mpi, "srun");
+    assert_true (cfg.slurm.poll == 2);
+    path = put ("site.yaml", "name: hpc\nlisten: tcp://x:1\nlauncher: slurm\n");
+    assert_int_equal (site_config_load (path, &cfg, &err), 0);
+    assert_string_equal (cfg.launcher, "slurm");
+    assert_string_equal (cfg.slurm.mpi, "srun");
+}
+
+static void test_site_slurm_errors (void **state)
+{
+#define S "name: s\nlisten: tcp://x:1\nlauncher: slurm\n"
+    site_bad ("name: s\nlisten: tcp://x:1\nslurm: {partition: p}\n", "3:8",
+              "slurm: this block is for launcher: slurm (the launcher is 'mpirun')");
+    site_bad (S "slurm: batch\n", "4:8", "slurm: expected a mapping");
+    site_bad (S "slurm:\n  partition: p\n  partiton: q\n", "6:3",
+              "slurm: unknown key 'partiton' (allowed: partition, account, qos, sbatch_args, mpi, poll)");
+    site_bad (S "slurm: {partition: [a]}\n", "4:20", "slurm.partition: expected a string");
+    site_bad (S "slurm: {partition: ''}\n", "4:20", "slurm.partition: must not be empty");
+    site_bad (S "slurm: {partition: 'a b'}\n", "4:20", "slurm.partition: 'a b' is not a Slurm name");
+    site_bad (S "slurm: {account: 'x,y'}\n", "4:18", "slurm.account: 'x,y' is not a Slurm name");
+    site_bad (S "slurm: {qos: -x}\n", "4:14", "slurm.qos: '-x' must not start with '-'");
+    site_bad (S "slurm: {sbatch_args: --mem=4G}\n", "4:22", "slurm.sbatch_args: expected a list");
+    site_bad (S "slurm: {sbatch_args: [--mem=4G, {a: 1}]}\n", "4:33",
+              "slurm.sbatch_args[1]: expected a string");
+    site_bad (S "slurm: {sbatch_args: [--mem=4G, '']}\n", "4:33",
+              "slurm.sbatch_args[1]: must not be empty");
+    site_bad (S "slurm: {sbatch_args: ['--time=10']}\n", "4:23",
+              "slurm.sbatch_args[0]: '--time=10': fedsched sets --time itself");
+    site_bad (S "slurm: {sbatch_args: [-n4]}\n", "4:23", "'-n4': fedsched sets -n itself");
+    site_bad (S "slurm: {sbatch_args: [--partition, x]}\n", "4:23", "fedsched sets --partition itself");
+    site_bad (S "slurm: {sbatch_args: [-J, x]}\n", "4:23", "fedsched sets -J itself");
+    site_bad (S "slurm: {sbatch_args: [\"a\\tb\"]}\n", "4:23", "control characters");
+    site_bad (S "slurm: {mpi: pmi2}\n", "4:14", "slurm.mpi: expected 'srun' or 'mpirun'");
+    site_bad (S "slurm: {mpi: 1}\n", "4:14", "slurm.mpi: expected 'srun' or 'mpirun'");
+    site_bad (S "slurm: {poll: often}\n", "4:15", "slurm.poll: invalid duration 'often'");
+    site_bad (S "slurm: {poll: 0}\n", "4:15", "slurm.poll: must be longer than zero");
+    site_bad (S "slurm: {poll: 1h}\n", "4:15", "slurm.poll: 3600s is outside 0.1s..600s");
+#undef S
 }
 
 static void test_site_full (void **state)
@@ -392,8 +462,8 @@ static void test_site_errors (void **state)
     site_bad ("name: s\nlisten: tcp://x:1\ncores: 1048577\n", "3:8", "out of range");
     site_bad ("name: s\nlisten: tcp://x:1\ncores: '4'\n", "3:8", "cores: expected an integer");
     site_bad ("name: s\nlisten: tcp://x:1\ncores: four\n", "3:8", "cores: expected an integer");
-    site_bad ("name: s\nlisten: tcp://x:1\nlauncher: slurm\n", "3:11",
-              "launcher: expected 'mpirun' or 'local'");
+    site_bad ("name: s\nlisten: tcp://x:1\nlauncher: pbs\n", "3:11",
+              "launcher: expected 'mpirun', 'local' or 'slurm'");
     site_bad ("name: s\nlisten: tcp://x:1\nhostfile: nohosts\n", "3:11",
               "hostfile: 'nohosts' does not exist");
     site_bad ("name: s\nlisten: tcp://x:1\nhostfile: d\n", "3:11", "is a directory");
@@ -467,6 +537,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_site_relative_paths, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_missing_root, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_site_slurm, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_site_slurm_errors, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_unreadable, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
