@@ -609,7 +609,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
         .argv = (const char *const *)argv, .ranks = t->ranks, .env = env, .cwd = t->dir,
         .stdout_path = out, .stderr_path = errf, .walltime_s = t->walltime,
         .site = ex->cfg->name, .hostfile = ex->cfg->hostfile[0] ? ex->cfg->hostfile : NULL,
-        .site_cores = ex->node_cores,
+        .site_cores = ex->node_cores, .slurm = &ex->cfg->slurm,
     };
     t->proc = ex->launcher->start (&spec, &err);
     jobfile_argv_free (argv);

@@ -9,6 +9,7 @@
 static const struct launcher *const launchers[] = {
     &launcher_local,
     &launcher_mpirun,
+    &launcher_slurm,
     NULL,
 };
 

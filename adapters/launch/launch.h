@@ -4,6 +4,7 @@
  * configuration (launcher_find).  Implementations:
  *   local   (adapters/launch/local/)   fork/exec of the task's argv, one process
  *   mpirun  (adapters/launch/mpirun/)  Open MPI 4.1 mpirun -np RANKS ... argv
+ *   slurm   (adapters/launch/slurm/)   one Slurm batch job per task (sbatch)
  *
  * The worker's event loop drives a task with four calls, none of which blocks
  * (start waits only for the fork/exec itself):
@@ -54,6 +55,8 @@
 
 #include "common/error.h"
 
+struct slurm_config;                /* common/config.h */
+
 /* Default seconds between SIGTERM and SIGKILL. */
 #define LAUNCH_GRACE_S 5.0
 
@@ -80,6 +83,9 @@ struct launch_spec {
                                        sysconf(_SC_NPROCESSORS_ONLN) */
     bool oversubscribe;             /* always --oversubscribe (else only when ranks >
                                        site_cores); oversubscribed runs use --bind-to none */
+
+    /* slurm only: site.yaml's slurm: block (adapters/launch/slurm/). */
+    const struct slurm_config *slurm;
 };
 
 /* How a task ended (filled by poll when it returns 1). */

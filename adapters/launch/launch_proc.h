@@ -15,6 +15,7 @@
 /* The backends, listed by launch.c. */
 extern const struct launcher launcher_local;
 extern const struct launcher launcher_mpirun;
+extern const struct launcher launcher_slurm;
 
 /* Check what every backend needs: argv[0] non-empty, ranks >= 0, env "K=V".
  * -1 with *err (FS_EINVAL) otherwise. */

@@ -16,7 +16,7 @@
 PY=/usr/bin/python3
 py() { "$PY" "$@"; }
 
-TEST_NAME=$(basename "${0:-test}" .sh)
+TEST_NAME=${FED_TEST_NAME:-$(basename "${0:-test}" .sh)}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 FEDSCHED_LOCAL="$REPO_ROOT/cluster/fedsched-local"
 FED_DIR=""
@@ -170,7 +170,7 @@ fed_dir() {
 }
 
 # fed_up N [fedsched-local up options]: start an N-site federation in a temp
-# dir (FED_DIR), source its env.  The EXIT trap stops it and removes the dir,
+# dir (FED_DIR), source its env (with FED_LAUNCHER=NAME: --launcher NAME).  The EXIT trap stops it and removes the dir,
 # also when the test fails.  Sites: site1..siteN, data roots
 # $FED_DIR/sites/SITE/data, prefix SITE.  Files placed in the data roots
 # before (with fed_dir first) are published by the workers' start-up scan.
@@ -184,6 +184,8 @@ fed_up() {
         case $a in --data | --data=*) has_data=1 ;; esac
     done
     [ $has_data = 1 ] || set -- "$@" --data none
+    # FED_LAUNCHER=slurm runs a test's sites on a local Slurm (tests/integration/slurm_*.sh).
+    [ -n "${FED_LAUNCHER:-}" ] && set -- "$@" --launcher "$FED_LAUNCHER"
     if ! "$FEDSCHED_LOCAL" up --dir "$FED_DIR" --sites "$n" "$@" >"$FED_DIR/up.log" 2>&1; then
         cat "$FED_DIR/up.log" >&2
         fail "cluster/fedsched-local up --sites $n $* failed"

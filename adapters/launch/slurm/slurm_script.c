@@ -1,0 +1,272 @@
+/* slurm_script.c - one attempt's batch job: its script, its sbatch command line,
+ * and the exit status the script leaves behind (see slurm.h).  Pure text work;
+ * the files are written and sbatch is run by the tracker. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/launch/slurm/slurm.h"
+
+/* A growing string; on allocation failure it stays NULL (checked once at the end). */
+struct text {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static void addn (struct text *t, const char *s, size_t n)
+{
+    if (t->failed)
+        return;
+    if (t->len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap < t->len + n + 1)
+            cap *= 2;
+        char *ns = realloc (t->s, cap);
+        if (!ns) {
+            t->failed = true;
+            return;
+        }
+        t->s = ns;
+        t->cap = cap;
+    }
+    memcpy (t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+static void add (struct text *t, const char *s)
+{
+    addn (t, s, strlen (s));
+}
+
+static void addf (struct text *t, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void addf (struct text *t, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (buf, sizeof (buf), fmt, ap);
+    va_end (ap);
+    if (n < 0 || (size_t)n >= sizeof (buf)) {
+        t->failed = true;
+        return;
+    }
+    addn (t, buf, (size_t)n);
+}
+
+/* s as one shell word: '...' with each ' written as '\''. */
+static void add_quoted (struct text *t, const char *s)
+{
+    add (t, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            add (t, "'\\''");
+        else
+            addn (t, p, 1);
+    }
+    add (t, "'");
+}
+
+static bool env_name_ok (const char *e, size_t len)
+{
+    if (len == 0 || !(isalpha ((unsigned char)e[0]) || e[0] == '_'))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!(isalnum ((unsigned char)e[i]) || e[i] == '_'))
+            return false;
+    return true;
+}
+
+char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err)
+{
+    struct text t = { 0 };
+    const char *site = s->site && *s->site ? s->site : "this site";
+    int ranks = s->ranks > 0 ? s->ranks : 1;
+    bool mpirun = s->mpi && !strcmp (s->mpi, "mpirun");
+    if (!s->argv || !s->argv[0] || !s->argv[0][0]) {
+        errprintf (err, FS_EINVAL, "task has no command: argv is empty");
+        return NULL;
+    }
+    if (s->argv[0][0] == '-') {
+        errprintf (err, FS_EINVAL, "task command '%s' starts with '-': %s would take it for an "
+                   "option", s->argv[0], mpirun ? "mpirun" : "srun");
+        return NULL;
+    }
+    for (const char *const *e = s->env; e && *e; e++) {
+        const char *eq = strchr (*e, '=');
+        if (!eq || !env_name_ok (*e, (size_t)(eq - *e))) {
+            errprintf (err, FS_EINVAL, "task environment entry '%s' is not NAME=VALUE with a "
+                       "shell variable name", *e);
+            return NULL;
+        }
+    }
+    add (&t, "#!/bin/sh\n");
+    add (&t, "# The batch job of one fedsched task attempt, written by the site's worker\n"
+             "# (launcher: slurm).  It runs the task's ranks, then writes their exit\n"
+             "# status beside it, unless Slurm signalled the job (time limit, scancel,\n"
+             "# preemption): Slurm's own record tells those.\n");
+    addf (&t, "# job name: %s\n", s->name ? s->name : "");
+    for (const char *const *e = s->env; e && *e; e++) {
+        const char *eq = strchr (*e, '=');
+        add (&t, "export ");
+        addn (&t, *e, (size_t)(eq - *e) + 1);
+        add_quoted (&t, eq + 1);
+        add (&t, "\n");
+    }
+    if (mpirun && s->as_root)
+        add (&t, "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n");
+    add (&t, "fs_signalled=\n"
+             "trap 'fs_signalled=TERM' TERM\n"
+             "trap 'fs_signalled=INT' INT\n"
+             "if command -v ");
+    add_quoted (&t, s->argv[0]);
+    add (&t, " >/dev/null 2>&1; then\n    ");
+    if (mpirun)
+        addf (&t, "mpirun -np %d", ranks);
+    else
+        addf (&t, "srun --mpi=pmix --ntasks=%d --kill-on-bad-exit=1", ranks);
+    for (const char *const *a = s->argv; *a; a++) {
+        add (&t, " ");
+        add_quoted (&t, *a);
+    }
+    add (&t, "\n    fs_rc=$?\n    fs_error=\nelse\n    fs_error=\"command ");
+    /* Inside double quotes: the command is printed, never expanded. */
+    struct text q = { 0 };
+    add_quoted (&q, s->argv[0]);
+    add (&t, "'\"");
+    add (&t, q.s ? q.s : "''");
+    add (&t, "\"'");
+    free (q.s);
+    addf (&t, " not found on PATH of %s (Slurm job $SLURM_JOB_ID on $(hostname))\"\n", site);
+    add (&t, "    echo \"fedsched: $fs_error\" >&2\n"
+             "    fs_rc=127\n"
+             "fi\n"
+             "if [ -z \"$fs_signalled\" ]; then\n"
+             "    fs_tmp=");
+    add_quoted (&t, s->status_path);
+    add (&t, ".tmp.$SLURM_JOB_ID\n"
+             "    { echo \"exit_code $fs_rc\"; [ -z \"$fs_error\" ] || echo \"error $fs_error\"; } "
+             ">\"$fs_tmp\" &&\n"
+             "        mv -f \"$fs_tmp\" ");
+    add_quoted (&t, s->status_path);
+    add (&t, "\nfi\nexit $fs_rc\n");
+    if (t.failed) {
+        free (t.s);
+        errprintf (err, FS_EFAIL, "out of memory writing a batch script");
+        return NULL;
+    }
+    return t.s;
+}
+
+void slurm_argv_free (char **argv)
+{
+    if (!argv)
+        return;
+    for (char **a = argv; *a; a++)
+        free (*a);
+    free (argv);
+}
+
+/* "OPT=VALUE" with each '%' of value doubled when pct (sbatch expands %j,
+ * %u... in --output and --error). */
+static char *opt (const char *name, const char *value, bool pct)
+{
+    struct text t = { 0 };
+    add (&t, name);
+    add (&t, "=");
+    for (const char *p = value; *p; p++)
+        addn (&t, pct && *p == '%' ? "%%" : p, pct && *p == '%' ? 2 : 1);
+    if (t.failed) {
+        free (t.s);
+        return NULL;
+    }
+    return t.s;
+}
+
+char **slurm_sbatch_argv (const struct slurm_submit *s, fs_error_t *err)
+{
+    size_t nextra = 0;
+    for (const char *const *a = s->sbatch_args; a && *a; a++)
+        nextra++;
+    char **argv = calloc (20 + nextra, sizeof (*argv));
+    if (!argv)
+        goto nomem;
+    size_t k = 0;
+    char num[32];
+    argv[k++] = strdup ("sbatch");
+    argv[k++] = strdup ("--parsable");
+    argv[k++] = opt ("--job-name", s->name ? s->name : "fedsched", false);
+    snprintf (num, sizeof (num), "%d", s->ranks > 0 ? s->ranks : 1);
+    argv[k++] = opt ("--ntasks", num, false);
+    int minutes = slurm_time_minutes (s->walltime_s);
+    if (minutes > 0) {
+        snprintf (num, sizeof (num), "%d", minutes);
+        argv[k++] = opt ("--time", num, false);
+    }
+    if (s->cwd)
+        argv[k++] = opt ("--chdir", s->cwd, false);
+    argv[k++] = opt ("--output", s->stdout_path ? s->stdout_path : "/dev/null", true);
+    argv[k++] = opt ("--error", s->stderr_path ? s->stderr_path : "/dev/null", true);
+    argv[k++] = strdup ("--open-mode=append");
+    /* fedsched places a failed attempt again itself: Slurm must not requeue it. */
+    argv[k++] = strdup ("--no-requeue");
+    if (s->partition && *s->partition)
+        argv[k++] = opt ("--partition", s->partition, false);
+    if (s->account && *s->account)
+        argv[k++] = opt ("--account", s->account, false);
+    if (s->qos && *s->qos)
+        argv[k++] = opt ("--qos", s->qos, false);
+    for (const char *const *a = s->sbatch_args; a && *a; a++)
+        argv[k++] = strdup (*a);
+    argv[k++] = strdup (s->script_path);
+    argv[k] = NULL;
+    for (size_t i = 0; i < k; i++)
+        if (!argv[i])
+            goto nomem;
+    return argv;
+nomem:
+    if (argv) {
+        /* entries after a NULL are freed too */
+        for (size_t i = 0; i < 20 + nextra; i++)
+            free (argv[i]);
+        free (argv);
+    }
+    errprintf (err, FS_EFAIL, "out of memory building the sbatch command");
+    return NULL;
+}
+
+int slurm_read_status (const char *path, int *exit_code, char *error, size_t errsz,
+                       fs_error_t *err)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        return errprintf (err, FS_EFAIL, "cannot read the exit status %s: %s", path,
+                          strerror (errno));
+    }
+    char line[1024];
+    bool have = false;
+    if (error && errsz)
+        error[0] = '\0';
+    while (fgets (line, sizeof (line), f)) {
+        line[strcspn (line, "\n")] = '\0';
+        int code;
+        char end;
+        if (sscanf (line, "exit_code %d%c", &code, &end) == 1 && code >= 0 && code <= 255) {
+            *exit_code = code;
+            have = true;
+        } else if (!strncmp (line, "error ", 6)) {
+            if (error && errsz)
+                snprintf (error, errsz, "%s", line + 6);
+        }
+    }
+    fclose (f);
+    if (!have)
+        return errprintf (err, FS_EFAIL, "the exit status %s has no 'exit_code N' line", path);
+    return 1;
+}
