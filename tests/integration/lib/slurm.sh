@@ -10,9 +10,11 @@
 #   slurm_stop DAEMON / slurm_start DAEMON   (slurmctld, slurmd)
 
 # slurm_need: skip (exit 77) when Slurm and munge are missing or this is not root.
+# slurm_need accounting: also slurmdbd and MariaDB.
 slurm_need() {
-    local c
-    for c in munged mungekey slurmctld slurmd sbatch squeue sinfo scontrol scancel; do
+    local c cmds=(munged mungekey slurmctld slurmd sbatch squeue sinfo scontrol scancel)
+    [ "${1:-}" = accounting ] && cmds+=(slurmdbd sacctmgr sacct mariadbd mariadb-install-db)
+    for c in "${cmds[@]}"; do
         if ! command -v "$c" >/dev/null 2>&1; then
             echo "[$(basename "$0" .sh)] SKIP: $c is not installed (cluster/install-deps installs Slurm)" >&2
             exit 77
@@ -49,4 +51,81 @@ slurm_stop() {
 
 slurm_start() {
     "$REPO_ROOT/cluster/slurm-local" start --dir "$FED_DIR" "$1" >/dev/null || fail "could not start $1 again"
+}
+
+# slurm_forget_check ACCOUNTING: the body of slurm_forgotten.sh (ACCOUNTING 0) and
+# slurm_accounting.sh (1), on a Slurm started with SLURM_LOCAL_MIN_JOB_AGE=2:
+# slurmctld forgets ended jobs after 2 s (MinJobAge).  Three tasks run at site1 (one completes, one exits 3, one an
+# operator cancels with scancel) while site1's worker is stopped (SIGSTOP), until
+# squeue no longer lists any of them.  Then the worker goes on and must settle them
+# from what is left: the exit-status files their batch scripts wrote, and with
+# accounting sacct.  The cancelled one wrote no status: with accounting, sacct says
+# CANCELLED (the task's own failure, "not by fedsched"); without, Slurm has lost
+# the job (a site failure), never a completion.
+slurm_forget_check() {
+    local acct=$1 D=$FED_DIR
+    scontrol show config 2>/dev/null | grep -Eq '^MinJobAge += 2 sec' ||
+        fail "slurmctld's MinJobAge is not 2 (start it with SLURM_LOCAL_MIN_JOB_AGE=2)"
+    local t0
+    cat >"$D/forget.yaml" <<'Y'
+version: 1
+name: forgotten
+tasks:
+  - name: ok
+    command: [sh, -c, "sleep 4; echo fine > fine.txt"]
+    walltime: 5m
+    site: site1
+  - name: bad
+    command: [sh, -c, "sleep 4; exit 3"]
+    walltime: 5m
+    site: site1
+  - name: ext
+    command: [sh, -c, "sleep 300"]
+    walltime: 5m
+    site: site1
+Y
+    job_submit "$D/forget.yaml"
+    local J=$JOB n s
+    t0=$SECONDS
+    while :; do
+        n=0
+        for s in ok bad ext; do
+            [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.$s" '$3 == n { print $2 }')" = RUNNING ] && n=$((n + 1))
+        done
+        [ $n = 3 ] && break
+        [ $((SECONDS - t0)) -lt 60 ] || fail "the three tasks never ran together: $(slurm_jobs)"
+        sleep 0.3
+    done
+    local wpid
+    wpid=$(worker_pid site1)
+    kill -STOP "$wpid"
+    local ext
+    ext=$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.ext" '$3 == n { print $1 }')
+    scancel "$ext" || { kill -CONT "$wpid"; fail "scancel $ext failed"; }
+    t0=$SECONDS
+    while slurm_jobs | grep -q "|fedsched.site1.$J\."; do
+        if [ $((SECONDS - t0)) -ge 90 ]; then
+            kill -CONT "$wpid"
+            fail "Slurm still lists the jobs 90 s later: $(slurm_jobs)"
+        fi
+        sleep 0.5
+    done
+    log "Slurm has forgotten the three jobs; site1's worker goes on"
+    kill -CONT "$wpid"
+    job_wait "$J" 1
+    job_status "$J"
+    py - "$STATUS" "$acct" <<'PY' || fail "the forgotten jobs were settled wrongly (see above)"
+import json, sys
+t = {x["name"]: x for x in json.loads(sys.argv[1])["tasks"]}
+acct = sys.argv[2] == "1"
+assert t["ok"]["state"] == "COMPLETED" and t["ok"]["exit_code"] == 0, t["ok"]
+assert t["bad"]["state"] == "FAILED" and t["bad"]["exit_code"] == 3, t["bad"]
+e = t["ext"]
+assert e["state"] == "FAILED", e
+if acct:
+    assert "cancelled in Slurm, not by fedsched" in (e["error"] or ""), "with accounting: %r" % e["error"]
+else:
+    assert "Slurm no longer knows job" in (e["error"] or ""), "without accounting: %r" % e["error"]
+PY
+    [ -f "$(task_dir site1 "$J" ok)/fine.txt" ] || fail "task ok did not run to its end"
 }
