@@ -29,7 +29,8 @@ static char *shape_text (json_t *shape, char *buf, size_t n)
 static const struct cli_verb v_sites = {
     "sites", "[--json]",
     "List the sites of the federation: name, region, state (up/down/drained), cores\n"
-    "total and free, running tasks, datasets held, last heartbeat.",
+    "total and free, running tasks, datasets held, last heartbeat, launcher, and for a\n"
+    "site on a batch system (launcher: slurm) the jobs pending in its queue.",
     NULL, NULL,
 };
 
@@ -51,23 +52,32 @@ int cmd_sites (int argc, char **argv)
         size_t i;
         json_t *s;
         json_array_foreach (sites, i, s)
-            json_array_append_new (out, json_pack ("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+            json_array_append_new (out, json_pack ("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
                 "name", json_object_get (s, "name"), "region", json_object_get (s, "region"),
                 "state", json_object_get (s, "state"), "cores", json_object_get (s, "cores"),
                 "cores_free", json_object_get (s, "cores_free"), "running",
                 json_object_get (s, "running"), "datasets", json_object_get (s, "datasets"),
-                "last_heartbeat", json_object_get (s, "last_heartbeat")));
+                "last_heartbeat", json_object_get (s, "last_heartbeat"),
+                "launcher", json_object_get (s, "launcher") ? json_object_get (s, "launcher") : json_null (),
+                "queue", json_object_get (s, "queue") ? json_object_get (s, "queue") : json_null ()));
         cli_print_json (out);
         json_decref (out);
     } else {
         static const char *const hdr[] = { "name", "region", "state", "cores", "free",
-                                           "running", "datasets", "last heartbeat" };
-        struct table *t = table_create (8, hdr);
+                                           "running", "datasets", "last heartbeat", "launcher",
+                                           "queue" };
+        struct table *t = table_create (10, hdr);
         size_t i;
         json_t *s;
         json_array_foreach (sites, i, s) {
             json_t *hb = json_object_get (s, "last_heartbeat");
-            table_addf (t, "%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s",
+            json_t *q = json_object_get (s, "queue");
+            char queue[64] = "-";
+            if (json_is_object (q))
+                snprintf (queue, sizeof (queue), "%lld pending",
+                          (long long)json_integer_value (json_object_get (q, "pending")));
+            const char *launcher = json_string_value (json_object_get (s, "launcher"));
+            table_addf (t, "%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s\t%s\t%s",
                         json_string_value (json_object_get (s, "name")),
                         json_string_value (json_object_get (s, "region")),
                         json_string_value (json_object_get (s, "state")),
@@ -75,7 +85,8 @@ int cmd_sites (int argc, char **argv)
                         (long long)json_integer_value (json_object_get (s, "cores_free")),
                         (long long)json_integer_value (json_object_get (s, "running")),
                         (long long)json_integer_value (json_object_get (s, "datasets")),
-                        json_is_string (hb) ? json_string_value (hb) : "never");
+                        json_is_string (hb) ? json_string_value (hb) : "never",
+                        launcher ? launcher : "-", queue);
         }
         table_print (t, stdout);
         table_destroy (t);
@@ -144,6 +155,7 @@ int cmd_catalog (int argc, char **argv)
 static const struct option publish_opts[] = {
     { "name", required_argument, NULL, 'n' },
     { "policy", required_argument, NULL, 'p' },
+    { "token", required_argument, NULL, 't' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -156,15 +168,18 @@ static const struct cli_verb v_publish = {
     "  --name NAME      name for a single file's dataset (a file with several\n"
     "                   datasets gives NAME/g/d for each)\n"
     "  --policy POLICY  raw, none, regions=R1,R2 or aggregate=B1xB2.. (default: the\n"
-    "                   data root's policy)",
-    "n:p:", publish_opts,
+    "                   data root's policy)\n"
+    "  --token T        the request's token (default: a new one); the same token again\n"
+    "                   gets the first answer instead of publishing twice",
+    "n:p:t:", publish_opts,
 };
 
 int cmd_publish (int argc, char **argv)
 {
     struct client_opts co = { 0 };
-    const char *name = NULL, *policy = NULL;
+    const char *name = NULL, *policy = NULL, *token = NULL;
     int ex, c, code = 0;
+    char tok[40];
     while ((c = cli_getopt (argc, argv, &v_publish, &co, &ex)) != -1) {
         if (ex >= 0)
             return ex;
@@ -172,6 +187,12 @@ int cmd_publish (int argc, char **argv)
             name = optarg;
         else if (c == 'p')
             policy = optarg;
+        else if (c == 't')
+            token = optarg;
+    }
+    if (!token) {
+        client_token (tok, sizeof (tok));
+        token = tok;
     }
     if (argc - optind != 2)
         return cli_usage_error (&v_publish, "publish needs SITE and PATH");
@@ -180,6 +201,7 @@ int cmd_publish (int argc, char **argv)
         json_object_set_new (body, "name", json_string (name));
     if (policy)
         json_object_set_new (body, "policy", json_string (policy));
+    json_object_set_new (body, "token", json_string (token));
     json_t *r = cli_call (&co, "catalog.publish", body, &code);
     if (!r)
         return code;

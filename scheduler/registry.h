@@ -22,8 +22,14 @@ struct site {
     bool up;
     bool drained;
     char reason[256];
+    char launcher[16];          /* how it runs tasks (site.hello; "" if not said) */
+    bool queue_known;           /* a batch site's queue (site.heartbeat queue): */
+    int queue_pending, queue_running, queue_idle;
+    double queue_wait_s;        /* the batch system's wait estimate; < 0: none */
     unsigned char rid[256];     /* routing id of its connection to the scheduler */
     size_t ridlen;
+    unsigned conn;              /* connections it has said hello on since we started
+                                 * (a message sent on an older one may be lost) */
 };
 
 struct registry;

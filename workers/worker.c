@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "adapters/launch/launch.h"
 #include "adapters/topo/topo.h"
 #include "common/client.h"
 #include "common/config.h"
@@ -52,7 +53,10 @@ struct worker {
     struct executor *exec;
     struct zsock *sched, *data, *pull;
     bool hello_ok;
+    int64_t hello_id;               /* the last hello sent, and what it carried */
+    unsigned hello_gen;
     double hello_sent, hb_sent, hb_interval;
+    int hb_idle, hb_cores;          /* a batch site's idle and partition cores last sent */
     double last_data;               /* when the data port last had a request */
     double keys_asked;              /* last sites.keys request */
     bool trimmed;                   /* heap given back since then */
@@ -74,17 +78,72 @@ static void to_sched (struct worker *w, struct zmsg *m)
         log_msg (LOG_WARN, "event=send.fail to=scheduler reason=\"%s\"", err.text);
 }
 
+/* The hello carries the site's account of its tasks (executor_hello): the
+ * scheduler reconciles its own with it, and takes the results it carries. */
 static void send_hello (struct worker *w)
 {
+    unsigned gen;
+    json_t *tasks = executor_hello (w->exec, &gen);
     json_t *body = json_pack ("{s:i, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o}", "proto",
                               FS_PROTO_VERSION, "name", w->cfg.name, "region", w->cfg.region,
                               "data_uri", w->cfg.advertise, "cores", w->cores, "numa",
                               w->topo.numa_nodes, "memory", (json_int_t)w->topo.memory, "gpus",
-                              w->topo.gpus, "tasks", executor_tasks (w->exec));
+                              w->topo.gpus, "tasks", tasks);
     if (w->curve_key[0])
         json_object_set_new (body, "curve_key", json_string (w->curve_key));
-    to_sched (w, msg_request ("site.hello", ++w->next_id, body));
+    json_object_set_new (body, "launcher", json_string (w->cfg.launcher));
+    w->hello_id = ++w->next_id;
+    w->hello_gen = gen;
+    to_sched (w, msg_request ("site.hello", w->hello_id, body));
     w->hello_sent = clock_wall ();
+}
+
+/* A batch site (launcher: slurm): its partition's cores become the site's
+ * (site.yaml cores: still caps them) once the batch system has said, and its
+ * queue goes with each heartbeat: {pending, running, cores_idle, wait_s}, the
+ * wait being the batch system's latest expected start of the jobs pending
+ * ahead (null without an estimate).  NULL for other launchers, or before the
+ * batch system has answered. */
+static json_t *batch_queue (struct worker *w)
+{
+    struct launch_queue q;
+    if (executor_queue (w->exec, &q) < 0 || !q.known)
+        return NULL;
+    int cores = w->cfg.cores > 0 && w->cfg.cores < q.cores ? w->cfg.cores : q.cores;
+    if (cores > 0 && cores != w->cores) {
+        log_msg (LOG_INFO, "event=cores.batch cores=%d partition_cores=%d was=%d", cores, q.cores,
+                 w->cores);
+        w->cores = cores;
+    }
+    json_t *wait = json_null ();
+    double now = clock_wall ();
+    if (q.pending == 0)
+        wait = json_real (0);
+    else if (q.last_start > now)
+        wait = json_real (q.last_start - now < 7 * 86400.0 ? q.last_start - now : 7 * 86400.0);
+    return json_pack ("{s:i, s:i, s:i, s:o, s:b, s:i}", "pending", q.pending, "running",
+                      q.running, "cores_idle", q.cores_idle, "wait_s", wait, "reachable",
+                      q.reachable, "partition_cores", q.cores);
+}
+
+static void send_heartbeat (struct worker *w, double now)
+{
+    w->hb_sent = now;
+    int nrun = executor_running (w->exec);
+    json_t *queue = batch_queue (w);
+    int free_ = w->cores - executor_cores_used (w->exec);
+    if (queue) {
+        w->hb_idle = (int)json_integer_value (json_object_get (queue, "cores_idle"));
+        w->hb_cores = (int)json_integer_value (json_object_get (queue, "partition_cores"));
+        json_object_del (queue, "partition_cores");
+        if (w->hb_idle < free_)
+            free_ = w->hb_idle;
+    }
+    json_t *hb = json_pack ("{s:s, s:i, s:i, s:i}", "name", w->cfg.name, "cores_free",
+                            free_ > 0 ? free_ : 0, "running", nrun, "cores", w->cores);
+    if (queue)
+        json_object_set_new (hb, "queue", queue);
+    to_sched (w, msg_request ("site.heartbeat", ++w->next_id, hb));
 }
 
 /* Registration in batches, so no message comes near the scheduler's limit. */
@@ -109,10 +168,12 @@ static void send_register (struct zsock *out, bool via_pool, struct worker *w, j
 }
 
 /* The executor's way to the scheduler. */
-static void exec_send (void *arg, const char *op, json_t *body)
+static int64_t exec_send (void *arg, const char *op, json_t *body)
 {
     struct worker *w = arg;
-    to_sched (w, msg_request (op, ++w->next_id, body));
+    int64_t id = ++w->next_id;
+    to_sched (w, msg_request (op, id, body));
+    return id;
 }
 
 /* --- jobs run in the I/O pool ---------------------------------------- */
@@ -185,7 +246,14 @@ static void on_sched (struct worker *w, struct zmsg *z)
         return;
     }
     if (m.is_reply) {
-        if (!strcmp (m.op, "site.hello")) {
+        if (!strcmp (m.op, "task.update")) {
+            /* Processed (applied, or fenced as stale): the result is delivered. */
+            if (!m.ok)
+                log_msg (LOG_WARN, "event=request.error op=%s reason=\"%s\"", m.op, m.errtext);
+            executor_acked (w->exec, m.id);
+        } else if (!strcmp (m.op, "site.hello")) {
+            if (m.ok && m.id == w->hello_id)
+                executor_hello_ok (w->exec, w->hello_gen);
             if (m.ok) {
                 json_t *iv = json_object_get (m.body, "heartbeat_interval");
                 if (json_is_number (iv) && json_number_value (iv) > 0.05)
@@ -338,6 +406,13 @@ static int worker_run (struct worker *w)
             on_data (w, z);
             zmsg_destroy (&z);
         }
+        /* A batch site whose capacity changed (its node failed, say): the
+         * scheduler hears it before the ends of tasks that came with it, so a
+         * task placed again does not go back to the cores that are gone. */
+        struct launch_queue bq;
+        if (w->hello_ok && executor_queue (w->exec, &bq) == 0 && bq.known
+            && (bq.cores_idle != w->hb_idle || bq.cores != w->hb_cores))
+            send_heartbeat (w, clock_wall ());
         executor_tick (w->exec);
         double now = clock_wall ();
         if (now - last_tick < 0.05)
@@ -358,17 +433,8 @@ static int worker_run (struct worker *w)
             w->keys_asked = now;
             to_sched (w, msg_request ("sites.keys", ++w->next_id, NULL));
         }
-        if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
-            w->hb_sent = now;
-            json_t *ts = executor_tasks (w->exec);
-            int nrun = (int)json_array_size (ts);
-            json_decref (ts);
-            to_sched (w, msg_request ("site.heartbeat", ++w->next_id,
-                                      json_pack ("{s:s, s:i, s:i}", "name", w->cfg.name,
-                                                 "cores_free",
-                                                 w->cores - executor_cores_used (w->exec),
-                                                 "running", nrun)));
-        }
+        if (w->hello_ok && now - w->hb_sent >= w->hb_interval)
+            send_heartbeat (w, now);
     }
     return 0;
 }

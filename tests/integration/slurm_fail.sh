@@ -107,7 +107,7 @@ TWO=$JOB
 # The node has 8 CPUs and the walltime task holds one: one of the two runs, one pends.
 t0=$SECONDS
 while :; do
-    sa=$(slurm_state "fedsched.site2.$TWO.a") sb=$(slurm_state "fedsched.site2.$TWO.b")
+    sa=$(slurm_state "fedsched.site2.$TWO.a.0") sb=$(slurm_state "fedsched.site2.$TWO.b.0")
     case "$sa/$sb" in RUNNING/PENDING | PENDING/RUNNING) break ;; esac
     [ $((SECONDS - t0)) -lt 60 ] || fail "expected one of job $TWO's Slurm jobs running and one pending, squeue: a=$sa b=$sb"
     sleep 0.5
@@ -144,7 +144,7 @@ until [ -f "$(task_dir site2 "$OUT_JOB" work)/started.txt" ]; do
     [ $((SECONDS - t0)) -lt 60 ] || fail "the outage task never started under Slurm"
     sleep 0.2
 done
-[ "$(slurm_state "fedsched.site2.$OUT_JOB.work")" = RUNNING ] || fail "squeue does not show the outage task RUNNING"
+[ "$(slurm_state "fedsched.site2.$OUT_JOB.work.0")" = RUNNING ] || fail "squeue does not show the outage task RUNNING"
 slurm_stop slurmctld
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 20 ]; do
@@ -172,6 +172,6 @@ assert t["state"] == "FAILED", t
 e = t["error"] or ""
 assert "walltime" in e and "TIMEOUT" in e, "error does not say walltime/TIMEOUT: %r" % e
 PY
-grep " Name=fedsched.site1.$LONG.nap " "$D/slurm/jobcomp.log" | grep -q ' JobState=TIMEOUT ' ||
-    fail "the job completion log does not show the walltime task TIMEOUT: $(grep "fedsched.site1.$LONG.nap" "$D/slurm/jobcomp.log")"
+grep " Name=fedsched.site1.$LONG.nap.0 " "$D/slurm/jobcomp.log" | grep -q ' JobState=TIMEOUT ' ||
+    fail "the job completion log does not show the walltime task TIMEOUT: $(grep "fedsched.site1.$LONG.nap.0" "$D/slurm/jobcomp.log")"
 log "timeout, cancel, unknown partition and a slurmctld outage all behave"

@@ -91,7 +91,7 @@ PY
 for pair in site1:viasrun site2:viampirun; do
     site=${pair%%:*} task=${pair#*:}
     td=$(task_dir "$site" "$J" "$task")
-    name="fedsched.$site.$J.$task"
+    name="fedsched.$site.$J.$task.0"
     [ "$(slurm_comp_count "$name")" = 1 ] ||
         fail "$task: $(slurm_comp_count "$name") job completion records for job name $name, expected 1"
     sid=$(grep " Name=$name " "$D/slurm/jobcomp.log" | sed -E 's/^JobId=([0-9]+) .*/\1/')
@@ -119,8 +119,8 @@ done
 grep -q 'procid=0' "$(task_dir site1 "$J" viasrun)/rank-0.txt" &&
     grep -q 'procid=1' "$(task_dir site1 "$J" viasrun)/rank-1.txt" ||
     fail "mpi: srun: the ranks were not Slurm tasks 0 and 1: $(cat "$(task_dir site1 "$J" viasrun)"/rank-*.txt)"
-grep -q 'srun --mpi=pmix --ntasks=2' "$(task_dir site1 "$J" viasrun)/slurm-job.sh" ||
+grep -q 'srun --mpi=pmix --ntasks=2' "$(task_dir site1 "$J" viasrun)/exit.0.slurm.sh" ||
     fail "site1's batch script does not start the ranks with srun --mpi=pmix"
-grep -q 'mpirun -np 2' "$(task_dir site2 "$J" viampirun)/slurm-job.sh" ||
+grep -q 'mpirun -np 2' "$(task_dir site2 "$J" viampirun)/exit.0.slurm.sh" ||
     fail "site2's batch script does not start the ranks with mpirun"
 log "2-rank MPI tasks ran through Slurm with both srun and mpirun"

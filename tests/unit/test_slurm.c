@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapters/launch/launch.h"
 #include "adapters/launch/slurm/slurm.h"
 
 static fs_error_t err;
@@ -349,6 +350,21 @@ static void put (const char *path, const char *text, mode_t mode)
     chmod (path, mode);
 }
 
+/* What the script left in path, read as every launcher's status is (launch.h). */
+static int read_status (const char *path, int *code, char *error, size_t errsz, fs_error_t *e)
+{
+    struct launch_status st;
+    int r = launch_status_read (path, &st, e);
+    if (r == 1) {
+        *code = st.exit_code;
+        if (error)
+            snprintf (error, errsz, "%s", st.error);
+        if (st.runtime_s < 0 || st.runtime_s > 60)
+            fail_msg ("status %s: runtime_s %g", path, st.runtime_s);
+    }
+    return r;
+}
+
 /* Run the script at path with a stand-in srun (and mpirun) on PATH that
  * records its arguments and environment, and SLURM_JOB_ID=77. */
 static int run_script (const char *script, const char *fake_body)
@@ -398,8 +414,8 @@ static void test_script (void **state)
     snprintf (path, sizeof (path), "%s/env", dir);
     assert_string_equal (slurp (path), "job=12 quote=it's \"$x\" root=\n");
     int code;
-    char error[256];
-    assert_int_equal (slurm_read_status (status, &code, error, sizeof (error), &err), 1);
+    char error[600];
+    assert_int_equal (read_status (status, &code, error, sizeof (error), &err), 1);
     assert_int_equal (code, 3);
     assert_string_equal (error, "");
     snprintf (path, sizeof (path), "%s.tmp.77", status);
@@ -414,7 +430,7 @@ static void test_script (void **state)
     assert_string_equal (slurp (path), "-np\n2\ntrue\nit's\n$HOME\na b\n`x`\n");
     snprintf (path, sizeof (path), "%s/env", dir);
     assert_string_equal (slurp (path), "job=12 quote=it's \"$x\" root=1\n");
-    assert_int_equal (slurm_read_status (status, &code, error, sizeof (error), &err), 1);
+    assert_int_equal (read_status (status, &code, error, sizeof (error), &err), 1);
     assert_int_equal (code, 0);
 
     /* A command the compute node does not have: 127, said in stderr and the status. */
@@ -423,7 +439,7 @@ static void test_script (void **state)
     s.mpi = "srun";
     write_script (&s);
     assert_int_equal (run_script (script, "exit 0"), 127);
-    assert_int_equal (slurm_read_status (status, &code, error, sizeof (error), &err), 1);
+    assert_int_equal (read_status (status, &code, error, sizeof (error), &err), 1);
     assert_int_equal (code, 127);
     const char *want = "command 'no-such-model-'x'' not found on PATH of s1 (Slurm job 77 on ";
     if (strncmp (error, want, strlen (want)))
@@ -442,7 +458,7 @@ static void test_script_signalled (void **state)
     write_script (&s);
     assert_int_equal (run_script (script, "kill -TERM $PPID; exit 143"), 143);
     int code;
-    assert_int_equal (slurm_read_status (status, &code, NULL, 0, &err), 0);
+    assert_int_equal (read_status (status, &code, NULL, 0, &err), 0);
 }
 
 static void test_script_refused (void **state)
@@ -496,26 +512,6 @@ static void test_sbatch_argv (void **state)
     slurm_argv_free (a);
 }
 
-static void test_read_status (void **state)
-{
-    char path[PATH_MAX + 16], error[64];
-    int code = -1;
-    snprintf (path, sizeof (path), "%s/st", dir);
-    assert_int_equal (slurm_read_status (path, &code, error, sizeof (error), &err), 0);
-    put (path, "garbage\n", 0644);
-    assert_int_equal (slurm_read_status (path, &code, error, sizeof (error), &err), -1);
-    assert_non_null (strstr (err.text, "has no 'exit_code N' line"));
-    put (path, "exit_code 300\n", 0644);
-    assert_int_equal (slurm_read_status (path, &code, error, sizeof (error), &err), -1);
-    put (path, "exit_code 0\n", 0644);
-    assert_int_equal (slurm_read_status (path, &code, error, sizeof (error), &err), 1);
-    assert_int_equal (code, 0);
-    put (path, "exit_code 127\nerror command 'x' not found\n", 0644);
-    assert_int_equal (slurm_read_status (path, &code, error, sizeof (error), &err), 1);
-    assert_int_equal (code, 127);
-    assert_string_equal (error, "command 'x' not found");
-}
-
 static void test_run (void **state)
 {
     struct slurm_out o;
@@ -555,7 +551,6 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_script_signalled, setup, teardown),
         cmocka_unit_test (test_script_refused),
         cmocka_unit_test (test_sbatch_argv),
-        cmocka_unit_test_setup_teardown (test_read_status, setup, teardown),
         cmocka_unit_test (test_run),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -146,6 +146,8 @@ struct slurm_submit {
     const char *stdout_path;        /* --output (appended to) */
     const char *stderr_path;        /* --error (appended to) */
     const char *status_path;        /* where the script writes its exit status */
+    const char *id_path;            /* where the tracker keeps the Slurm job id (for a
+                                       later worker); NULL: nowhere */
     const char *script_path;        /* the script file itself */
     double walltime_s;              /* --time, whole minutes rounded up; <= 0: none */
     const char *site;               /* for messages */
@@ -161,20 +163,15 @@ struct slurm_submit {
  * (127 and a message in the task's stderr otherwise); starts the ranks with
  * `srun --mpi=pmix --ntasks=N` or `mpirun -np N`; then, unless Slurm
  * signalled it (time limit, cancel, preemption: Slurm's state tells those),
- * writes "exit_code N" to status_path.tmp.JOBID and renames it to status_path;
- * and exits with the task's status. */
+ * writes its launch_status (launch.h: {exit_code, runtime_s, error}) to
+ * status_path.tmp.JOBID and renames it to status_path; and exits with the
+ * task's status. */
 char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err);
 
 /* The sbatch command line (NULL-terminated; caller frees with
  * slurm_argv_free()), or NULL with *err. */
 char **slurm_sbatch_argv (const struct slurm_submit *s, fs_error_t *err);
 void slurm_argv_free (char **argv);
-
-/* What the script wrote into status_path: "exit_code N" (and "error TEXT").
- * 1 when read (fills *exit_code, error), 0 when there is no file (yet), -1
- * when it is malformed (*err). */
-int slurm_read_status (const char *path, int *exit_code, char *error, size_t errsz,
-                       fs_error_t *err);
 
 /* --- running a command (on the tracker's thread only: it waits) ---------- */
 
@@ -212,14 +209,15 @@ struct slurm_track *slurm_track_get (const struct slurm_config *cfg, const char 
 struct slurm_job *slurm_track_submit (struct slurm_track *t, const struct slurm_submit *s,
                                       fs_error_t *err);
 
-/* Take over a job an earlier worker submitted: by its Slurm id, else ("" or
- * NULL) by its name; status_path is where its script writes its exit status.
- * If no job of that name is found, resubmitted with the script at
- * script_path only when Slurm would still list a job submitted when that file
- * was written (MinJobAge); otherwise it ends as a site failure. */
-struct slurm_job *slurm_track_adopt (struct slurm_track *t, const char *id, const char *name,
-                                     const char *script_path, const struct slurm_submit *s,
-                                     fs_error_t *err);
+/* Take over a job an earlier worker submitted (s as at its submission; its
+ * argv is not needed: the script at s->script_path is already written): by
+ * its Slurm id, else ("" or NULL) by its name.  A job that Slurm does not know
+ * by that name, whose status is not written either, is submitted now if its
+ * script was written (script_mtime, epoch) recently enough that Slurm would
+ * still list it had it been submitted (MinJobAge); otherwise it ends as a
+ * site failure (whether it ran is unknown): it is never submitted twice. */
+struct slurm_job *slurm_track_adopt (struct slurm_track *t, const struct slurm_submit *s,
+                                     const char *id, double script_mtime, fs_error_t *err);
 
 /* What the tracker knows of a job now (non-blocking). */
 struct slurm_view {

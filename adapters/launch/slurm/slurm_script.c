@@ -2,7 +2,6 @@
  * and the exit status the script leaves behind (see slurm.h).  Pure text work;
  * the files are written and sbatch is run by the tracker. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +70,21 @@ static void add_quoted (struct text *t, const char *s)
     add (t, "'");
 }
 
+/* s as the inside of a JSON string (quotes, backslashes, control characters escaped). */
+static void add_json (struct text *t, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char e[2] = { '\\', (char)*p };
+            addn (t, e, 2);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            addf (t, "\\u%04x", *p);
+        } else {
+            addn (t, (const char *)p, 1);
+        }
+    }
+}
+
 static bool env_name_ok (const char *e, size_t len)
 {
     if (len == 0 || !(isalpha ((unsigned char)e[0]) || e[0] == '_'))
@@ -119,9 +133,22 @@ char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err)
     }
     if (mpirun && s->as_root)
         add (&t, "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n");
+    /* The message for a command the compute node lacks, plain (stderr) and as
+     * a JSON string's inside (the status file); the job id and node name,
+     * known only there, have no characters either needs escaped. */
+    char where[160];
+    snprintf (where, sizeof (where), " not found on PATH of %s (Slurm job ", site);
+    struct text msg = { 0 }, js = { 0 };
+    add (&msg, "command '");
+    add (&msg, s->argv[0]);
+    add (&msg, "'");
+    add (&msg, where);
+    add_json (&js, msg.s ? msg.s : "");
     add (&t, "fs_signalled=\n"
              "trap 'fs_signalled=TERM' TERM\n"
              "trap 'fs_signalled=INT' INT\n"
+             "fs_t0=$(date +%s)\n"
+             "fs_json=\n"
              "if command -v ");
     add_quoted (&t, s->argv[0]);
     add (&t, " >/dev/null 2>&1; then\n    ");
@@ -133,24 +160,22 @@ char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err)
         add (&t, " ");
         add_quoted (&t, *a);
     }
-    add (&t, "\n    fs_rc=$?\n    fs_error=\nelse\n    fs_error=\"command ");
-    /* Inside double quotes: the command is printed, never expanded. */
-    struct text q = { 0 };
-    add_quoted (&q, s->argv[0]);
-    add (&t, "'\"");
-    add (&t, q.s ? q.s : "''");
-    add (&t, "\"'");
-    free (q.s);
-    addf (&t, " not found on PATH of %s (Slurm job $SLURM_JOB_ID on $(hostname))\"\n", site);
-    add (&t, "    echo \"fedsched: $fs_error\" >&2\n"
+    add (&t, "\n    fs_rc=$?\nelse\n    fs_node=$(hostname)\n    printf 'fedsched: %s\\n' ");
+    add_quoted (&t, msg.s ? msg.s : "");
+    add (&t, "\"$SLURM_JOB_ID on $fs_node)\" >&2\n    fs_json=");
+    add_quoted (&t, js.s ? js.s : "");
+    add (&t, "\"$SLURM_JOB_ID on $fs_node)\"\n"
              "    fs_rc=127\n"
              "fi\n"
+             "fs_rt=$(( $(date +%s) - fs_t0 ))\n"
              "if [ -z \"$fs_signalled\" ]; then\n"
              "    fs_tmp=");
+    free (msg.s);
+    free (js.s);
     add_quoted (&t, s->status_path);
     add (&t, ".tmp.$SLURM_JOB_ID\n"
-             "    { echo \"exit_code $fs_rc\"; [ -z \"$fs_error\" ] || echo \"error $fs_error\"; } "
-             ">\"$fs_tmp\" &&\n"
+             "    printf '{\"exit_code\": %d, \"runtime_s\": %d, \"error\": \"%s\"}\\n' "
+             "\"$fs_rc\" \"$fs_rt\" \"$fs_json\" >\"$fs_tmp\" &&\n"
              "        mv -f \"$fs_tmp\" ");
     add_quoted (&t, s->status_path);
     add (&t, "\nfi\nexit $fs_rc\n");
@@ -237,36 +262,4 @@ nomem:
     }
     errprintf (err, FS_EFAIL, "out of memory building the sbatch command");
     return NULL;
-}
-
-int slurm_read_status (const char *path, int *exit_code, char *error, size_t errsz,
-                       fs_error_t *err)
-{
-    FILE *f = fopen (path, "r");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        return errprintf (err, FS_EFAIL, "cannot read the exit status %s: %s", path,
-                          strerror (errno));
-    }
-    char line[1024];
-    bool have = false;
-    if (error && errsz)
-        error[0] = '\0';
-    while (fgets (line, sizeof (line), f)) {
-        line[strcspn (line, "\n")] = '\0';
-        int code;
-        char end;
-        if (sscanf (line, "exit_code %d%c", &code, &end) == 1 && code >= 0 && code <= 255) {
-            *exit_code = code;
-            have = true;
-        } else if (!strncmp (line, "error ", 6)) {
-            if (error && errsz)
-                snprintf (error, errsz, "%s", line + 6);
-        }
-    }
-    fclose (f);
-    if (!have)
-        return errprintf (err, FS_EFAIL, "the exit status %s has no 'exit_code N' line", path);
-    return 1;
 }

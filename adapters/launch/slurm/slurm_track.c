@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adapters/launch/launch.h"
 #include "adapters/launch/slurm/slurm.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -43,7 +44,7 @@
 #define CMD_TIMEOUT_S 60.0          /* one Slurm command, at most */
 #define CMD_MAX_BYTES (16u << 20)   /* of its output */
 #define BACKOFF_MAX_S 30.0
-#define SINFO_EVERY_S 30.0
+#define SINFO_EVERY_S 10.0
 #define CONFIG_EVERY_S 600.0
 #define IDLE_POLL_S 10.0            /* no job of ours: queue figures only */
 #define MISSING_POLLS 3             /* polls without a trace before a job is lost */
@@ -57,7 +58,10 @@ struct slurm_job {
     char name[SLURM_NAME_MAX];
     char status_path[PATH_MAX];
     char stderr_path[PATH_MAX];
-    char **argv;                    /* sbatch's command line; NULL: not ours to submit */
+    char id_path[PATH_MAX];         /* where the Slurm job id is kept ("" : nowhere) */
+    char **argv;                    /* sbatch's command line (of its script) */
+    bool adopted;                   /* an earlier worker's: see slurm_track_adopt */
+    double script_mtime;            /* adopted: when its script was written */
     /* Under t->lock. */
     enum sj_phase phase;
     char id[SLURM_ID_MAX];
@@ -71,6 +75,7 @@ struct slurm_job {
     bool cancel_wanted, cancel_sent;
     bool released;
     double ended_at;                /* clock_wall() when it was seen ended */
+    double runtime_s;               /* as its script measured it; 0: unknown */
     struct slurm_end end;
 };
 
@@ -181,16 +186,23 @@ static int write_script (const char *path, const char *text, fs_error_t *err)
     return 0;
 }
 
-static struct slurm_job *job_new (struct slurm_track *t, const char *name, const char *status_path,
-                                  const char *stderr_path)
+static struct slurm_job *job_new (struct slurm_track *t, const struct slurm_submit *s,
+                                  fs_error_t *err)
 {
     struct slurm_job *j = calloc (1, sizeof (*j));
-    if (!j)
+    if (!j) {
+        errprintf (err, FS_EFAIL, "out of memory");
         return NULL;
+    }
     j->t = t;
-    snprintf (j->name, sizeof (j->name), "%s", name ? name : "");
-    snprintf (j->status_path, sizeof (j->status_path), "%s", status_path ? status_path : "");
-    snprintf (j->stderr_path, sizeof (j->stderr_path), "%s", stderr_path ? stderr_path : "");
+    snprintf (j->name, sizeof (j->name), "%s", s->name ? s->name : "");
+    snprintf (j->status_path, sizeof (j->status_path), "%s", s->status_path ? s->status_path : "");
+    snprintf (j->stderr_path, sizeof (j->stderr_path), "%s", s->stderr_path ? s->stderr_path : "");
+    snprintf (j->id_path, sizeof (j->id_path), "%s", s->id_path ? s->id_path : "");
+    if (!(j->argv = slurm_sbatch_argv (s, err))) {
+        free (j);
+        return NULL;
+    }
     return j;
 }
 
@@ -213,35 +225,32 @@ struct slurm_job *slurm_track_submit (struct slurm_track *t, const struct slurm_
     free (text);
     if (rc < 0)
         return NULL;
-    unlink (s->status_path);        /* an earlier attempt's, in the same directory */
-    struct slurm_job *j = job_new (t, s->name, s->status_path, s->stderr_path);
-    if (!j || !(j->argv = slurm_sbatch_argv (s, err))) {
-        if (j)
-            free (j);
-        else
-            errprintf (err, FS_EFAIL, "out of memory");
+    unlink (s->status_path);        /* a stale one of the same attempt */
+    if (s->id_path)
+        unlink (s->id_path);
+    struct slurm_job *j = job_new (t, s, err);
+    if (!j)
         return NULL;
-    }
     j->phase = SJ_NEW;
     job_add (t, j);
     return j;
 }
 
-struct slurm_job *slurm_track_adopt (struct slurm_track *t, const char *id, const char *name,
-                                     const char *script_path, const struct slurm_submit *s,
-                                     fs_error_t *err)
+struct slurm_job *slurm_track_adopt (struct slurm_track *t, const struct slurm_submit *s,
+                                     const char *id, double script_mtime, fs_error_t *err)
 {
-    (void)script_path;
-    struct slurm_job *j = job_new (t, name, s->status_path, s->stderr_path);
-    if (!j) {
-        errprintf (err, FS_EFAIL, "out of memory");
+    struct slurm_job *j = job_new (t, s, err);
+    if (!j)
         return NULL;
-    }
     j->phase = SJ_IN_SLURM;
+    j->adopted = true;
+    j->script_mtime = script_mtime;
     if (id && *id)
         snprintf (j->id, sizeof (j->id), "%s", id);
     else
         j->by_name = true;
+    log_msg (LOG_INFO, "event=slurm.adopt site=%s id=%s name=%s", t->site, id && *id ? id : "-",
+             j->name);
     job_add (t, j);
     return j;
 }
@@ -261,7 +270,9 @@ void slurm_job_view (struct slurm_job *j, struct slurm_view *v)
     if (j->phase == SJ_DONE) {
         v->ended = true;
         v->end = j->end;
-        if (j->info.start > 0 && j->ended_at > j->info.start)
+        if (j->runtime_s > 0)
+            v->runtime_s = j->runtime_s;
+        else if (j->info.start > 0 && j->ended_at > j->info.start)
             v->runtime_s = j->ended_at - j->info.start;
     }
     pthread_mutex_unlock (&t->lock);
@@ -352,6 +363,22 @@ static void settle_early (struct slurm_track *t, struct slurm_job *j, int code, 
     }
 }
 
+/* The job id beside its status (id_path), for a worker that adopts the job
+ * later: written to a temporary file renamed over. */
+static void keep_id (struct slurm_job *j)
+{
+    if (!j->id_path[0])
+        return;
+    char tmp[PATH_MAX + 8];
+    snprintf (tmp, sizeof (tmp), "%.4000s.tmp", j->id_path);
+    FILE *f = fopen (tmp, "w");
+    if (!f || fprintf (f, "%s\n", j->id) < 0 || fclose (f) != 0 || rename (tmp, j->id_path) < 0) {
+        log_msg (LOG_WARN, "event=slurm.keep_id.fail path=%s reason=\"%s\"", j->id_path,
+                 strerror (errno));
+        unlink (tmp);
+    }
+}
+
 /* One sbatch.  On failure, `scontrol ping` says whether slurmctld answers: if
  * not, the job may or may not have been queued (the answer was lost), so it
  * is looked up by name when Slurm answers again and submitted again only if
@@ -369,6 +396,7 @@ static void submit_one (struct slurm_track *t, struct slurm_job *j)
         j->phase = SJ_IN_SLURM;
         log_msg (LOG_INFO, "event=slurm.submit site=%s id=%s name=%s", t->site, id, j->name);
         slurm_out_free (&o);
+        keep_id (j);
         return;
     }
     char line[512];
@@ -520,13 +548,13 @@ static const struct slurm_job_info *find_info (const struct slurm_job_info *v, s
     return NULL;
 }
 
-/* The exit status its script wrote: 1 read, 0 none yet. */
-static int status_file (struct slurm_job *j, int *code, char *error, size_t errsz)
+/* The status its script wrote (launch.h's format): 1 read, 0 none yet. */
+static int status_file (struct slurm_job *j, struct launch_status *st)
 {
     fs_error_t err;
     if (!j->status_path[0])
         return 0;
-    int r = slurm_read_status (j->status_path, code, error, errsz, &err);
+    int r = launch_status_read (j->status_path, st, &err);
     if (r < 0) {
         log_msg (LOG_WARN, "event=slurm.status.bad name=%s reason=\"%s\"", j->name, err.text);
         return 0;
@@ -537,15 +565,17 @@ static int status_file (struct slurm_job *j, int *code, char *error, size_t errs
 /* Decide about a job with what is known; true when it ended. */
 static bool decide (struct slurm_track *t, struct slurm_job *j, const struct slurm_job_info *info)
 {
-    int code = 0;
-    char ferr[400] = "";
+    struct launch_status fst;
     bool have = false;
+    memset (&fst, 0, sizeof (fst));
     if (!info || info->kind != SK_PENDING)
-        have = status_file (j, &code, ferr, sizeof (ferr)) == 1;
+        have = status_file (j, &fst) == 1;
     struct slurm_end end;
     bool cancelled = j->cancel_wanted || j->end.killed;
-    if (!slurm_job_end (info, have, code, ferr, cancelled, t->site, &end))
+    if (!slurm_job_end (info, have, fst.exit_code, fst.error, cancelled, t->site, &end))
         return false;
+    if (have && fst.runtime_s > 0)
+        j->runtime_s = fst.runtime_s;
     /* FAILED without a status file: Slurm's exit code (scontrol) is better than none. */
     if (info && info->kind == SK_FAILED && !have && !info->has_exit && j->id[0]) {
         char *argv[] = { "scontrol", "-o", "show", "job", j->id, NULL };
@@ -565,6 +595,59 @@ static bool decide (struct slurm_track *t, struct slurm_job *j, const struct slu
     }
     settle (t, j, &end);
     return true;
+}
+
+/* Adopted jobs known by name only that left squeue: ONE sacct by name. */
+static void sacct_by_name (struct slurm_track *t)
+{
+    size_t len = 1;
+    for (struct slurm_job *j = t->jobs; j; j = j->next)
+        if (j->phase == SJ_IN_SLURM && j->missing && j->by_name && j->adopted)
+            len += strlen (j->name) + 1;
+    if (len == 1)
+        return;
+    char *names = calloc (1, len + 16);
+    if (!names)
+        return;
+    strcpy (names, "--name=");
+    bool first = true;
+    for (struct slurm_job *j = t->jobs; j; j = j->next)
+        if (j->phase == SJ_IN_SLURM && j->missing && j->by_name && j->adopted) {
+            if (!first)
+                strcat (names, ",");
+            strcat (names, j->name);
+            first = false;
+        }
+    char *sa[] = { "sacct", "-X", "-n", "-P", names, "-S", "now-7days", "-o", SLURM_SACCT_FIELDS,
+                   NULL };
+    struct slurm_out so;
+    struct slurm_job_info *v = NULL;
+    size_t n = 0;
+    fs_error_t err;
+    t->q.sacct_calls++;
+    if (run_unlocked (t, sa, &so) == 0 && slurm_parse_sacct (so.out, &v, &n, &err) == 0) {
+        for (struct slurm_job *j = t->jobs; j; j = j->next) {
+            if (j->phase != SJ_IN_SLURM || !j->missing || !j->by_name || !j->adopted)
+                continue;
+            const struct slurm_job_info *info = NULL;
+            for (size_t i = 0; i < n; i++)      /* the latest of that name */
+                if (!strcmp (v[i].name, j->name))
+                    info = &v[i];
+            if (info) {
+                snprintf (j->id, sizeof (j->id), "%s", info->id);
+                j->by_name = false;
+                j->info = *info;
+                j->listed = true;
+                j->missing = 0;
+                log_msg (LOG_INFO, "event=slurm.found site=%s id=%s name=%s via=sacct", t->site,
+                         j->id, j->name);
+                decide (t, j, info);
+            }
+        }
+    }
+    slurm_out_free (&so);
+    free (v);
+    free (names);
 }
 
 static void poll_once (struct slurm_track *t)
@@ -638,6 +721,17 @@ static void poll_once (struct slurm_track *t)
     t->q.running_jobs = run;
     t->q.last_start = last;
 
+    /* A job of ours ended by a node failure or preemption: the partition's
+     * cores are read again before that end is published, so the worker tells
+     * the scheduler the capacity it lost before it tells it of the end. */
+    for (struct slurm_job *j = t->jobs; j; j = j->next) {
+        const struct slurm_job_info *info = j->phase == SJ_IN_SLURM ? find_info (v, n, j) : NULL;
+        if (info && slurm_kind_site_failure (info->kind)) {
+            read_sinfo (t);
+            break;
+        }
+    }
+
     /* Our jobs, from the listing. */
     size_t ngone = 0;
     for (struct slurm_job *j = t->jobs; j; j = j->next) {
@@ -659,7 +753,7 @@ static void poll_once (struct slurm_track *t)
             snprintf (why, sizeof (why), "Slurm refused the batch job at site %s: %s", t->site,
                       j->refusal);
             settle_early (t, j, 125, j->cancel_wanted, why);
-        } else if (j->by_name && j->argv) {
+        } else if (j->by_name && !j->adopted) {
             /* The lost answer was a refusal after all (or never reached slurmctld). */
             j->phase = SJ_NEW;
             j->by_name = false;
@@ -713,12 +807,36 @@ static void poll_once (struct slurm_track *t)
         free (ids);
     }
 
+    if (t->accounting)
+        sacct_by_name (t);
+
     /* Still without a record: the exit-status file, else lost after a while. */
     for (struct slurm_job *j = t->jobs; j; j = j->next) {
         if (j->phase != SJ_IN_SLURM || !j->missing)
             continue;
         if (decide (t, j, NULL))
             continue;
+        if (j->by_name && j->adopted) {
+            /* No job of that name in Slurm, no status: was it ever submitted?
+             * Slurm lists an ended job for MinJobAge seconds, so a script
+             * written more recently than that was not (its worker died before
+             * sbatch ran, or sbatch refused it): submitted now, once. */
+            double age = clock_wall () - j->script_mtime;
+            int mja = t->min_job_age > 0 ? t->min_job_age : 300;
+            if (age + 2 * t->cfg.poll + 5 < mja) {
+                j->phase = SJ_NEW;
+                j->by_name = j->adopted = false;
+                log_msg (LOG_INFO, "event=slurm.resubmit site=%s name=%s reason=\"not in Slurm "
+                         "(script %.0f s old, MinJobAge %d s)\"", t->site, j->name, age, mja);
+            } else {
+                struct slurm_end e = { .exit_code = 137, .site_failure = true };
+                snprintf (e.error, sizeof (e.error), "the batch job %s cannot be found in Slurm at "
+                          "%s and wrote no exit status: whether it ran is unknown", j->name,
+                          t->site);
+                settle (t, j, &e);
+            }
+            continue;
+        }
         if (j->missing >= MISSING_POLLS) {
             struct slurm_end e = { .exit_code = 137, .site_failure = true };
             snprintf (e.error, sizeof (e.error), "Slurm no longer knows job %s at %s and its batch "

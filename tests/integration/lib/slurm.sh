@@ -90,7 +90,7 @@ Y
     while :; do
         n=0
         for s in ok bad ext; do
-            [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.$s" '$3 == n { print $2 }')" = RUNNING ] && n=$((n + 1))
+            [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.$s.0" '$3 == n { print $2 }')" = RUNNING ] && n=$((n + 1))
         done
         [ $n = 3 ] && break
         [ $((SECONDS - t0)) -lt 60 ] || fail "the three tasks never ran together: $(slurm_jobs)"
@@ -100,7 +100,7 @@ Y
     wpid=$(worker_pid site1)
     kill -STOP "$wpid"
     local ext
-    ext=$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.ext" '$3 == n { print $1 }')
+    ext=$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.ext.0" '$3 == n { print $1 }')
     scancel "$ext" || { kill -CONT "$wpid"; fail "scancel $ext failed"; }
     t0=$SECONDS
     while slurm_jobs | grep -q "|fedsched.site1.$J\."; do
