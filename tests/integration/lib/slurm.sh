@@ -55,68 +55,73 @@ slurm_start() {
 
 # slurm_forget_check ACCOUNTING: the body of slurm_forgotten.sh (ACCOUNTING 0) and
 # slurm_accounting.sh (1), on a Slurm started with SLURM_LOCAL_MIN_JOB_AGE=2:
-# slurmctld forgets ended jobs after 2 s (MinJobAge).  Three tasks run at site1 (one completes, one exits 3, one an
-# operator cancels with scancel) while site1's worker is stopped (SIGSTOP), until
-# squeue no longer lists any of them.  Then the worker goes on and must settle them
-# from what is left: the exit-status files their batch scripts wrote, and with
-# accounting sacct.  The cancelled one wrote no status: with accounting, sacct says
-# CANCELLED (the task's own failure, "not by fedsched"); without, Slurm has lost
-# the job (a site failure), never a completion.
+# slurmctld forgets ended jobs after 2 s (MinJobAge).  Three tasks run at site1;
+# its worker is killed (SIGKILL); one task completes, one exits 3, one an operator
+# cancels with scancel; squeue no longer lists any of them; the worker restarts and
+# must settle them from what is left: the status files their batch scripts wrote,
+# and with accounting sacct.  The cancelled one wrote no status: with accounting,
+# sacct says CANCELLED (the task's own failure, "not by fedsched"); without, Slurm
+# has lost the job (a site failure), never a completion.
 slurm_forget_check() {
     local acct=$1 D=$FED_DIR
     scontrol show config 2>/dev/null | grep -Eq '^MinJobAge += 2 sec' ||
         fail "slurmctld's MinJobAge is not 2 (start it with SLURM_LOCAL_MIN_JOB_AGE=2)"
+    # Slurm takes ~10 s to forget a job: the site must not be declared down (and its
+    # tasks lost) meanwhile, so the scheduler waits 90 s for a heartbeat here.
+    sed -i 's/^  timeout: 5s$/  timeout: 90s/' "$D/federation.yaml"
+    grep -q '^  timeout: 90s$' "$D/federation.yaml" || fail "test bug: could not raise the heartbeat timeout"
+    fed_stop_scheduler
+    fed_start_scheduler
+    wait_all_up 30 site1
     local t0
-    cat >"$D/forget.yaml" <<'Y'
-version: 1
-name: forgotten
-tasks:
-  - name: ok
-    command: [sh, -c, "sleep 4; echo fine > fine.txt"]
-    walltime: 5m
-    site: site1
-  - name: bad
-    command: [sh, -c, "sleep 4; exit 3"]
-    walltime: 5m
-    site: site1
-  - name: ext
-    command: [sh, -c, "sleep 300"]
-    walltime: 5m
-    site: site1
-Y
-    job_submit "$D/forget.yaml"
-    local J=$JOB n s
+    # One job per task: a failed task would cancel the others of its job.
+    local s cmd
+    declare -A J=()
+    for s in ok bad ext; do
+        case $s in
+            ok) cmd='sleep 4; echo fine > fine.txt' ;;
+            bad) cmd='sleep 4; exit 3' ;;
+            ext) cmd='sleep 300' ;;
+        esac
+        printf 'version: 1\nname: forgotten-%s\ntasks:\n  - name: %s\n    command: [sh, -c, "%s"]\n    walltime: 5m\n    site: site1\n' \
+            "$s" "$s" "$cmd" >"$D/forget-$s.yaml"
+        job_submit "$D/forget-$s.yaml"
+        J[$s]=$JOB
+    done
+    local n
     t0=$SECONDS
     while :; do
         n=0
         for s in ok bad ext; do
-            [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.$s.0" '$3 == n { print $2 }')" = RUNNING ] && n=$((n + 1))
+            [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.${J[$s]}.$s.0" '$3 == n { print $2 }')" = RUNNING ] && n=$((n + 1))
         done
         [ $n = 3 ] && break
         [ $((SECONDS - t0)) -lt 60 ] || fail "the three tasks never ran together: $(slurm_jobs)"
         sleep 0.3
     done
-    local wpid
-    wpid=$(worker_pid site1)
-    kill -STOP "$wpid"
+    fed_kill_worker site1 KILL
     local ext
-    ext=$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.ext.0" '$3 == n { print $1 }')
-    scancel "$ext" || { kill -CONT "$wpid"; fail "scancel $ext failed"; }
+    ext=$(slurm_jobs | awk -F'|' -v n="fedsched.site1.${J[ext]}.ext.0" '$3 == n { print $1 }')
+    scancel "$ext" || fail "scancel $ext failed"
     t0=$SECONDS
-    while slurm_jobs | grep -q "|fedsched.site1.$J\."; do
-        if [ $((SECONDS - t0)) -ge 90 ]; then
-            kill -CONT "$wpid"
-            fail "Slurm still lists the jobs 90 s later: $(slurm_jobs)"
-        fi
+    while slurm_jobs | grep -q "|fedsched\.site1\."; do
+        [ $((SECONDS - t0)) -lt 90 ] || fail "Slurm still lists the jobs 90 s later: $(slurm_jobs)"
         sleep 0.5
     done
-    log "Slurm has forgotten the three jobs; site1's worker goes on"
-    kill -CONT "$wpid"
-    job_wait "$J" 1
-    job_status "$J"
-    py - "$STATUS" "$acct" <<'PY' || fail "the forgotten jobs were settled wrongly (see above)"
+    log "Slurm has forgotten the three jobs; site1's worker starts again"
+    fed_start_worker site1
+    job_wait "${J[ok]}" 0
+    job_wait "${J[bad]}" 1
+    job_wait "${J[ext]}" 1
+    local all="["
+    for s in ok bad ext; do
+        job_status "${J[$s]}"
+        all="$all$STATUS,"
+    done
+    all="${all%,}]"
+    py - "$all" "$acct" <<'PY' || fail "the forgotten jobs were settled wrongly (see above)"
 import json, sys
-t = {x["name"]: x for x in json.loads(sys.argv[1])["tasks"]}
+t = {j["tasks"][0]["name"]: j["tasks"][0] for j in json.loads(sys.argv[1])}
 acct = sys.argv[2] == "1"
 assert t["ok"]["state"] == "COMPLETED" and t["ok"]["exit_code"] == 0, t["ok"]
 assert t["bad"]["state"] == "FAILED" and t["bad"]["exit_code"] == 3, t["bad"]
@@ -126,6 +131,8 @@ if acct:
     assert "cancelled in Slurm, not by fedsched" in (e["error"] or ""), "with accounting: %r" % e["error"]
 else:
     assert "Slurm no longer knows job" in (e["error"] or ""), "without accounting: %r" % e["error"]
+for x in t.values():
+    assert x["attempt"] == 0, x
 PY
-    [ -f "$(task_dir site1 "$J" ok)/fine.txt" ] || fail "task ok did not run to its end"
+    [ -f "$(task_dir site1 "${J[ok]}" ok)/fine.txt" ] || fail "task ok did not run to its end"
 }
