@@ -590,6 +590,8 @@ static void max_free_update (struct jobs *j)
         const struct placement_site *ps = placement_fed_site_const (j->fed, i);
         if (ps->up && !ps->drained && ps->cores_free > j->max_free)
             j->max_free = ps->cores_free;
+        if (ps->up && !ps->drained && ps->queue_room > j->max_free)
+            j->max_free = ps->queue_room;
     }
 }
 
@@ -615,7 +617,13 @@ static void fed_sync (struct jobs *j)
         struct site_use *u = use_of (j, s->name);
         ps->cores_free = s->cores - (u ? u->cores : 0);
         ps->wait_s = BUSY_WAIT_S;
+        ps->queue_room = 0;
         if (s->queue_known) {
+            /* A batch site queues what it cannot start yet, and starts short
+             * jobs faster with some waiting: up to its cores' worth of ranks
+             * beyond them may be sent to wait there (costed with its wait). */
+            int used = u ? u->cores : 0, beyond = used > s->cores ? used - s->cores : 0;
+            ps->queue_room = s->cores > beyond ? s->cores - beyond : 0;
             /* A batch site: its partition's idle cores (others' jobs take them
              * too) and its batch system's wait estimate. */
             if (s->queue_idle < ps->cores_free)
@@ -794,7 +802,10 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
     struct site *reg = registry_get (j->reg, sname, false);
     t->sent_conn = reg ? reg->conn : 0;
     task_set (j, jb, t, T_PLACED);
-    placement_fed_site (j->fed, site)->cores_free -= t->ranks;
+    struct placement_site *ps = placement_fed_site (j->fed, site);
+    int from_free = ps->cores_free > 0 ? (ps->cores_free < t->ranks ? ps->cores_free : t->ranks) : 0;
+    ps->cores_free -= from_free;
+    ps->queue_room -= t->ranks - from_free;     /* a batch site: the rest waits in its queue */
     max_free_update (j);
     if (jb->state == J_PENDING) {
         jb->state = J_RUNNING;
@@ -842,8 +853,9 @@ static void task_place (struct jobs *j, struct job *jb, size_t k)
         log_msg (LOG_ERR, "event=placement.fail job=%lld task=%s reason=\"%s\"", (long long)jb->id,
                  ts->name, err.text);
     } else {
-        bool go = res.status == PLACEMENT_PLACED
-                  && placement_fed_site_const (j->fed, res.site)->cores_free >= ts->ranks;
+        const struct placement_site *best = res.status == PLACEMENT_PLACED
+                                                ? placement_fed_site_const (j->fed, res.site) : NULL;
+        bool go = best && (best->cores_free >= ts->ranks || best->queue_room >= ts->ranks);
         /* A task that waits keeps its record until the decision changes: no
          * rewrite of every waiting task on every turn of the loop. */
         if (go || !t->placement || (int)res.status != t->last_status || res.site != t->last_site) {

@@ -48,6 +48,8 @@ struct placement_site {
     int cores;                          /* total */
     int cores_free;
     double wait_s;                      /* estimated wait for cores when cores_free < ranks */
+    int queue_room;                     /* a batch site (Slurm): ranks that may be sent to
+                                           wait in its queue beyond cores_free; 0 otherwise */
 };
 
 struct placement_fed;

@@ -48,6 +48,7 @@
 #define CONFIG_EVERY_S 600.0
 #define IDLE_POLL_S 10.0            /* no job of ours: queue figures only */
 #define MISSING_POLLS 3             /* polls without a trace before a job is lost */
+#define STATUS_EVERY_S 0.25         /* running jobs' status files looked at */
 
 enum sj_phase { SJ_NEW, SJ_SUBMITTING, SJ_IN_SLURM, SJ_DONE };
 
@@ -90,7 +91,9 @@ struct slurm_track {
     /* Thread state (under lock where the loop side reads it). */
     double next_poll;               /* clock_mono() */
     double next_sinfo, next_config;
+    double next_status;             /* clock_mono(): next look at the status files */
     int failures;                   /* consecutive failed polls */
+    bool was_busy;                  /* the last poll found jobs of ours in Slurm */
     bool accounting;
     int min_job_age;
     struct slurm_queue q;
@@ -850,7 +853,32 @@ static void poll_once (struct slurm_track *t)
         if (j->phase == SJ_IN_SLURM)
             busy = true;
     (void)ours;
+    if (t->was_busy && !busy)           /* the last of our jobs has ended */
+        log_msg (LOG_INFO, "event=slurm.stats site=%s polls=%d squeue=%d sacct=%d scontrol=%d",
+                 t->site, t->q.polls, t->q.squeue_calls, t->q.sacct_calls, t->q.scontrol_calls);
+    t->was_busy = busy;
     t->next_poll = clock_mono () + (busy ? t->cfg.poll : IDLE_POLL_S);
+}
+
+/* A job whose status file is worth a look between polls: submitted, and not
+ * last seen pending (just submitted, or running). */
+static bool watch_status (const struct slurm_job *j)
+{
+    return j->phase == SJ_IN_SLURM && j->id[0] && j->status_path[0]
+           && (!j->listed || j->info.kind == SK_RUNNING);
+}
+
+/* Between polls: the status files of jobs Slurm last showed running.  A batch
+ * script writes its status as its last act, so a job's end is seen within
+ * STATUS_EVERY_S of it, with no request to slurmctld (a file system look-up
+ * per running job: the status files live in the task directories, which the
+ * service node sees). */
+static void status_round (struct slurm_track *t)
+{
+    t->next_status = clock_mono () + STATUS_EVERY_S;
+    for (struct slurm_job *j = t->jobs; j; j = j->next)
+        if (watch_status (j) && access (j->status_path, F_OK) == 0)
+            decide (t, j, NULL);
 }
 
 static bool has_work (struct slurm_track *t)
@@ -872,8 +900,14 @@ static void *track_main (void *arg)
     pthread_mutex_lock (&t->lock);
     for (;;) {
         double now = clock_mono ();
-        if (!has_work (t) && now < t->next_poll) {
-            double left = t->next_poll - now;
+        bool running = false;
+        for (struct slurm_job *j = t->jobs; j && !running; j = j->next)
+            running = watch_status (j);
+        if (running && now >= t->next_status)
+            status_round (t);
+        double wake = running && t->next_status < t->next_poll ? t->next_status : t->next_poll;
+        if (!has_work (t) && now < wake) {
+            double left = wake - now;
             struct timespec ts;
             clock_gettime (CLOCK_MONOTONIC, &ts);
             ts.tv_sec += (time_t)left;
