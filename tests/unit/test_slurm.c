@@ -251,9 +251,13 @@ static void test_job_end (void **state)
     j = info ("PENDING", NULL);
     assert_false (slurm_job_end (&j, false, 0, "", false, "s1", &e));
 
-    /* The script's status settles a job Slurm still shows running, or forgot. */
+    /* The script's status settles a job Slurm has forgotten, not one it still
+     * shows running (its node may have failed under it: srun exits 0 then). */
     j = info ("COMPLETING", NULL);
-    assert_true (slurm_job_end (&j, true, 3, "", false, "s1", &e));
+    assert_false (slurm_job_end (&j, true, 0, "", false, "s1", &e));
+    j = info ("RUNNING", NULL);
+    assert_false (slurm_job_end (&j, true, 3, "", false, "s1", &e));
+    assert_true (slurm_job_end (NULL, true, 3, "", false, "s1", &e));
     assert_int_equal (e.exit_code, 3);
     assert_false (e.site_failure);
     assert_string_equal (e.error, "");

@@ -121,11 +121,11 @@ struct slurm_end {
 /* Decide how job id ended from what is known: info, Slurm's record (NULL when
  * Slurm no longer knows the job), the exit status its batch script wrote
  * (have_file, file_code, file_error: "" or the script's message), and whether
- * fedsched cancelled it.  Slurm's word wins for the ends the script cannot
- * see (timeout, out of memory, node failure, preemption, cancel); the file
- * gives the exit code, and settles a job Slurm still shows running (the script
- * has written it as its last act) or has forgotten.  Returns false (and leaves
- * *end alone) while the job has not ended as far as these say. */
+ * fedsched cancelled it.  A job Slurm lists is settled only by Slurm's end:
+ * its word wins for what the script cannot see (timeout, out of memory, node
+ * failure, preemption, cancel), the file gives the exit code of COMPLETED and
+ * FAILED.  A job Slurm has forgotten is settled by the file.  Returns false
+ * (and leaves *end alone) while the job has not ended as far as these say. */
 bool slurm_job_end (const struct slurm_job_info *info, bool have_file, int file_code,
                     const char *file_error, bool cancelled, const char *site,
                     struct slurm_end *end);

@@ -81,7 +81,11 @@ bool slurm_job_end (const struct slurm_job_info *info, bool have_file, int file_
 {
     const char *where = site && *site ? site : "this site";
     enum slurm_kind k = info ? info->kind : SK_UNKNOWN;
-    if (!slurm_kind_ended (k) && !have_file)
+    /* Listed and not ended: not yet, whatever the file says.  A script's
+     * status with Slurm still showing the job running is either a moment's lag
+     * or a node that failed under it (srun reports "Node failure" and exits 0):
+     * Slurm's record decides. */
+    if (!slurm_kind_ended (k) && (info || !have_file))
         return false;
     memset (end, 0, sizeof (*end));
     end->killed = cancelled;

@@ -49,6 +49,7 @@
 #define IDLE_POLL_S 10.0            /* no job of ours: queue figures only */
 #define MISSING_POLLS 3             /* polls without a trace before a job is lost */
 #define STATUS_EVERY_S 0.25         /* running jobs' status files looked at */
+#define MIN_POLL_GAP_S 0.5          /* polls brought forward by a status file, at most */
 
 enum sj_phase { SJ_NEW, SJ_SUBMITTING, SJ_IN_SLURM, SJ_DONE };
 
@@ -72,6 +73,7 @@ struct slurm_job {
     char refusal[600];              /* sbatch's words */
     struct slurm_job_info info;     /* as last listed */
     bool listed;                    /* info is from a listing */
+    bool file_seen;                 /* its status file has appeared */
     int missing;                    /* polls that found no trace of it */
     bool cancel_wanted, cancel_sent;
     bool released;
@@ -92,6 +94,7 @@ struct slurm_track {
     double next_poll;               /* clock_mono() */
     double next_sinfo, next_config;
     double next_status;             /* clock_mono(): next look at the status files */
+    double last_poll;               /* clock_mono() when the last poll began */
     int failures;                   /* consecutive failed polls */
     bool was_busy;                  /* the last poll found jobs of ours in Slurm */
     bool accounting;
@@ -656,6 +659,7 @@ static void sacct_by_name (struct slurm_track *t)
 static void poll_once (struct slurm_track *t)
 {
     double now = clock_mono ();
+    t->last_poll = now;
     t->q.polls++;
     if (now >= t->next_config)
         read_config (t);
@@ -864,21 +868,27 @@ static void poll_once (struct slurm_track *t)
  * last seen pending (just submitted, or running). */
 static bool watch_status (const struct slurm_job *j)
 {
-    return j->phase == SJ_IN_SLURM && j->id[0] && j->status_path[0]
+    return j->phase == SJ_IN_SLURM && j->id[0] && j->status_path[0] && !j->file_seen
            && (!j->listed || j->info.kind == SK_RUNNING);
 }
 
 /* Between polls: the status files of jobs Slurm last showed running.  A batch
- * script writes its status as its last act, so a job's end is seen within
- * STATUS_EVERY_S of it, with no request to slurmctld (a file system look-up
- * per running job: the status files live in the task directories, which the
- * service node sees). */
+ * script writes its status as its last act, so a new one means a job has just
+ * ended: the next poll comes sooner (at most one every MIN_POLL_GAP_S), for
+ * Slurm's record settles the job (see slurm_job_end).  A file system look-up
+ * per running job, no request to slurmctld: the status files live in the
+ * task directories, which the service node sees. */
 static void status_round (struct slurm_track *t)
 {
-    t->next_status = clock_mono () + STATUS_EVERY_S;
+    double now = clock_mono ();
+    t->next_status = now + STATUS_EVERY_S;
     for (struct slurm_job *j = t->jobs; j; j = j->next)
-        if (watch_status (j) && access (j->status_path, F_OK) == 0)
-            decide (t, j, NULL);
+        if (watch_status (j) && !j->file_seen && access (j->status_path, F_OK) == 0) {
+            j->file_seen = true;
+            double gap = t->cfg.poll / 4 > MIN_POLL_GAP_S ? t->cfg.poll / 4 : MIN_POLL_GAP_S;
+            if (t->next_poll > t->last_poll + gap)
+                t->next_poll = t->last_poll + gap > now ? t->last_poll + gap : now;
+        }
 }
 
 static bool has_work (struct slurm_track *t)
