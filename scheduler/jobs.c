@@ -622,9 +622,8 @@ static void fed_sync (struct jobs *j)
             /* A batch site queues what it cannot start yet, and starts short
              * jobs faster with some waiting: up to twice its cores' worth of
              * ranks beyond them may be sent to wait there, costed with its
-             * wait (tests/bench/slurm: 200 one-task jobs took 1.6x bare Slurm's
-             * time with none, 1.2x with one, 1.04x of the same jobs' own Slurm
-             * work with two). */
+             * wait (without it, short jobs wait on the round trips between
+             * Slurm, the worker and the scheduler: tests/bench/slurm). */
             int used = u ? u->cores : 0, beyond = used > s->cores ? used - s->cores : 0;
             ps->queue_room = 2 * s->cores > beyond ? 2 * s->cores - beyond : 0;
             /* A batch site: its partition's idle cores (others' jobs take them
