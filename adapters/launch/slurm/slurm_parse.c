@@ -120,8 +120,7 @@ bool slurm_job_end (const struct slurm_job_info *info, bool have_file, int file_
     case SK_NODE_FAIL:
     case SK_PREEMPTED:
         end->exit_code = sig_code ? sig_code : 143;
-        end->site_failure = true;
-        end->requeue = true;
+        end->site_failure = end->requeue = slurm_kind_site_failure (k);
         snprintf (end->error, sizeof (end->error), "%s: Slurm job %s at %s ended %s%s%s%s",
                   k == SK_NODE_FAIL ? "node failure" : "preempted", id, where, info->state,
                   has_reason ? " (" : "", has_reason ? reason : "", has_reason ? ")" : "");
