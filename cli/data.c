@@ -4,25 +4,23 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/sbuf.h"
 #include "table.h"
 
 static char *shape_text (json_t *shape, char *buf, size_t n)
 {
-    size_t used = 0;
+    struct sbuf b;
     size_t i;
     json_t *v;
+    sbuf_init (&b, buf, n);
     if (!json_is_array (shape)) {
-        snprintf (buf, n, "-");
+        sbuf_puts (&b, "-");
         return buf;
     }
-    used += (size_t)snprintf (buf, n, "(");
-    json_array_foreach (shape, i, v) {
-        if (used < n)
-            used += (size_t)snprintf (buf + used, n - used, "%s%lld", i ? "," : "",
-                                      (long long)json_integer_value (v));
-    }
-    if (used < n)
-        snprintf (buf + used, n - used, "%s)", json_array_size (shape) == 1 ? "," : "");
+    sbuf_puts (&b, "(");
+    json_array_foreach (shape, i, v)
+        sbuf_printf (&b, "%s%lld", i ? "," : "", (long long)json_integer_value (v));
+    sbuf_puts (&b, json_array_size (shape) == 1 ? ",)" : ")");
     return buf;
 }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "table.h"
 
 #define JOBFILE_MAX (1 << 20)   /* bytes: larger job files are refused */
@@ -34,13 +35,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
-
-static double now_mono (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
 
 static void sleep_s (double s)
 {
@@ -87,17 +81,6 @@ static size_t tasks_done (const json_t *st)
             n++;
     }
     return n;
-}
-
-/* An ISO 8601 UTC time ("2026-11-27T07:21:40Z") as seconds since the epoch;
- * -1 if it is not one. */
-static double iso_time (const char *s)
-{
-    struct tm tm = { 0 };
-    const char *end = s ? strptime (s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end)
-        return -1;
-    return (double) timegm (&tm);
 }
 
 /* "12.3 s": a cost estimate in seconds. */
@@ -172,7 +155,7 @@ static void conn_close (struct conn *k)
 /* Send op with body (stolen; NULL means {}) and wait for its reply: the body
  * (new reference), or NULL with *code set.  Error replies are printed (one
  * line each) with the scheduler's code; silence for client_timeout() seconds
- * is printed as unreachable (75).  deadline (a now_mono() time, or < 0 for
+ * is printed as unreachable (75).  deadline (a clock_mono() time, or < 0 for
  * none): reaching it first returns NULL with code 124 and prints nothing. */
 static json_t *job_call (struct conn *k, const char *op, json_t *body, double deadline, int *code)
 {
@@ -183,14 +166,14 @@ static json_t *job_call (struct conn *k, const char *op, json_t *body, double de
         return NULL;
     }
     double timeout = client_timeout ();
-    double silent_until = now_mono () + timeout;
+    double silent_until = clock_mono () + timeout;
     for (;;) {
-        double t = now_mono ();
+        double t = clock_mono ();
         bool by_deadline = deadline >= 0 && deadline < silent_until;
         double end = by_deadline ? deadline : silent_until;
         struct zmsg *z = t < end ? client_recv (k->c, (long) ceil ((end - t) * 1000)) : NULL;
         if (!z) {
-            if (now_mono () < end)
+            if (clock_mono () < end)
                 continue;       /* interrupted: wait for the rest */
             if (by_deadline) {
                 *code = FS_ETIMEOUT;
@@ -282,20 +265,12 @@ static bool same_str (const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp (a, b));
 }
 
-static void clock_text (char *buf, size_t n)
-{
-    time_t t = time (NULL);
-    struct tm tm;
-    localtime_r (&t, &tm);
-    strftime (buf, n, "%H:%M:%S", &tm);
-}
-
 /* One plain line per change: "12:03:04 task downscale RUNNING at site2". */
 static bool view_lines (struct view *v, json_t *st)
 {
     char clk[16];
     bool changed = false;
-    clock_text (clk, sizeof (clk));
+    clock_local_hms (clock_wall (), clk, sizeof (clk));
     const char *js = jstr (st, "state"), *pjs = v->prev ? jstr (v->prev, "state") : NULL;
     if (!v->prev) {
         printf ("%s job %lld (%s) %s, %zu task%s\n", clk, (long long) v->id,
@@ -346,7 +321,7 @@ static void term_size (int *cols, int *rows)
 /* Seconds from an ISO start to an ISO end (or now); -1 if unknown. */
 static double span (const char *start, const char *end)
 {
-    double a = iso_time (start), b = end ? iso_time (end) : (double) time (NULL);
+    double a = clock_iso_parse (start), b = end ? clock_iso_parse (end) : clock_wall ();
     return a >= 0 && b >= a ? b - a : -1;
 }
 
@@ -463,7 +438,7 @@ static int job_follow (const struct client_opts *co, int64_t id, double timeout,
     if (code)
         return code;
     struct view v = { .mode = mode, .id = id };
-    double t0 = now_mono (), deadline = timeout >= 0 ? t0 + timeout : -1, interval = POLL_MIN;
+    double t0 = clock_mono (), deadline = timeout >= 0 ? t0 + timeout : -1, interval = POLL_MIN;
     char last_state[32] = "PENDING";
     bool first = true;
     for (;;) {
@@ -495,7 +470,7 @@ static int job_follow (const struct client_opts *co, int64_t id, double timeout,
             break;
         }
         json_decref (st);
-        double now = now_mono ();
+        double now = clock_mono ();
         if (deadline >= 0 && now >= deadline) {
             code = FS_ETIMEOUT;
             break;

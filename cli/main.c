@@ -38,9 +38,6 @@ static const struct {
     { NULL, NULL, NULL },
 };
 
-/* Verbs planned for a later release. */
-static const char *later[] = { NULL };
-
 static void usage (FILE *f)
 {
     fprintf (f, "usage: fedsched [--scheduler URI] [--keys DIR] VERB [ARGS...]\n\n"
@@ -105,11 +102,6 @@ int main (int argc, char **argv)
     for (int k = 0; verbs[k].name; k++)
         if (!strcmp (verbs[k].name, verb))
             return verbs[k].fn (nargs, args);
-    for (int k = 0; later[k]; k++)
-        if (!strcmp (later[k], verb)) {
-            fprintf (stderr, "fedsched: error: '%s' is not part of this release yet\n", verb);
-            return 1;
-        }
     fprintf (stderr, "fedsched: error: unknown verb '%s' (see 'fedsched --help')\n", verb);
     return 2;
 }

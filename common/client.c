@@ -174,5 +174,5 @@ json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t 
 int client_fail (const fs_error_t *err)
 {
     fprintf (stderr, "fedsched: error: %s\n", err->text);
-    return err->code ? err->code : FS_EFAIL;
+    return errcode_exit (err->code);
 }

@@ -1559,14 +1559,6 @@ static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
     for (size_t k = 0; k < ns; k++)
         if (allowed[k])
             memcpy (t->allowed[t->nallowed++], f->sites[k].name, JOB_IDENT_MAX);
-    if (f->v->never_placeable) {
-        char nw[600] = "";
-        if (f->v->never_placeable (f->v->ctx, s, ti, nw, sizeof (nw))) {
-            perr_at (ps, t->mark, "task '%s': no site can ever run it: %s", t->name,
-                     nw[0] ? nw : "refused by the scheduler");
-            goto fail;
-        }
-    }
     f->allowed[ti] = allowed;
     f->inh_rank[ti] = rank;
     f->inh_sites[ti] = reg;

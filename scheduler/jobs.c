@@ -92,7 +92,6 @@ struct jobs {
     int ncand;
     json_t *view_sites;         /* known sites, for validation */
     double view_time;
-    char *errors;               /* every error of the last job file refused */
     struct job **deferred;      /* validated submits waiting for the group commit */
     void **deferred_ctx;
     size_t ndeferred, capdeferred;
@@ -106,11 +105,7 @@ static json_t *iso_or_null (double t)
     if (t <= 0)
         return json_null ();
     char buf[32];
-    time_t sec = (time_t)t;
-    struct tm tm;
-    gmtime_r (&sec, &tm);
-    strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string (buf);
+    return json_string (clock_iso (t, false, buf, sizeof (buf)));
 }
 
 static bool tactive (enum tstate s)
@@ -144,7 +139,7 @@ static int fv_lookup (void *ctx, const char *name, struct job_dataset_info *out,
     fs_error_t e;
     json_t *d = store_lookup (j->store, name, &e);
     if (!d)
-        return strncmp (e.text, "unknown dataset", 15) ? (*err = e, -1) : 0;
+        return e.code == FS_ENOTFOUND ? 0 : (*err = e, -1);
     memset (out, 0, sizeof (*out));
     json_t *shape = json_object_get (d, "shape");
     out->ndims = (int)json_array_size (shape);
@@ -203,7 +198,7 @@ static void view_refresh (struct jobs *j)
 static const struct job_fedview *view_of (struct jobs *j, struct job_fedview *v)
 {
     view_refresh (j);
-    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get, NULL };
+    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get };
     return v;
 }
 
@@ -856,7 +851,6 @@ void jobs_destroy (struct jobs *j)
         job_free (j->deferred[i]);
     free (j->deferred);
     free (j->deferred_ctx);
-    free (j->errors);
     json_decref (j->view_sites);
     json_decref (j->saved_links);
     placement_fed_destroy (j->fed);
@@ -864,25 +858,25 @@ void jobs_destroy (struct jobs *j)
 }
 
 static struct job_spec *load_checked (struct jobs *j, const char *file, const char *text,
-                                      fs_error_t *err)
+                                      char **errors, fs_error_t *err)
 {
     struct job_errors errs = JOB_ERRORS_INIT;
     struct job_fedview v;
     struct job_spec *spec = jobfile_load_string (file, text, strlen (text), view_of (j, &v), &errs);
-    free (j->errors);
-    j->errors = NULL;
+    *errors = NULL;
     if (!spec) {
         char *msg = job_errors_join (&errs, "\n");
         errprintf (err, errs.code ? errs.code : FS_EINVAL, "%s", msg ? msg : "invalid job file");
-        j->errors = msg;
+        *errors = msg;
     }
     job_errors_clear (&errs);
     return spec;
 }
 
-json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+json_t *jobs_validate (struct jobs *j, const char *file, const char *text, char **errors,
+                       fs_error_t *err)
 {
-    struct job_spec *spec = load_checked (j, file, text, err);
+    struct job_spec *spec = load_checked (j, file, text, errors, err);
     if (!spec)
         return NULL;
     json_t *r = json_pack ("{s:s, s:I}", "name", spec->name, "tasks", (json_int_t)spec->ntasks);
@@ -891,9 +885,10 @@ json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_er
 }
 
 /* A validated job, not yet stored (id 0). */
-static struct job *job_build (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+static struct job *job_build (struct jobs *j, const char *file, const char *text,
+                              char **errors, fs_error_t *err)
 {
-    struct job_spec *spec = load_checked (j, file, text, err);
+    struct job_spec *spec = load_checked (j, file, text, errors, err);
     if (!spec)
         return NULL;
     struct job *jb = calloc (1, sizeof (*jb));
@@ -943,24 +938,10 @@ static void job_accepted (struct jobs *j, struct job *jb)
              jb->ntasks);
 }
 
-json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err)
-{
-    struct job *jb = job_build (j, file, text, err);
-    if (!jb)
-        return NULL;
-    if (store_begin (j->store, err) < 0 || (jb->id = job_store (j, jb, err)) < 0
-        || store_commit (j->store, err) < 0 || job_append (j, jb) < 0) {
-        job_free (jb);
-        return NULL;
-    }
-    job_accepted (j, jb);
-    return json_pack ("{s:I}", "id", (json_int_t)jb->id);
-}
-
 int jobs_submit_defer (struct jobs *j, const char *file, const char *text, void *ctx,
-                       fs_error_t *err)
+                       char **errors, fs_error_t *err)
 {
-    struct job *jb = job_build (j, file, text, err);
+    struct job *jb = job_build (j, file, text, errors, err);
     if (!jb)
         return -1;
     if (j->ndeferred == j->capdeferred) {
@@ -1343,9 +1324,4 @@ void jobs_tick (struct jobs *j, double now)
         }
     }
     jobs_flush (j);
-}
-
-const char *jobs_errors (struct jobs *j)
-{
-    return j->errors;
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sbuf.h"
+#include "common/strmap.h"
 #include "placement.h"
 
 #define TIE_REL 1e-9
@@ -42,94 +44,16 @@ struct placement_links {
 struct placement_fed {
     int n, cap;
     struct placement_site *sites;
-    int *site_hash;             /* index + 1; 0 is empty */
-    unsigned site_mask;
+    struct strmap *site_index;  /* name -> index into sites */
     int nregions, regcap;
     char (*regions)[PLACEMENT_NAME_MAX];
-    int *reg_hash;
-    unsigned reg_mask;
+    struct strmap *reg_index;   /* name -> index into regions */
     struct placement_links links;
     int npairs;
     struct link_cfg *pairs;     /* configured pairs, applied as sites arrive */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static unsigned hash_str (const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* Look name up in an open-addressed table of index+1 over names at stride. */
-static int table_find (const int *tab, unsigned mask, const char *base, size_t stride,
-                       const char *name)
-{
-    if (!tab)
-        return -1;
-    for (unsigned h = hash_str (name) & mask;; h = (h + 1) & mask) {
-        int v = tab[h];
-        if (v == 0)
-            return -1;
-        if (!strcmp (base + (size_t)(v - 1) * stride, name))
-            return v - 1;
-    }
-}
-
-static void table_insert (int *tab, unsigned mask, const char *name, int idx)
-{
-    unsigned h = hash_str (name) & mask;
-    while (tab[h] != 0)
-        h = (h + 1) & mask;
-    tab[h] = idx + 1;
-}
-
-/* Rebuild a table with room for cap entries at load <= 1/2. */
-static int table_rebuild (int **tab, unsigned *mask, const char *base, size_t stride, int n,
-                          int cap)
-{
-    unsigned size = 16;
-    while (size < 2u * (unsigned)cap)
-        size *= 2;
-    int *t = calloc (size, sizeof (*t));
-    if (!t)
-        return -1;
-    for (int i = 0; i < n; i++)
-        table_insert (t, size - 1, base + (size_t)i * stride, i);
-    free (*tab);
-    *tab = t;
-    *mask = size - 1;
-    return 0;
-}
-
-struct sbuf {
-    char *buf;
-    size_t n, len;
-};
-
-static void sb_init (struct sbuf *b, char *buf, size_t n)
-{
-    b->buf = buf;
-    b->n = n;
-    b->len = 0;
-    if (n)
-        buf[0] = '\0';
-}
-
-static void sb_printf (struct sbuf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void sb_printf (struct sbuf *b, const char *fmt, ...)
-{
-    if (b->n == 0 || b->len >= b->n - 1)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    int k = vsnprintf (b->buf + b->len, b->n - b->len, fmt, ap);
-    va_end (ap);
-    if (k > 0)
-        b->len += (size_t)k < b->n - b->len ? (size_t)k : b->n - b->len - 1;
-}
 
 static const char *fmt_bytes (double b, char *buf, size_t n)
 {
@@ -316,8 +240,10 @@ struct placement_fed *placement_fed_create (double bandwidth, double latency)
         return NULL;
     }
     struct placement_fed *f = calloc (1, sizeof (*f));
-    if (!f)
+    if (!f || !(f->site_index = strmap_create (0)) || !(f->reg_index = strmap_create (0))) {
+        placement_fed_destroy (f);
         return NULL;
+    }
     f->links.def_bw = bandwidth;
     f->links.def_lat = latency;
     f->links.alpha = PLACEMENT_ALPHA;
@@ -329,9 +255,9 @@ void placement_fed_destroy (struct placement_fed *f)
     if (!f)
         return;
     free (f->sites);
-    free (f->site_hash);
+    strmap_destroy (f->site_index);
     free (f->regions);
-    free (f->reg_hash);
+    strmap_destroy (f->reg_index);
     free (f->links.hot);
     free (f->links.meta);
     free (f->pairs);
@@ -345,14 +271,12 @@ int placement_fed_count (const struct placement_fed *f)
 
 int placement_fed_find (const struct placement_fed *f, const char *name)
 {
-    return table_find (f->site_hash, f->site_mask, (const char *)f->sites,
-                       sizeof (struct placement_site), name);
+    return (int)strmap_get (f->site_index, name);
 }
 
 static int region_find (const struct placement_fed *f, const char *name)
 {
-    return table_find (f->reg_hash, f->reg_mask, (const char *)f->regions, PLACEMENT_NAME_MAX,
-                       name);
+    return (int)strmap_get (f->reg_index, name);
 }
 
 static int region_intern (struct placement_fed *f, const char *name)
@@ -366,14 +290,12 @@ static int region_intern (struct placement_fed *f, const char *name)
         if (!r)
             return -1;
         f->regions = r;
-        if (table_rebuild (&f->reg_hash, &f->reg_mask, (const char *)f->regions,
-                           PLACEMENT_NAME_MAX, f->nregions, cap) < 0)
-            return -1;
         f->regcap = cap;
     }
+    if (strmap_put (f->reg_index, name, f->nregions) < 0)
+        return -1;
     id = f->nregions++;
     snprintf (f->regions[id], PLACEMENT_NAME_MAX, "%s", name);
-    table_insert (f->reg_hash, f->reg_mask, f->regions[id], id);
     return id;
 }
 
@@ -384,9 +306,6 @@ static int fed_grow (struct placement_fed *f)
     if (!s)
         return -1;
     f->sites = s;
-    if (table_rebuild (&f->site_hash, &f->site_mask, (const char *)f->sites, sizeof (*s), f->n,
-                       cap) < 0)
-        return -1;
     if (links_grow (&f->links, cap) < 0)
         return -1;
     f->cap = cap;
@@ -413,7 +332,7 @@ int placement_fed_add_site (struct placement_fed *f, const char *name, const cha
         f->sites[i].region_id = rid;
         return i;
     }
-    if (f->n == f->cap && fed_grow (f) < 0)
+    if ((f->n == f->cap && fed_grow (f) < 0) || strmap_put (f->site_index, name, f->n) < 0)
         return errprintf (err, FS_EFAIL, "site %s: out of memory", name);
     i = f->n++;
     struct placement_site *s = &f->sites[i];
@@ -422,7 +341,6 @@ int placement_fed_add_site (struct placement_fed *f, const char *name, const cha
     snprintf (s->region, sizeof (s->region), "%s", region);
     s->region_id = rid;
     s->up = true;
-    table_insert (f->site_hash, f->site_mask, s->name, i);
     struct placement_links *l = &f->links;
     l->n = f->n;
     for (int j = 0; j < f->n; j++) {
@@ -561,9 +479,9 @@ static void sb_sites (struct sbuf *b, const struct placement_fed *f, const int *
                       int max)
 {
     for (int i = 0; i < n && i < max; i++)
-        sb_printf (b, "%s%s", i ? ", " : "", f->sites[idx[i]].name);
+        sbuf_printf (b, "%s%s", i ? ", " : "", f->sites[idx[i]].name);
     if (n > max)
-        sb_printf (b, " and %d more", n - max);
+        sbuf_printf (b, " and %d more", n - max);
 }
 
 /* What input in's policy allows, in words: "'rain' (none) stays at site1". */
@@ -574,15 +492,15 @@ static void sb_constraint (struct sbuf *b, const struct placement_fed *f,
     input_name (in, k, nm, sizeof (nm));
     policy_format (in->policy, pol, sizeof (pol));
     fs_policy_kind_t kind = effective_kind (in);
-    sb_printf (b, "input %s (%s", nm, pol);
+    sbuf_printf (b, "input %s (%s", nm, pol);
     if (kind == POLICY_AGGREGATE)
-        sb_printf (b, ", no satisfying reduction");
-    sb_printf (b, ") ");
+        sbuf_printf (b, ", no satisfying reduction");
+    sbuf_printf (b, ") ");
     if (kind == POLICY_REGIONS)
-        sb_printf (b, "may only go to region%s %s or stay at ", in->policy->nregions == 1 ? "" : "s",
+        sbuf_printf (b, "may only go to region%s %s or stay at ", in->policy->nregions == 1 ? "" : "s",
                    pol + strlen ("regions="));
     else
-        sb_printf (b, "stays at ");
+        sbuf_printf (b, "stays at ");
     sb_sites (b, f, in->replicas, in->nreplicas, 4);
 }
 
@@ -641,25 +559,25 @@ static void sb_describe (struct sbuf *b, const struct placement_fed *f,
         break;
     case PLACE_EXCL_PIN:
         if (t->pin_site >= 0 && t->pin_site < f->n)
-            sb_printf (b, "not the pinned site (%s)", f->sites[t->pin_site].name);
+            sbuf_printf (b, "not the pinned site (%s)", f->sites[t->pin_site].name);
         else
-            sb_printf (b, "not the pinned site");
+            sbuf_printf (b, "not the pinned site");
         break;
     case PLACE_EXCL_DOWN:
-        sb_printf (b, "down");
+        sbuf_printf (b, "down");
         break;
     case PLACE_EXCL_DRAINED:
-        sb_printf (b, "drained");
+        sbuf_printf (b, "drained");
         break;
     case PLACE_EXCL_CORES:
-        sb_printf (b, "%d cores < %d ranks", s->cores, t->ranks < 1 ? 1 : t->ranks);
+        sbuf_printf (b, "%d cores < %d ranks", s->cores, t->ranks < 1 ? 1 : t->ranks);
         break;
     case PLACE_EXCL_POLICY:
         if (!in)
             break;
         if (effective_kind (in) == POLICY_REGIONS) {
             char pol[256];
-            sb_printf (b, "input %s (%s) may not go to region %s", input_name (in, c->input, nm,
+            sbuf_printf (b, "input %s (%s) may not go to region %s", input_name (in, c->input, nm,
                        sizeof (nm)), policy_format (in->policy, pol, sizeof (pol)), s->region);
         } else {
             sb_constraint (b, f, in, c->input);
@@ -668,14 +586,14 @@ static void sb_describe (struct sbuf *b, const struct placement_fed *f,
     case PLACE_EXCL_REPLICAS_DOWN:
         if (!in)
             break;
-        sb_printf (b, "every replica of input %s is at a down site (",
+        sbuf_printf (b, "every replica of input %s is at a down site (",
                    input_name (in, c->input, nm, sizeof (nm)));
         sb_sites (b, f, in->replicas, in->nreplicas, 4);
-        sb_printf (b, ")");
+        sbuf_printf (b, ")");
         break;
     case PLACE_EXCL_NO_REPLICA:
         if (in)
-            sb_printf (b, "input %s has no replica yet", input_name (in, c->input, nm, sizeof (nm)));
+            sbuf_printf (b, "input %s has no replica yet", input_name (in, c->input, nm, sizeof (nm)));
         break;
     }
 }
@@ -684,7 +602,7 @@ char *placement_candidate_describe (const struct placement_fed *f, const struct 
                                     const struct placement_candidate *c, char *buf, size_t n)
 {
     struct sbuf b;
-    sb_init (&b, buf, n);
+    sbuf_init (&b, buf, n);
     if (c->site >= 0 && c->site < f->n)
         sb_describe (&b, f, t, c);
     return buf;
@@ -712,14 +630,14 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
             count += cand[s].excluded == kinds[k].e;
         if (count == 0)
             continue;
-        sb_printf (b, "%s%d %s (", first ? "" : ", ", count, kinds[k].what);
+        sbuf_printf (b, "%s%d %s (", first ? "" : ", ", count, kinds[k].what);
         first = false;
         for (int s = 0; s < f->n && shown < 3; s++)
             if (cand[s].excluded == kinds[k].e)
-                sb_printf (b, "%s%s", shown++ ? ", " : "", f->sites[s].name);
+                sbuf_printf (b, "%s%s", shown++ ? ", " : "", f->sites[s].name);
         if (count > shown)
-            sb_printf (b, " and %d more", count - shown);
-        sb_printf (b, ")");
+            sbuf_printf (b, " and %d more", count - shown);
+        sbuf_printf (b, ")");
     }
     /* the inputs behind POLICY, REPLICAS_DOWN and NO_REPLICA, said once each */
     for (int k = 0; k < t->ninputs; k++) {
@@ -730,12 +648,12 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
                 continue;
             if (c->excluded == PLACE_EXCL_POLICY && !policy) {
                 policy = true;
-                sb_printf (b, "; ");
+                sbuf_printf (b, "; ");
                 sb_constraint (b, f, &t->inputs[k], k);
             } else if ((c->excluded == PLACE_EXCL_REPLICAS_DOWN
                         || c->excluded == PLACE_EXCL_NO_REPLICA) && !other) {
                 other = true;
-                sb_printf (b, "; ");
+                sbuf_printf (b, "; ");
                 sb_describe (b, f, t, c);
             }
         }
@@ -745,7 +663,7 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
 static void sb_cost (struct sbuf *b, const struct placement_candidate *c)
 {
     char s1[32], s2[32], s3[32], s4[32], by[32];
-    sb_printf (b, "est. %s (wait %s + move %s in %s + run %s)", fmt_secs (c->cost_s, s1, sizeof (s1)),
+    sbuf_printf (b, "est. %s (wait %s + move %s in %s + run %s)", fmt_secs (c->cost_s, s1, sizeof (s1)),
                fmt_secs (c->wait_s, s2, sizeof (s2)), fmt_bytes ((double)c->bytes_moved, by,
                sizeof (by)), fmt_secs (c->move_s, s3, sizeof (s3)),
                fmt_secs (c->runtime_s, s4, sizeof (s4)));
@@ -756,22 +674,22 @@ static void explain_choice (const struct placement_fed *f, const struct placemen
                             int nactive, char *buf, size_t n)
 {
     struct sbuf b;
-    sb_init (&b, buf, n);
+    sbuf_init (&b, buf, n);
     const struct placement_candidate *c = &cand[best];
     const char *name = f->sites[best].name;
     char by1[32], by2[32], s1[32];
     if (c->bytes_local > 0 && c->bytes_moved == 0)
-        sb_printf (&b, "input data is at %s (%s); ", name,
+        sbuf_printf (&b, "input data is at %s (%s); ", name,
                    fmt_bytes ((double)c->bytes_local, by1, sizeof (by1)));
     else if (c->bytes_local > 0)
-        sb_printf (&b, "input data is at %s (%s here, %s to move); ", name,
+        sbuf_printf (&b, "input data is at %s (%s here, %s to move); ", name,
                    fmt_bytes ((double)c->bytes_local, by1, sizeof (by1)),
                    fmt_bytes ((double)c->bytes_moved, by2, sizeof (by2)));
     if (second < 0) {
-        sb_printf (&b, "%s is the only site that can run it now, ", name);
+        sbuf_printf (&b, "%s is the only site that can run it now, ", name);
         sb_cost (&b, c);
         if (f->n > 1) {
-            sb_printf (&b, "; others: ");
+            sbuf_printf (&b, "; others: ");
             sb_exclusions (&b, f, t, cand);
         }
         return;
@@ -779,20 +697,20 @@ static void explain_choice (const struct placement_fed *f, const struct placemen
     const struct placement_candidate *d = &cand[second];
     const char *dname = f->sites[second].name;
     if (cost_tie (c->cost_s, d->cost_s)) {
-        sb_printf (&b, "%s and %s tie at %s; ", name, dname, fmt_secs (c->cost_s, s1, sizeof (s1)));
+        sbuf_printf (&b, "%s and %s tie at %s; ", name, dname, fmt_secs (c->cost_s, s1, sizeof (s1)));
         if (f->sites[best].cores_free != f->sites[second].cores_free)
-            sb_printf (&b, "%s has more free cores (%d vs %d)", name, f->sites[best].cores_free,
+            sbuf_printf (&b, "%s has more free cores (%d vs %d)", name, f->sites[best].cores_free,
                        f->sites[second].cores_free);
         else
-            sb_printf (&b, "%s comes first by name", name);
+            sbuf_printf (&b, "%s comes first by name", name);
         return;
     }
     double margin = d->cost_s - c->cost_s;
     if (c->bytes_local > 0 && d->bytes_moved > c->bytes_moved)
-        sb_printf (&b, "moving it elsewhere costs >= %s more; ", fmt_secs (margin, s1, sizeof (s1)));
-    sb_printf (&b, "%s finishes earliest, ", name);
+        sbuf_printf (&b, "moving it elsewhere costs >= %s more; ", fmt_secs (margin, s1, sizeof (s1)));
+    sbuf_printf (&b, "%s finishes earliest, ", name);
     sb_cost (&b, c);
-    sb_printf (&b, "; next best %s is %s later (%d of %d sites eligible)", dname,
+    sbuf_printf (&b, "; next best %s is %s later (%d of %d sites eligible)", dname,
                fmt_secs (margin, s1, sizeof (s1)), nactive, f->n);
 }
 
@@ -944,12 +862,12 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
             return 0;
         }
         struct sbuf b;
-        sb_init (&b, res->reason, sizeof (res->reason));
+        sbuf_init (&b, res->reason, sizeof (res->reason));
         if (t->pinned) {
-            sb_printf (&b, "pinned to %s, which can't run it now: ", f->sites[t->pin_site].name);
+            sbuf_printf (&b, "pinned to %s, which can't run it now: ", f->sites[t->pin_site].name);
             sb_describe (&b, f, t, &cand[t->pin_site]);
         } else {
-            sb_printf (&b, "no site can run it now: ");
+            sbuf_printf (&b, "no site can run it now: ");
             sb_exclusions (&b, f, t, cand);
         }
         return 0;
@@ -1006,10 +924,10 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
         why = dummy;
         n = sizeof (dummy);
     }
-    sb_init (&b, why, n);
+    sbuf_init (&b, why, n);
     const int ranks = t->ranks < 1 ? 1 : t->ranks;
     if (f->n == 0) {
-        sb_printf (&b, "the federation has no sites");
+        sbuf_printf (&b, "the federation has no sites");
         return true;
     }
     int big = 0;
@@ -1017,28 +935,28 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
         if (f->sites[s].cores > f->sites[big].cores)
             big = s;
     if (f->sites[big].cores < ranks) {
-        sb_printf (&b, "it needs %d ranks but the largest site, %s, has %d cores", ranks,
+        sbuf_printf (&b, "it needs %d ranks but the largest site, %s, has %d cores", ranks,
                    f->sites[big].name, f->sites[big].cores);
         return true;
     }
     if (t->pinned) {
         int p = t->pin_site;
         if (p < 0 || p >= f->n) {
-            sb_printf (&b, "it is pinned to an unknown site");
+            sbuf_printf (&b, "it is pinned to an unknown site");
             return true;
         }
         const struct placement_site *s = &f->sites[p];
         if (s->cores < ranks) {
-            sb_printf (&b, "it is pinned to %s, which has %d cores; it needs %d ranks", s->name,
+            sbuf_printf (&b, "it is pinned to %s, which has %d cores; it needs %d ranks", s->name,
                        s->cores, ranks);
             return true;
         }
         int k = first_refusing_input (f, t, p);
         if (k >= 0) {
-            sb_printf (&b, "it is pinned to %s, but ", s->name);
+            sbuf_printf (&b, "it is pinned to %s, but ", s->name);
             if (effective_kind (&t->inputs[k]) == POLICY_REGIONS) {
                 char nm[96], pol[256];
-                sb_printf (&b, "input %s (%s) may not go to region %s",
+                sbuf_printf (&b, "input %s (%s) may not go to region %s",
                            input_name (&t->inputs[k], k, nm, sizeof (nm)),
                            policy_format (t->inputs[k].policy, pol, sizeof (pol)), s->region);
             } else {
@@ -1061,21 +979,21 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
             maxcores = f->sites[s].cores;
     }
     if (npol > 0) {
-        sb_printf (&b, "the only site%s its inputs' policies allow (", npol == 1 ? "" : "s");
+        sbuf_printf (&b, "the only site%s its inputs' policies allow (", npol == 1 ? "" : "s");
         sb_sites (&b, f, allowed, npol < 8 ? npol : 8, 8);
         if (npol > 8)
-            sb_printf (&b, " and %d more", npol - 8);
-        sb_printf (&b, ") ha%s at most %d cores; it needs %d ranks", npol == 1 ? "s" : "ve",
+            sbuf_printf (&b, " and %d more", npol - 8);
+        sbuf_printf (&b, ") ha%s at most %d cores; it needs %d ranks", npol == 1 ? "s" : "ve",
                    maxcores, ranks);
         return true;
     }
-    sb_printf (&b, "no site is allowed by the policies of all its inputs: ");
+    sbuf_printf (&b, "no site is allowed by the policies of all its inputs: ");
     bool first = true;
     for (int k = 0; k < t->ninputs; k++) {
         const struct placement_input *in = &t->inputs[k];
         if (effective_kind (in) == POLICY_RAW || in->nreplicas == 0)
             continue;
-        sb_printf (&b, "%s", first ? "" : "; ");
+        sbuf_printf (&b, "%s", first ? "" : "; ");
         first = false;
         sb_constraint (&b, f, in, k);
     }

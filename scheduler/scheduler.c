@@ -84,23 +84,8 @@ static void reply (struct sched *s, const struct msg *req, json_t *body)
 
 static void reply_error (struct sched *s, const struct msg *req, const fs_error_t *err)
 {
-    /* Job files: every error, not only what fits in err. */
-    const char *all = s->jobs ? jobs_errors (s->jobs) : NULL;
-    if (all && (!strcmp (req->op, "job.validate") || !strcmp (req->op, "job.submit"))
-        && !strncmp (all, err->text, strlen (err->text) > 64 ? 64 : strlen (err->text))) {
-        send_to (s, s->rid, s->ridlen, msg_error (req->op, req->id, err->code, "%s", all));
-        return;
-    }
     send_to (s, s->rid, s->ridlen,
              msg_error (req->op, req->id, err->code ? err->code : FS_EFAIL, "%s", err->text));
-}
-
-static void iso_time (double t, char *buf, size_t n)
-{
-    time_t sec = (time_t)t;
-    struct tm tm;
-    gmtime_r (&sec, &tm);
-    strftime (buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* --- site services -------------------------------------------------- */
@@ -251,7 +236,7 @@ static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
         char hb[32];
         json_t *jhb = json_null ();
         if (site->last_heartbeat > 0) {
-            iso_time (site->last_heartbeat, hb, sizeof (hb));
+            clock_iso (site->last_heartbeat, false, hb, sizeof (hb));
             jhb = json_string (hb);
         }
         const char *state = !site->up ? "down" : site->drained ? "drained" : "up";
@@ -484,6 +469,18 @@ static int reply_or_fail (struct sched *s, const struct msg *m, json_t *body)
     return 0;
 }
 
+/* A refused job file: the error reply carries every error (errors, taken),
+ * not only the first kilobyte that fits in err. */
+static int reply_job_errors (struct sched *s, const struct msg *m, char *errors,
+                             const fs_error_t *err)
+{
+    if (!errors)
+        return -1;
+    send_to (s, s->rid, s->ridlen, msg_error (m->op, m->id, err->code, "%s", errors));
+    free (errors);
+    return 0;
+}
+
 static int job_text (const struct msg *m, const char **file, const char **text, fs_error_t *err)
 {
     if (msg_get_str (m, "file", true, file, err) < 0 || msg_get_str (m, "text", true, text, err) < 0)
@@ -498,7 +495,9 @@ static int h_job_validate (struct sched *s, const struct msg *m, fs_error_t *err
     const char *file, *text;
     if (job_text (m, &file, &text, err) < 0)
         return -1;
-    return reply_or_fail (s, m, jobs_validate (s->jobs, file, text, err));
+    char *errors;
+    json_t *r = jobs_validate (s->jobs, file, text, &errors, err);
+    return r ? reply_or_fail (s, m, r) : reply_job_errors (s, m, errors, err);
 }
 
 /* Who to answer once a deferred submit is on disk. */
@@ -521,9 +520,10 @@ static int h_job_submit (struct sched *s, const struct msg *m, fs_error_t *err)
     c->ridlen = s->ridlen;
     snprintf (c->op, sizeof (c->op), "%s", m->op);
     c->id = m->id;
-    if (jobs_submit_defer (s->jobs, file, text, c, err) < 0) {
+    char *errors;
+    if (jobs_submit_defer (s->jobs, file, text, c, &errors, err) < 0) {
         free (c);
-        return -1;
+        return reply_job_errors (s, m, errors, err);
     }
     return 0;
 }

@@ -37,9 +37,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/names.h"
 #include "common/policy.h"
 #include "common/slice.h"
+#include "common/strmap.h"
 #include "common/ydoc.h"
 #include "placement.h"
 #include "sim.h"
@@ -83,20 +85,6 @@ static double rng_logu (uint64_t *st, const double r[2])      /* log-uniform, r[
     if (r[1] <= r[0])
         return r[0];
     return exp (log (r[0]) + (log (r[1]) - log (r[0])) * rng_unit (st));
-}
-
-static double now_mono (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now_cpu (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* ---- growable arrays ------------------------------------------------------ */
@@ -173,22 +161,12 @@ struct sim {
     int64_t *deps;              /* dependents, CSR by task */
     int npol, cappol;
     fs_policy_t *pol;
-    int *polhash;               /* index + 1, open addressing */
-    unsigned polmask;
+    struct strmap *polidx;      /* canonical policy bytes -> index into pol */
     int *last_site;             /* last run: site per task (-1) */
     double *last_end;
 };
 
 /* ---- policies, interned -------------------------------------------------- */
-
-static uint64_t hash_bytes (const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
 
 /* A canonical copy: unused parts zeroed so equal policies compare equal. */
 static void policy_canon (const fs_policy_t *in, fs_policy_t *out)
@@ -206,26 +184,6 @@ static void policy_canon (const fs_policy_t *in, fs_policy_t *out)
     }
 }
 
-static int policy_rehash (struct sim *s, int cap)
-{
-    unsigned size = 64;
-    while (size < 2u * (unsigned)cap)
-        size *= 2;
-    int *t = calloc (size, sizeof (*t));
-    if (!t)
-        return -1;
-    for (int i = 0; i < s->npol; i++) {
-        unsigned h = (unsigned)hash_bytes (&s->pol[i], sizeof (s->pol[i])) & (size - 1);
-        while (t[h])
-            h = (h + 1) & (size - 1);
-        t[h] = i + 1;
-    }
-    free (s->polhash);
-    s->polhash = t;
-    s->polmask = size - 1;
-    return 0;
-}
-
 /* The index of policy p in the table (added if new), or -1 out of memory. */
 static int policy_intern (struct sim *s, const fs_policy_t *p)
 {
@@ -233,10 +191,9 @@ static int policy_intern (struct sim *s, const fs_policy_t *p)
     policy_canon (p, &c);
     if (c.kind == POLICY_RAW)
         return 0;
-    unsigned h = (unsigned)hash_bytes (&c, sizeof (c)) & s->polmask;
-    for (; s->polhash[h]; h = (h + 1) & s->polmask)
-        if (!memcmp (&s->pol[s->polhash[h] - 1], &c, sizeof (c)))
-            return s->polhash[h] - 1;
+    int64_t k = strmap_getn (s->polidx, &c, sizeof (c));
+    if (k >= 0)
+        return (int)k;
     if (s->npol == s->cappol) {
         int cap = 2 * s->cappol;
         fs_policy_t *np = realloc (s->pol, (size_t)cap * sizeof (*np));
@@ -244,15 +201,11 @@ static int policy_intern (struct sim *s, const fs_policy_t *p)
             return -1;
         s->pol = np;
         s->cappol = cap;
-        if (policy_rehash (s, cap) < 0)
-            return -1;
     }
+    if (strmap_putn (s->polidx, &c, sizeof (c), s->npol) < 0)
+        return -1;
     s->pol[s->npol] = c;
-    h = (unsigned)hash_bytes (&c, sizeof (c)) & s->polmask;
-    while (s->polhash[h])
-        h = (h + 1) & s->polmask;
-    s->polhash[h] = ++s->npol;
-    return s->npol - 1;
+    return s->npol++;
 }
 
 /* Does a reduction by `reduce` (bytes moved / bytes read) satisfy aggregate
@@ -267,56 +220,6 @@ static bool reduce_satisfies (const fs_policy_t *p, double reduce)
     for (int d = 0; d < p->nblock; d++)
         need *= (double)p->min_block[d];
     return reduce >= need;
-}
-
-/* ---- name maps (loading explicit scenarios) ------------------------------- */
-
-struct strmap {
-    char **keys;
-    int64_t *vals;
-    size_t mask, n;
-};
-
-static uint64_t hash_str (const char *s)
-{
-    return hash_bytes (s, strlen (s));
-}
-
-static int strmap_init (struct strmap *m, size_t want)
-{
-    size_t size = 64;
-    while (size < 2 * want)
-        size *= 2;
-    m->keys = calloc (size, sizeof (*m->keys));
-    m->vals = calloc (size, sizeof (*m->vals));
-    m->mask = size - 1;
-    m->n = 0;
-    return m->keys && m->vals ? 0 : -1;
-}
-
-static void strmap_free (struct strmap *m)
-{
-    free (m->keys);
-    free (m->vals);
-}
-
-static int64_t strmap_get (const struct strmap *m, const char *k)
-{
-    for (size_t h = hash_str (k) & m->mask; m->keys[h]; h = (h + 1) & m->mask)
-        if (!strcmp (m->keys[h], k))
-            return m->vals[h];
-    return -1;
-}
-
-/* Borrowed key; the map is sized for every key up front. */
-static void strmap_put (struct strmap *m, char *k, int64_t v)
-{
-    size_t h = hash_str (k) & m->mask;
-    while (m->keys[h])
-        h = (h + 1) & m->mask;
-    m->keys[h] = k;
-    m->vals[h] = v;
-    m->n++;
 }
 
 /* ---- loading helpers -------------------------------------------------------- */
@@ -782,7 +685,8 @@ static int parse_datasets (struct lctx *c, const struct ynode *n, struct strmap 
             return -1;
         c->s->data[d].line = m->line;
         c->s->data[d].col = m->col;
-        strmap_put (names, c->s->data[d].name, d);
+        if (strmap_put (names, c->s->data[d].name, d) < 0)
+            return oom (c);
         if (one) {
             int s;
             if (get_site_ref (c, one, w, &s) < 0 || add_replica (c, d, s) < 0)
@@ -860,7 +764,8 @@ static int parse_tasks_1 (struct lctx *c, const struct ynode *n, struct strmap *
         int64_t t = c->s->ntasks - 1;
         c->s->tasks[t].line = m->line;
         c->s->tasks[t].col = m->col;
-        strmap_put (tnames, c->s->tasks[t].name, t);
+        if (strmap_put (tnames, c->s->tasks[t].name, t) < 0)
+            return oom (c);
         if (!(v = ynode_get (m, "outputs")))
             continue;
         if (v->type != YNODE_MAP)
@@ -883,7 +788,8 @@ static int parse_tasks_1 (struct lctx *c, const struct ynode *n, struct strmap *
                 return -1;
             c->s->data[d].line = v->keys[k]->line;
             c->s->data[d].col = v->keys[k]->col;
-            strmap_put (dnames, c->s->data[d].name, d);
+            if (strmap_put (dnames, c->s->data[d].name, d) < 0)
+                return oom (c);
             if (GROW (c->s->outs, c->s->capouts, c->s->nouts + 1) < 0)
                 return oom (c);
             c->s->outs[c->s->nouts++] = d;
@@ -1001,7 +907,7 @@ static int load_explicit (struct lctx *c, const struct ynode *root)
 {
     const struct ynode *sites = ynode_get (root, "sites"), *tasks = ynode_get (root, "tasks");
     const struct ynode *datasets = ynode_get (root, "datasets");
-    struct strmap dn = { 0 }, tn = { 0 };
+    struct strmap *dn = NULL, *tn = NULL;
     if (!sites)
         return missing (c, root, "scenario", "sites");
     if (parse_sites (c, sites) < 0 || parse_links (c, ynode_get (root, "links")) < 0)
@@ -1014,23 +920,23 @@ static int load_explicit (struct lctx *c, const struct ynode *root)
         nouts += o && o->type == YNODE_MAP ? o->n : 0;
     }
     int rc = -1;
-    if (strmap_init (&dn, nd + nouts) < 0 || strmap_init (&tn, nt) < 0) {
+    if (!(dn = strmap_create (nd + nouts)) || !(tn = strmap_create (nt))) {
         oom (c);
         goto out;
     }
-    if (datasets && parse_datasets (c, datasets, &dn) < 0)
+    if (datasets && parse_datasets (c, datasets, dn) < 0)
         goto out;
     c->s->nstatic = c->s->ndata;
     if (!tasks) {
         rc = missing (c, root, "scenario", "tasks");
         goto out;
     }
-    if (parse_tasks_1 (c, tasks, &dn, &tn) < 0 || parse_tasks_2 (c, tasks, &dn, &tn) < 0)
+    if (parse_tasks_1 (c, tasks, dn, tn) < 0 || parse_tasks_2 (c, tasks, dn, tn) < 0)
         goto out;
     rc = 0;
 out:
-    strmap_free (&dn);
-    strmap_free (&tn);
+    strmap_destroy (dn);
+    strmap_destroy (tn);
     return rc;
 }
 
@@ -1406,7 +1312,7 @@ static struct sim *sim_new (void)
     s->cappol = 16;
     s->pol = calloc ((size_t)s->cappol, sizeof (*s->pol));
     s->npol = 1;                /* index 0: raw */
-    if (!s->pol || policy_rehash (s, s->cappol) < 0) {
+    if (!s->pol || !(s->polidx = strmap_create (s->cappol))) {
         free (s->pol);
         free (s);
         return NULL;
@@ -1549,7 +1455,7 @@ void sim_destroy (struct sim *s)
     free (s->outs);
     free (s->deps);
     free (s->pol);
-    free (s->polhash);
+    strmap_destroy (s->polidx);
     free (s->last_site);
     free (s->last_end);
     free (s);
@@ -1638,8 +1544,7 @@ struct run {
     int64_t nx, capx;
     struct centry *ce;
     int64_t nce, capce;
-    int64_t *cehash;            /* index + 1 */
-    uint64_t cemask;
+    struct strmap *ceidx;       /* struct ce_key -> index into ce */
     struct wnode *w;
     int64_t nw, capw;
     int *nrep;                  /* per dataset: replicas now */
@@ -1796,49 +1701,26 @@ static int task_run (struct run *r, int64_t t)
     return ev_push (r, r->now + r->s->tasks[t].runtime, EV_TASK_END, t, 0);
 }
 
+/* The key of a cache entry: no padding, so its bytes are the key. */
+struct ce_key {
+    int64_t data;
+    uint64_t bytes;
+    int64_t site;
+};
+
 static int ce_find_or_add (struct run *r, int site, int64_t data, uint64_t bytes, bool *found,
                            int64_t *idx)
 {
-    uint64_t h = ((uint64_t)data * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)site * 0xbf58476d1ce4e5b9ull)
-                 ^ (bytes * 0x94d049bb133111ebull);
-    h ^= h >> 29;
-    for (uint64_t k = h & r->cemask; r->cehash[k]; k = (k + 1) & r->cemask) {
-        struct centry *e = &r->ce[r->cehash[k] - 1];
-        if (e->site == site && e->data == data && e->bytes == bytes) {
-            *found = true;
-            *idx = r->cehash[k] - 1;
-            return 0;
-        }
-    }
-    *found = false;
-    if ((uint64_t)(r->nce + 1) * 2 > r->cemask + 1) {
-        uint64_t size = (r->cemask + 1) * 2;
-        int64_t *nh = calloc (size, sizeof (*nh));
-        if (!nh)
-            return -1;
-        for (int64_t i = 0; i < r->nce; i++) {
-            const struct centry *e = &r->ce[i];
-            uint64_t g = ((uint64_t)e->data * 0x9e3779b97f4a7c15ull)
-                         ^ ((uint64_t)e->site * 0xbf58476d1ce4e5b9ull)
-                         ^ (e->bytes * 0x94d049bb133111ebull);
-            g ^= g >> 29;
-            uint64_t k = g & (size - 1);
-            while (nh[k])
-                k = (k + 1) & (size - 1);
-            nh[k] = i + 1;
-        }
-        free (r->cehash);
-        r->cehash = nh;
-        r->cemask = size - 1;
-    }
-    if (GROW (r->ce, r->capce, r->nce + 1) < 0)
+    struct ce_key key = { data, bytes, site };
+    *idx = strmap_getn (r->ceidx, &key, sizeof (key));
+    *found = *idx >= 0;
+    if (*found)
+        return 0;
+    if (GROW (r->ce, r->capce, r->nce + 1) < 0
+        || strmap_putn (r->ceidx, &key, sizeof (key), r->nce) < 0)
         return -1;
     *idx = r->nce++;
     r->ce[*idx] = (struct centry){ site, data, bytes, false, -1 };
-    uint64_t k = h & r->cemask;
-    while (r->cehash[k])
-        k = (k + 1) & r->cemask;
-    r->cehash[k] = *idx + 1;
     return 0;
 }
 
@@ -2174,9 +2056,9 @@ static int place_ready (struct run *r)
             fed_update_site (r, s);
     for (int64_t i = 0; i < r->nready; i++) {
         int64_t t = r->ready[i];
-        double t0 = now_mono ();
+        double t0 = clock_mono ();
         int s = r->st->choose_f (r, t);
-        r->res->decide_s += now_mono () - t0;
+        r->res->decide_s += clock_mono () - t0;
         r->res->decisions++;
         if (s < 0) {
             r->res->tasks_unplaceable++;
@@ -2230,7 +2112,7 @@ static void run_free (struct run *r)
     free (r->ev);
     free (r->x);
     free (r->ce);
-    free (r->cehash);
+    strmap_destroy (r->ceidx);
     free (r->w);
     free (r->nrep);
     free (r->dpol);
@@ -2267,8 +2149,7 @@ static int run_init (struct run *r, struct sim *s, const struct strategy *st,
     r->tready = calloc (nt, sizeof (*r->tready));
     r->tend_plan = calloc (nt, sizeof (*r->tend_plan));
     r->cand = calloc (n, sizeof (*r->cand));
-    r->cemask = 1023;
-    r->cehash = calloc (r->cemask + 1, sizeof (*r->cehash));
+    r->ceidx = strmap_create (1024);
     r->fed = placement_fed_create (DEF_BW, DEF_LAT);
     r->maxin = 1;
     for (int64_t t = 0; t < s->ntasks; t++)
@@ -2276,7 +2157,7 @@ static int run_init (struct run *r, struct sim *s, const struct strategy *st,
             r->maxin = s->tasks[t].nin;
     r->pin = calloc ((size_t)r->maxin, sizeof (*r->pin));
     if (!r->site || !r->link || !r->nrep || !r->dpol || !r->left || !r->pending || !r->tsite
-        || !r->tready || !r->tend_plan || !r->cand || !r->cehash || !r->fed || !r->pin)
+        || !r->tready || !r->tend_plan || !r->cand || !r->ceidx || !r->fed || !r->pin)
         return -1;
     fs_error_t err;
     for (int i = 0; i < s->nsites; i++) {
@@ -2363,7 +2244,7 @@ int sim_run (struct sim *s, const char *strategy, struct sim_result *out, fs_err
     memset (out, 0, sizeof (*out));
     snprintf (out->strategy, sizeof (out->strategy), "%s", st->name);
     out->central_site = -1;
-    double w0 = now_mono (), c0 = now_cpu ();
+    double w0 = clock_mono (), c0 = clock_cpu ();
     struct run r;
     int rc = -1;
     if (run_init (&r, s, st, out) < 0)
@@ -2411,8 +2292,8 @@ out:
     if (rc < 0)
         errprintf (err, FS_EFAIL, "simulation (%s): out of memory", st->name);
     run_free (&r);
-    out->wall_s = now_mono () - w0;
-    out->cpu_s = now_cpu () - c0;
+    out->wall_s = clock_mono () - w0;
+    out->cpu_s = clock_cpu () - c0;
     return rc;
 }
 

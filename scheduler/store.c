@@ -314,7 +314,7 @@ json_t *store_lookup (struct store *s, const char *name, fs_error_t *err)
         d = NULL;
     }
     if (!d)
-        errprintf (err, FS_EFAIL, "unknown dataset '%s' (see 'fedsched catalog')", name);
+        errprintf (err, FS_ENOTFOUND, "unknown dataset '%s' (see 'fedsched catalog')", name);
     return d;
 }
 

@@ -1,7 +1,7 @@
 /* fuzz_parsers.c - libFuzzer harness for the small string parsers:
  * common/policy.h (policy_parse and the policy checks), common/names.h
  * (name_valid, ident_valid, name_for_dataset, name_glob, name_is_hdf5_file)
- * and common/ydoc.h (parse_duration, parse_rate, parse_size).
+ * and common/units.h (parse_duration, parse_rate, parse_size).
  *
  * Input: text split at '\n' into up to four parts.  Every parser runs on
  * every part; then the parts are combined:
@@ -26,6 +26,7 @@
 #include "common/names.h"
 #include "common/policy.h"
 #include "common/slice.h"
+#include "common/units.h"
 #include "common/ydoc.h"
 
 static void check_fail (int rc, const fs_error_t *e, int code, const char *what)

@@ -47,7 +47,6 @@ static const struct mock_ds mock_datasets[] = {
 struct mock {
     int lookups;
     bool fail_lookup;
-    const char *refuse_task;    /* never_placeable says yes for this task */
 };
 
 static int mock_lookup (void *ctx, const char *name, struct job_dataset_info *out, fs_error_t *err)
@@ -84,19 +83,8 @@ static int mock_site_get (void *ctx, size_t i, struct job_site_info *out, fs_err
     return 0;
 }
 
-static bool mock_never (void *ctx, const struct job_spec *spec, size_t task, char *why,
-                        size_t whysz)
-{
-    struct mock *m = ctx;
-    if (m->refuse_task && !strcmp (spec->tasks[task].name, m->refuse_task)) {
-        snprintf (why, whysz, "the launcher cannot start it");
-        return true;
-    }
-    return false;
-}
-
 static struct mock mock;
-static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get, mock_never };
+static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get };
 static struct job_errors errs = JOB_ERRORS_INIT;
 
 static int setup (void **state)
@@ -731,14 +719,6 @@ static void test_pin_unknown_site (void **state)
                   "nbs, mwr, ext)");
 }
 
-static void test_never_placeable_hook (void **state)
-{
-    mock.refuse_task = "b";
-    assert_rejected ("version: 1\ntasks:\n  - {name: a, command: [x]}\n"
-                     "  - {name: b, command: [x]}\n", 1);
-    assert_error ("4:5", "task 'b': no site can ever run it: the launcher cannot start it");
-}
-
 static void test_yaml_refusals (void **state)
 {
     assert_rejected ("version: 1\n"
@@ -946,7 +926,6 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_ranks_above_cores, setup, teardown),
         cmocka_unit_test_setup_teardown (test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown (test_pin_unknown_site, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_never_placeable_hook, setup, teardown),
         cmocka_unit_test_setup_teardown (test_yaml_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown (test_multiple_errors, setup, teardown),
         cmocka_unit_test_setup_teardown (test_expand_argv, setup, teardown),

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "adapters/launch/launch.h"
 
 static char tmp[256];           /* a fresh directory, resolved with realpath() */
@@ -44,13 +45,6 @@ static int teardown (void **state)
     char cmd[PATH_MAX + 16];
     snprintf (cmd, sizeof (cmd), "rm -rf '%s'", tmp);
     return system (cmd) == 0 ? 0 : -1;
-}
-
-static double now_s (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
 }
 
 /* tmp/NAME (static buffer, one of four in rotation). */
@@ -92,13 +86,13 @@ static int count_lines (const char *path)
 static double wait_end (const struct launcher *l, struct launch_proc *p, struct launch_status *st,
                         double limit)
 {
-    double t0 = now_s ();
+    double t0 = clock_mono ();
     for (;;) {
         int rc = l->poll (p, st, &err);
         assert_int_not_equal (rc, -1);
         if (rc == 1)
-            return now_s () - t0;
-        if (now_s () - t0 > limit)
+            return clock_mono () - t0;
+        if (clock_mono () - t0 > limit)
             fail_msg ("task still running after %g s", limit);
         usleep (20000);
     }
@@ -108,10 +102,10 @@ static double wait_end (const struct launcher *l, struct launch_proc *p, struct 
 static void wait_lines (const struct launcher *l, struct launch_proc *p, const char *path, int n)
 {
     struct launch_status st;
-    double t0 = now_s ();
+    double t0 = clock_mono ();
     while (count_lines (path) < n) {
         assert_int_equal (l->poll (p, &st, &err), 0);
-        if (now_s () - t0 > 10)
+        if (clock_mono () - t0 > 10)
             fail_msg ("%s: fewer than %d lines after 10 s", path, n);
         usleep (20000);
     }
