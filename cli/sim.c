@@ -1,5 +1,5 @@
 /* sim.c - `fedsched sim`: run a federation scenario through the simulator
- * (scheduler/sim.h) with each placement strategy and compare them.  No
+ * (cli/sim/sim.h) with each placement strategy and compare them.  No
  * daemons: the scenario file is the whole input (docs/sim.md). */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "scheduler/sim.h"
+#include "cli/sim/sim.h"
 #include "table.h"
 
 enum { OPT_STRATEGY = 2000, OPT_SEED, OPT_SITES, OPT_DATASETS, OPT_TASKS, OPT_PLACEMENTS };

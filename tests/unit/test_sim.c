@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "scheduler/sim.h"
+#include "cli/sim/sim.h"
 
 static struct sim *load (const char *text)
 {
@@ -315,6 +315,14 @@ static void test_errors (void **state)
     expect_error ("sites: [{name: a, cores: 4}]\n"
                   "links: {default: {bandwidth: fast}}\ntasks: []\n",
                   "bad.yaml:2:", "bandwidth");
+    /* links: read by federation.yaml's parser (common/config.c), same messages */
+    expect_error ("sites: [{name: a, cores: 4}, {name: b, cores: 4}]\n"
+                  "links:\n  pairs:\n    - {between: [a, c]}\ntasks: []\n",
+                  "bad.yaml:4:21:", "links.pairs[0].between: site 'c' is not in the 'sites' list");
+    expect_error ("sites: [{name: a, cores: 4}, {name: b, cores: 4}]\n"
+                  "links:\n  pairs:\n    - {between: [a, b]}\n    - {between: [b, a]}\n"
+                  "tasks: []\n",
+                  "bad.yaml:5:17:", "the link b-a is already given at line 4");
     expect_error ("sites: [{name: a, cores: 4}]\n"
                   "datasets: [{name: d, site: b, bytes: 1GB}]\ntasks: []\n",
                   "bad.yaml:2:", "unknown site 'b'");
