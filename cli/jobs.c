@@ -827,7 +827,8 @@ static void explain_task (const json_t *t)
         bool running = !strcmp (state, "PLACED") || !strcmp (state, "STAGING")
                        || !strcmp (state, "RUNNING");
         const char *verb = running ? "runs" : !strcmp (state, "COMPLETED") ? "ran"
-                         : !strcmp (state, "FAILED") ? "ran (and failed)" : "was placed";
+                         : !strcmp (state, "FAILED") ? "ran (and failed)"
+                         : !strcmp (state, "READY") ? "queues for cores" : "was placed";
         printf ("  It %s at %s", verb, psite);
         if (json_is_number (pcost))
             printf (", the earliest estimated finish: %s",

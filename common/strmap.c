@@ -1,4 +1,5 @@
 /* strmap.c - the string map (see strmap.h). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ struct strmap {
     size_t n;
     char *arena;                /* the keys, each followed by a NUL */
     size_t used, cap;
+    size_t dead;                /* arena bytes of removed keys */
 };
 
 static uint64_t hash_bytes (const void *p, size_t n)
@@ -141,6 +143,56 @@ int64_t strmap_getn (const struct strmap *m, const void *key, size_t len)
 int64_t strmap_get (const struct strmap *m, const char *key)
 {
     return strmap_getn (m, key, strlen (key));
+}
+
+/* Rewrite the arena with the live keys only (when removals left most of it
+ * dead).  Failing to allocate just leaves it as it is. */
+static void compact (struct strmap *m)
+{
+    size_t cap = 256;
+    while (cap < m->used - m->dead)
+        cap *= 2;
+    char *a = malloc (cap);
+    if (!a)
+        return;
+    size_t used = 0;
+    for (size_t i = 0; i <= m->mask; i++) {
+        struct slot *s = &m->slots[i];
+        if (!s->key1)
+            continue;
+        memcpy (a + used, m->arena + s->key1 - 1, s->len + 1);
+        s->key1 = used + 1;
+        used += s->len + 1;
+    }
+    free (m->arena);
+    m->arena = a;
+    m->cap = cap;
+    m->used = used;
+    m->dead = 0;
+}
+
+int strmap_remove (struct strmap *m, const void *key, size_t len)
+{
+    struct slot *s = probe (m, key, len, hash_bytes (key, len));
+    if (!s->key1)
+        return 0;
+    m->dead += s->len + 1;
+    m->n--;
+    /* Backward shift: move up every later entry of the run whose home slot
+     * is not strictly between the hole and it, so lookups never meet a gap. */
+    size_t hole = (size_t)(s - m->slots);
+    for (size_t j = (hole + 1) & m->mask; m->slots[j].key1; j = (j + 1) & m->mask) {
+        size_t home = (size_t)m->slots[j].hash & m->mask;
+        bool between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (between)
+            continue;
+        m->slots[hole] = m->slots[j];
+        hole = j;
+    }
+    m->slots[hole] = (struct slot){ 0 };
+    if (m->dead > 4096 && m->dead * 2 > m->used)
+        compact (m);
+    return 1;
 }
 
 size_t strmap_count (const struct strmap *m)

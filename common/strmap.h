@@ -3,11 +3,13 @@
  *
  * What the code base needs of a map is to find an entry of an array by its
  * name (a site, a region, a dataset, a mapping key) or by a small binary key
- * (an interned policy, a cache entry): so the values are int64_t (array
- * indexes, usually), and entries are only ever added or replaced, never
- * removed.  Open addressing with linear probing at a load of at most 1/2,
- * FNV-1a hashes kept beside the entries (a probe compares keys only on equal
- * hashes), keys copied into one growing arena (no allocation per key).
+ * (an interned policy, a cache entry, a task): so the values are int64_t
+ * (array indexes, usually).  Open addressing with linear probing at a load of
+ * at most 1/2, FNV-1a hashes kept beside the entries (a probe compares keys
+ * only on equal hashes), keys copied into one growing arena (no allocation
+ * per key).  Removal shifts the entries after it back (no tombstones), and
+ * the arena is compacted once removed keys take most of it, so a long-lived
+ * map with keys coming and going stays as large as its live keys.
  *
  * A C string key and the byte string of its characters (without the NUL)
  * are the same key.
@@ -39,6 +41,9 @@ int64_t strmap_get (const struct strmap *m, const char *key);
 int64_t strmap_getn (const struct strmap *m, const void *key, size_t len);
 /* 1 and *value set when key is in the map, else 0. */
 int strmap_find (const struct strmap *m, const void *key, size_t len, int64_t *value);
+
+/* Remove key: 1 if it was there, else 0. */
+int strmap_remove (struct strmap *m, const void *key, size_t len);
 
 /* The number of keys. */
 size_t strmap_count (const struct strmap *m);

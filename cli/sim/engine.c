@@ -31,6 +31,7 @@
 #include "common/clock.h"
 #include "common/strmap.h"
 #include "run.h"
+#include "scheduler/dispatch.h"
 #include "sim.h"
 
 #define OBSERVE_MIN_BYTES (1u << 20)    /* like workers: measure 1 MiB and more */
@@ -266,63 +267,63 @@ static int task_stage (struct run *r, int64_t t)
     return r->pending[t] == 0 ? task_run (r, t) : 0;
 }
 
-/* Start queued tasks while the head of the queue fits (FIFO). */
+/* The dispatcher's name for task t's command: its `command`, else its name. */
+static const char *task_command (const struct run *r, int64_t t, char *buf, size_t n)
+{
+    const struct stask *tk = &r->s->tasks[t];
+    return tk->cmd >= 0 ? r->s->cmds[tk->cmd] : sim_task_name (r->s, t, buf, n);
+}
+
+/* The bytes task t reads (moved or local). */
+static double task_bytes (const struct run *r, int64_t t)
+{
+    const struct stask *tk = &r->s->tasks[t];
+    double b = 0;
+    for (int k = 0; k < tk->nin; k++)
+        b += (double)r->s->ins[tk->in_off + k].bytes;
+    return b;
+}
+
+/* The dispatcher's runtime estimate of task t (the scheduler's, learned from
+ * the runtimes of the tasks that ended so far). */
+static double task_estimate (const struct run *r, int64_t t)
+{
+    char buf[PLACEMENT_NAME_MAX];
+    return dispatch_runtime (r->disp, task_command (r, t, buf, sizeof (buf)), task_bytes (r, t),
+                             r->s->tasks[t].walltime);
+}
+
+/* Start the queued tasks of site s that the dispatcher lets go (FIFO). */
 static int site_pump (struct run *r, int s)
 {
-    struct rsite *rs = &r->site[s];
-    while (rs->qlen > 0) {
-        int64_t t = rs->q[rs->qhead];
-        const struct stask *tk = &r->s->tasks[t];
-        if (tk->ranks > rs->cores_free)
-            break;
-        rs->qhead = (rs->qhead + 1) % rs->qcap;
-        rs->qlen--;
-        rs->cores_free -= tk->ranks;
-        rs->queued_cs -= tk->ranks * tk->runtime;
-        r->tend_plan[t] = r->now + tk->runtime;
-        rs->busy_end_cs += tk->ranks * r->tend_plan[t];
-        rs->busy_ranks += tk->ranks;
+    int64_t t;
+    while ((t = dispatch_next (r->disp, s, r->now)) >= 0)
         if (task_stage (r, t) < 0)
             return -1;
-    }
-    if (rs->qlen == 0)
-        rs->queued_cs = 0;      /* no drift */
     return 0;
 }
 
+/* Task t goes to site s: it starts now or queues there, as the dispatcher
+ * decides. */
 static int site_enqueue (struct run *r, int s, int64_t t)
 {
-    struct rsite *rs = &r->site[s];
-    const struct stask *tk = &r->s->tasks[t];
-    if (rs->qlen == rs->qcap) {
-        int64_t cap = rs->qcap ? 2 * rs->qcap : 16;
-        int64_t *q = malloc ((size_t)cap * sizeof (*q));
-        if (!q)
-            return -1;
-        for (int64_t i = 0; i < rs->qlen; i++)
-            q[i] = rs->q[(rs->qhead + i) % rs->qcap];
-        free (rs->q);
-        rs->q = q;
-        rs->qcap = cap;
-        rs->qhead = 0;
-    }
-    rs->q[(rs->qhead + rs->qlen) % rs->qcap] = t;
-    rs->qlen++;
-    rs->queued_cs += tk->ranks * tk->runtime;
-    rs->claimed += tk->ranks;
     r->tsite[t] = s;
-    return site_pump (r, s);
+    switch (dispatch_decide (r->disp, s, t, r->s->tasks[t].ranks, task_estimate (r, t), r->now)) {
+    case DISPATCH_START:
+        return task_stage (r, t);
+    case DISPATCH_QUEUE:
+        return 0;
+    case DISPATCH_HOLD:
+        break;
+    }
+    return -1;                  /* an open site with cores: only out of memory */
 }
 
-/* What placement sees of a site: cores free for a newcomer (none while
- * others queue: FIFO) and the estimated wait for cores. */
+/* What placement sees of a site: the dispatcher's view. */
 static void fed_update_site (struct run *r, int s)
 {
-    const struct rsite *rs = &r->site[s];
     struct placement_site *ps = placement_fed_site (r->fed, s);
-    double busy = rs->busy_end_cs - r->now * (double)rs->busy_ranks;
-    ps->cores_free = rs->qlen > 0 ? 0 : rs->cores_free;
-    ps->wait_s = ((busy > 0 ? busy : 0) + rs->queued_cs) / (rs->cores > 0 ? rs->cores : 1);
+    dispatch_site_view (r->disp, s, r->now, &ps->cores_free, &ps->wait_s);
 }
 
 /* The task's inputs as placement sees them, in r->pin. */
@@ -341,7 +342,7 @@ void run_build_inputs (struct run *r, int64_t t, struct placement_task *pt)
             .reduce_satisfies = reduce_satisfies (p, in->reduce),
         };
     }
-    *pt = (struct placement_task){ .ranks = tk->ranks, .runtime_s = tk->runtime,
+    *pt = (struct placement_task){ .ranks = tk->ranks, .runtime_s = task_estimate (r, t),
                                    .pinned = tk->pin >= 0, .pin_site = tk->pin,
                                    .ninputs = tk->nin, .inputs = r->pin };
 }
@@ -351,13 +352,12 @@ static int task_end (struct run *r, int64_t t)
     struct sim *s = r->s;
     const struct stask *tk = &s->tasks[t];
     int site = r->tsite[t];
-    struct rsite *rs = &r->site[site];
-    rs->cores_free += tk->ranks;
-    rs->busy_ranks -= tk->ranks;
-    rs->busy_end_cs -= tk->ranks * r->tend_plan[t];
-    if (rs->busy_ranks == 0)
-        rs->busy_end_cs = 0;
-    rs->claimed -= tk->ranks;
+    char buf[PLACEMENT_NAME_MAX];
+    dispatch_forget (r->disp, t);
+    /* what the scheduler measures: the time from running to completed */
+    if (dispatch_observe (r->disp, task_command (r, t, buf, sizeof (buf)), task_bytes (r, t),
+                          tk->runtime) < 0)
+        return -1;
     r->res->tasks_done++;
     r->res->makespan_s = r->now;
     s->last_end[t] = r->now;
@@ -465,13 +465,10 @@ static int place_ready (struct run *r)
 
 static void run_free (struct run *r)
 {
-    if (r->site)
-        for (int s = 0; s < r->n; s++)
-            free (r->site[s].q);
     if (r->link)
         for (size_t i = 0; i < (size_t)r->n * (size_t)r->n; i++)
             free (r->link[i].heap);
-    free (r->site);
+    dispatch_destroy (r->disp);
     free (r->link);
     free (r->ev);
     free (r->x);
@@ -484,7 +481,6 @@ static void run_free (struct run *r)
     free (r->pending);
     free (r->tsite);
     free (r->tready);
-    free (r->tend_plan);
     free (r->ready);
     free (r->cand);
     free (r->pin);
@@ -503,7 +499,7 @@ static int run_init (struct run *r, struct sim *s, const struct strategy *st,
     r->res = res;
     r->central = -1;
     r->rng = s->seed ^ 0x5851f42d4c957f2dull;
-    r->site = calloc (n, sizeof (*r->site));
+    r->disp = dispatch_create ();
     r->link = calloc (n * n, sizeof (*r->link));
     r->nrep = malloc (nd * sizeof (*r->nrep));
     r->dpol = malloc (nd * sizeof (*r->dpol));
@@ -511,7 +507,6 @@ static int run_init (struct run *r, struct sim *s, const struct strategy *st,
     r->pending = calloc (nt, sizeof (*r->pending));
     r->tsite = malloc (nt * sizeof (*r->tsite));
     r->tready = calloc (nt, sizeof (*r->tready));
-    r->tend_plan = calloc (nt, sizeof (*r->tend_plan));
     r->cand = calloc (n, sizeof (*r->cand));
     r->ceidx = strmap_create (1024);
     r->fed = placement_fed_create (DEF_BW, DEF_LAT);
@@ -520,8 +515,8 @@ static int run_init (struct run *r, struct sim *s, const struct strategy *st,
         if (s->tasks[t].nin > r->maxin)
             r->maxin = s->tasks[t].nin;
     r->pin = calloc ((size_t)r->maxin, sizeof (*r->pin));
-    if (!r->site || !r->link || !r->nrep || !r->dpol || !r->left || !r->pending || !r->tsite
-        || !r->tready || !r->tend_plan || !r->cand || !r->ceidx || !r->fed || !r->pin)
+    if (!r->disp || !r->link || !r->nrep || !r->dpol || !r->left || !r->pending || !r->tsite
+        || !r->tready || !r->cand || !r->ceidx || !r->fed || !r->pin)
         return -1;
     fs_error_t err;
     for (int i = 0; i < s->nsites; i++) {
@@ -529,7 +524,9 @@ static int run_init (struct run *r, struct sim *s, const struct strategy *st,
             return -1;
         struct placement_site *ps = placement_fed_site (r->fed, i);
         ps->cores = ps->cores_free = s->sites[i].cores;
-        r->site[i].cores = r->site[i].cores_free = s->sites[i].cores;
+        if (dispatch_site (r->disp, s->sites[i].name) != i)
+            return -1;
+        dispatch_site_set (r->disp, i, s->sites[i].cores, true);
     }
     struct placement_links *pl = placement_fed_links (r->fed);
     for (size_t a = 0; a < n; a++)

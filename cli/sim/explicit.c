@@ -24,8 +24,8 @@ static int get_site_ref (struct lctx *c, const struct ynode *n, const char *what
 
 static const char *const site_keys[] = { "name", "region", "cores", NULL };
 static const char *const data_keys[] = { "name", "site", "sites", "bytes", "policy", NULL };
-static const char *const task_keys[] = { "name", "ranks", "runtime", "inputs", "outputs", "after",
-                                         "site", NULL };
+static const char *const task_keys[] = { "name", "ranks", "runtime", "command", "walltime",
+                                         "inputs", "outputs", "after", "site", NULL };
 static const char *const input_keys[] = { "data", "fraction", "reduce", NULL };
 
 static int parse_sites (struct lctx *c, const struct ynode *n)
@@ -211,6 +211,26 @@ static int parse_tasks_1 (struct lctx *c, const struct ynode *n, struct strmap *
         int64_t t = c->s->ntasks - 1;
         c->s->tasks[t].line = m->line;
         c->s->tasks[t].col = m->col;
+        if ((v = ynode_get (m, "command"))) {
+            char cmd[1024];
+            int k;
+            if (ynode_string (c->file, v, w, cmd, sizeof (cmd), c->err) < 0)
+                return -1;
+            if (!cmd[0])
+                return ynode_error (c->file, v, c->err, "%s: command: must not be empty", w);
+            if ((k = scn_command (c, cmd)) < 0)
+                return -1;
+            c->s->tasks[t].cmd = k;
+        }
+        if ((v = ynode_get (m, "walltime"))) {
+            double wt;
+            if (ynode_duration (c->file, v, w, &wt, c->err) < 0)
+                return -1;
+            if (!(wt > 0))
+                return ynode_error (c->file, v, c->err, "%s: walltime: must be longer than zero",
+                                    w);
+            c->s->tasks[t].walltime = wt;
+        }
         if (strmap_put (tnames, c->s->tasks[t].name, t) < 0)
             return scn_oom (c);
         if (!(v = ynode_get (m, "outputs")))

@@ -10,7 +10,7 @@
 #include "sim.h"
 
 struct gen {
-    int64_t sites, regions, datasets, tasks, layers;
+    int64_t sites, regions, datasets, tasks, layers, commands;
     double cores[2], replicas[2], dbytes[2], obytes[2], ranks[2], runtime[2], inputs[2];
     double parents[2], fraction[2];
     double locality;            /* share of a task's datasets taken from one site */
@@ -22,7 +22,7 @@ static const char *const gen_keys[] = {
     "sites", "regions", "datasets", "tasks", "layers", "seed", "cores", "replicas",
     "dataset_bytes", "output_bytes", "ranks", "runtime", "inputs", "parents", "fraction",
     "locality", "policies", "intra_bandwidth", "intra_latency", "inter_bandwidth",
-    "inter_latency", NULL
+    "inter_latency", "commands", NULL
 };
 static const char *const gen_policy_keys[] = { "none", "regions", "aggregate", NULL };
 
@@ -30,6 +30,7 @@ static int parse_gen (struct lctx *c, const struct ynode *g, struct gen *p)
 {
     *p = (struct gen){
         .sites = 200, .regions = 20, .datasets = 400000, .tasks = 100000, .layers = 10,
+        .commands = 20,
         .cores = { 64, 2048 }, .replicas = { 1, 3 }, .dbytes = { 100e6, 200e9 },
         .obytes = { 10e6, 20e9 }, .ranks = { 1, 64 }, .runtime = { 300, 7200 },
         .inputs = { 1, 4 }, .parents = { 1, 2 }, .fraction = { 0.05, 1 }, .locality = 0.7,
@@ -49,6 +50,7 @@ static int parse_gen (struct lctx *c, const struct ynode *g, struct gen *p)
         { "datasets", offsetof (struct gen, datasets), 1, SIM_MAX_ITEMS / 4 },
         { "tasks", offsetof (struct gen, tasks), 0, SIM_MAX_ITEMS / 8 },
         { "layers", offsetof (struct gen, layers), 1, 100000 },
+        { "commands", offsetof (struct gen, commands), 1, 100000 },
     };
     for (size_t i = 0; i < sizeof (ints) / sizeof (ints[0]); i++) {
         const struct ynode *v = ynode_get (g, ints[i].key);
@@ -289,6 +291,12 @@ static int generate (struct lctx *c, const struct gen *p)
         double runtime = rng_logu (&st, p->runtime);
         if (scn_add_task (c, NULL, ranks, runtime, -1) < 0)
             break;
+        /* the command: by index, so the random draws (and the scenario) are
+         * those of a generator without commands */
+        char cmd[32];
+        snprintf (cmd, sizeof (cmd), "app%02lld", (long long)(t % p->commands) + 1);
+        if ((s->tasks[t].cmd = scn_command (c, cmd)) < 0)
+            goto edges_out;
         int nin = (int)rng_int (&st, (int64_t)p->inputs[0], (int64_t)p->inputs[1]);
         double x = rng_unit (&st) * tot;
         int home = 0, lo = 0, hi = s->nsites - 1;

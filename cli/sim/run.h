@@ -23,16 +23,6 @@ struct ev {
     int64_t a;
 };
 
-struct rsite {
-    int cores, cores_free;
-    int64_t claimed;            /* ranks of tasks placed here and not ended */
-    int64_t *q;                 /* FIFO ring of tasks waiting for cores */
-    int64_t qhead, qlen, qcap;
-    double queued_cs;           /* core-seconds of the queued tasks */
-    double busy_end_cs;         /* sum over core holders of ranks x planned end */
-    int64_t busy_ranks;
-};
-
 struct rlink {
     double bw, lat;
     double v, vt;               /* virtual clock and the time it was last advanced */
@@ -69,7 +59,7 @@ struct run {
     uint64_t seq, rng;
     struct ev *ev;
     int64_t nev, capev;
-    struct rsite *site;
+    struct dispatch *disp;      /* cores, queues, runtime estimates: the scheduler's */
     struct rlink *link;         /* n x n, row: from */
     struct xfer *x;
     int64_t nx, capx;
@@ -83,7 +73,7 @@ struct run {
     int *left;                  /* per task: parents not ended */
     int *pending;               /* per task: inputs being staged */
     int *tsite;
-    double *tready, *tend_plan;
+    double *tready;
     int64_t *ready;
     int64_t nready, capready;
     /* placement */

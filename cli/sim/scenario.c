@@ -258,8 +258,30 @@ int scn_add_task (struct lctx *c, char *name, int ranks, double runtime, int pin
         return scn_oom (c);
     }
     s->tasks[s->ntasks++] = (struct stask){ .name = name, .ranks = ranks, .runtime = runtime,
-                                            .pin = pin, .in_off = s->nins, .out_off = s->nouts };
+                                            .cmd = -1, .pin = pin, .in_off = s->nins,
+                                            .out_off = s->nouts };
     return 0;
+}
+
+int scn_command (struct lctx *c, const char *name)
+{
+    struct sim *s = c->s;
+    int64_t k = strmap_get (s->cmdidx, name);
+    if (k >= 0)
+        return (int)k;
+    if (s->ncmds == s->capcmds) {
+        int cap = s->capcmds ? 2 * s->capcmds : 16;
+        char **v = realloc (s->cmds, (size_t)cap * sizeof (*v));
+        if (!v)
+            return scn_oom (c);
+        s->cmds = v;
+        s->capcmds = cap;
+    }
+    if (!(s->cmds[s->ncmds] = strdup (name)) || strmap_put (s->cmdidx, name, s->ncmds) < 0) {
+        free (s->cmds[s->ncmds]);
+        return scn_oom (c);
+    }
+    return s->ncmds++;
 }
 
 /* ---- the DAG ------------------------------------------------------------------ */
@@ -357,7 +379,8 @@ static struct sim *sim_new (void)
     s->cappol = 16;
     s->pol = calloc ((size_t)s->cappol, sizeof (*s->pol));
     s->npol = 1;                /* index 0: raw */
-    if (!s->pol || !(s->polidx = strmap_create (s->cappol))) {
+    if (!s->pol || !(s->polidx = strmap_create (s->cappol)) || !(s->cmdidx = strmap_create (0))) {
+        strmap_destroy (s->polidx);
         free (s->pol);
         free (s);
         return NULL;
@@ -491,6 +514,10 @@ void sim_destroy (struct sim *s)
     free (s->deps);
     free (s->pol);
     strmap_destroy (s->polidx);
+    for (int i = 0; i < s->ncmds; i++)
+        free (s->cmds[i]);
+    free (s->cmds);
+    strmap_destroy (s->cmdidx);
     free (s->last_site);
     free (s->last_end);
     free (s);

@@ -109,7 +109,9 @@ struct sinput {
 struct stask {
     char *name;                 /* NULL for generated ones ("t<index>") */
     int ranks;
-    double runtime;
+    double runtime;             /* the truth; the dispatcher learns its estimates */
+    int cmd;                    /* index into the commands, -1: the task's own name */
+    double walltime;            /* 0: none */
     int pin;                    /* site index or -1 */
     int64_t in_off, out_off, dep_off;
     int nin, nout, ndep;
@@ -135,6 +137,9 @@ struct sim {
     int64_t nouts, capouts;
     int64_t *outs;              /* dataset index per output */
     int64_t *deps;              /* dependents, CSR by task */
+    int ncmds, capcmds;
+    char **cmds;                /* command names (the dispatcher's runtime classes) */
+    struct strmap *cmdidx;
     int npol, cappol;
     fs_policy_t *pol;
     struct strmap *polidx;      /* canonical policy bytes -> index into pol */
@@ -180,6 +185,9 @@ int scn_add_replica (struct lctx *c, int64_t d, int site);
 int scn_add_input (struct lctx *c, int64_t data, double fraction, double reduce);
 /* name: as for scn_add_data. */
 int scn_add_task (struct lctx *c, char *name, int ranks, double runtime, int pin);
+/* The index of command name among the scenario's commands (added when new),
+ * or -1 when memory runs out. */
+int scn_command (struct lctx *c, const char *name);
 
 struct edge {
     int64_t parent, child;

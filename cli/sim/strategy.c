@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "scheduler/dispatch.h"
 #include "sim.h"
 
 static int decide (struct run *r, int64_t t, struct placement_result *res)
@@ -55,7 +56,7 @@ static int choose_greedy (struct run *r, int64_t t)
     for (int s = 0; s < r->n; s++) {
         if (r->cand[s].excluded != PLACE_OK)
             continue;
-        int64_t f = r->site[s].cores - r->site[s].claimed;
+        int64_t f = r->s->sites[s].cores - dispatch_site_claimed (r->disp, s);
         if (best < 0 || f > bf
             || (f == bf && strcmp (r->s->sites[s].name, r->s->sites[best].name) < 0)) {
             best = s;
@@ -97,9 +98,9 @@ static int central_init (struct run *r)
     int64_t total = 0;
     for (int i = 0; i < s->nsites; i++) {
         total += s->sites[i].cores;
-        r->site[i].cores = r->site[i].cores_free = 0;
+        dispatch_site_set (r->disp, i, 0, true);
     }
-    r->site[c].cores = r->site[c].cores_free = (int)(total > INT32_MAX ? INT32_MAX : total);
+    dispatch_site_set (r->disp, c, (int)(total > INT32_MAX ? INT32_MAX : total), true);
     r->central = c;
     r->res->central_site = c;
     r->res->central_name = s->sites[c].name;

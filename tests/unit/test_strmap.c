@@ -82,6 +82,56 @@ static void test_many (void **state)
     strmap_destroy (m);
 }
 
+/* Removal keeps every other key findable (runs of colliding keys included:
+ * a small map, many keys) and the map reusable; the arena is compacted. */
+static void test_remove (void **state)
+{
+    struct strmap *m = strmap_create (0);
+    char key[32];
+    const int n = 20000;
+    for (int i = 0; i < n; i++) {
+        snprintf (key, sizeof (key), "task-%d", i);
+        assert_int_equal (strmap_put (m, key, i), 0);
+    }
+    assert_int_equal (strmap_remove (m, "nope", 4), 0);
+    /* remove every key but those divisible by 7, checking the rest each 1000 */
+    for (int i = 0; i < n; i++) {
+        if (i % 7 == 0)
+            continue;
+        snprintf (key, sizeof (key), "task-%d", i);
+        assert_int_equal (strmap_remove (m, key, strlen (key)), 1);
+        assert_int_equal (strmap_get (m, key), -1);
+        assert_int_equal (strmap_remove (m, key, strlen (key)), 0);
+        if (i % 1000 == 1)
+            for (int k = 0; k < n; k += 7) {
+                snprintf (key, sizeof (key), "task-%d", k);
+                if (strmap_get (m, key) != k)
+                    fail_msg ("after removing %d: %s is %lld", i, key,
+                              (long long)strmap_get (m, key));
+            }
+    }
+    assert_int_equal (strmap_count (m), (n + 6) / 7);
+    for (int k = 0; k < n; k++) {
+        snprintf (key, sizeof (key), "task-%d", k);
+        assert_int_equal (strmap_get (m, key), k % 7 ? -1 : k);
+    }
+    /* keys come and go many times over: still consistent */
+    for (int round = 0; round < 50; round++)
+        for (int i = 0; i < 1000; i++) {
+            snprintf (key, sizeof (key), "r%d-%d", round, i);
+            assert_int_equal (strmap_put (m, key, i), 0);
+            if (round > 0) {
+                snprintf (key, sizeof (key), "r%d-%d", round - 1, i);
+                assert_int_equal (strmap_remove (m, key, strlen (key)), 1);
+            }
+        }
+    assert_int_equal (strmap_count (m), (n + 6) / 7 + 1000);
+    assert_int_equal (strmap_get (m, "r49-999"), 999);
+    assert_int_equal (strmap_get (m, "r48-999"), -1);
+    assert_int_equal (strmap_get (m, "task-14"), 14);
+    strmap_destroy (m);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -89,6 +139,7 @@ int main (void)
         cmocka_unit_test (test_keys_copied),
         cmocka_unit_test (test_byte_keys),
         cmocka_unit_test (test_many),
+        cmocka_unit_test (test_remove),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
