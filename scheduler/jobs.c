@@ -774,10 +774,13 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
                                                        : json_null (),
                                                    "policy", pol));
     }
-    json_t *body = json_pack ("{s:I, s:s, s:i, s:i, s:f, s:{s:s, s:s}, s:o, s:o}", "job",
+    json_t *command = json_array ();
+    for (int a = 0; a < ts->argc; a++)
+        json_array_append_new (command, json_string (ts->argv[a]));
+    json_t *body = json_pack ("{s:I, s:s, s:i, s:i, s:f, s:o, s:o, s:o}", "job",
                               (json_int_t)jb->id, "task", ts->name, "attempt", t->attempt, "ranks",
-                              ts->ranks, "walltime", ts->walltime, "jobfile", "file", jb->file,
-                              "text", jb->text, "inputs", inputs, "outputs", outputs);
+                              ts->ranks, "walltime", ts->walltime, "command", command, "inputs",
+                              inputs, "outputs", outputs);
     snprintf (t->site, sizeof (t->site), "%s", sname);
     struct site *reg = registry_get (j->reg, sname, false);
     t->sent_conn = reg ? reg->conn : 0;

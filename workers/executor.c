@@ -38,8 +38,7 @@ struct xtask {
     enum xphase phase;
     char dir[PATH_MAX];
     json_t *start;              /* the task.start body */
-    struct job_spec *spec;
-    size_t tidx;
+    const char **command;       /* its command (borrowed from start), NULL-terminated */
     json_t *staged;             /* {input: {file, dset}} */
     json_t *transfers;
     int64_t bytes_local, bytes_moved;
@@ -201,6 +200,7 @@ static void journal_forget (struct executor *ex, struct xtask *t)
 static struct xtask *xfind (struct executor *ex, int64_t job, const char *task, int attempt);
 static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *err);
 static void task_adopt (struct executor *ex, struct xtask *t);
+static void xtask_free (struct executor *ex, struct xtask *t);
 
 /* Replay the journal of earlier workers (see above), then keep appending. */
 static void journal_replay (struct executor *ex)
@@ -256,10 +256,7 @@ static void journal_replay (struct executor *ex)
         struct xtask *t = *pp;
         if (t->phase == X_DONE) {
             *pp = t->next;
-            json_decref (t->start);
-            json_decref (t->final);
-            json_decref (t->transfers);
-            free (t);
+            xtask_free (ex, t);
             continue;
         }
         if (t->final)
@@ -313,10 +310,10 @@ static void xtask_free (struct executor *ex, struct xtask *t)
     if (t->proc)
         ex->launcher->release (t->proc);      /* a task still running runs on */
     json_decref (t->start);
+    free (t->command);
     json_decref (t->final);
     json_decref (t->staged);
     json_decref (t->transfers);
-    job_spec_destroy (t->spec);
     free (t);
 }
 
@@ -599,28 +596,40 @@ static void submit_stage (struct executor *ex, struct xtask *t, bool finish)
 static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *err)
 {
     json_int_t job, attempt, ranks;
-    const char *task, *file, *text;
+    const char *task;
+    json_t *command;
     double walltime;
     json_error_t jerr;
-    if (json_unpack_ex (start, &jerr, 0, "{s:I, s:s, s:I, s:I, s:F, s:{s:s, s:s}}", "job", &job,
+    if (json_unpack_ex (start, &jerr, 0, "{s:I, s:s, s:I, s:I, s:F, s:o}", "job", &job,
                         "task", &task, "attempt", &attempt, "ranks", &ranks, "walltime", &walltime,
-                        "jobfile", "file", &file, "text", &text) < 0) {
+                        "command", &command) < 0) {
         json_decref (start);
         errprintf (err, FS_EINVAL, "task.start: %s", jerr.text);
         return NULL;
     }
     fs_error_t e2;
-    if (ident_valid ("task", task, &e2) < 0) {
+    size_t n = json_array_size (command);
+    bool strings = n > 0;
+    for (size_t i = 0; i < n; i++)
+        strings = strings && json_is_string (json_array_get (command, i));
+    if (!strings || ident_valid ("task", task, &e2) < 0) {
         json_decref (start);
-        errprintf (err, FS_EINVAL, "task.start: %s", e2.text);
+        errprintf (err, FS_EINVAL, "task.start: %s", strings ? e2.text
+                   : "command must be a non-empty array of strings");
         return NULL;
     }
     struct xtask *t = calloc (1, sizeof (*t));
-    if (!t) {
+    const char **cmd = calloc (n + 1, sizeof (*cmd));
+    if (!t || !cmd) {
+        free (t);
+        free (cmd);
         json_decref (start);
         errprintf (err, FS_EFAIL, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        cmd[i] = json_string_value (json_array_get (command, i));
+    t->command = cmd;
     t->job = job;
     snprintf (t->task, sizeof (t->task), "%s", task);
     t->attempt = (int)attempt;
@@ -629,15 +638,6 @@ static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *
     t->start = start;
     t->transfers = json_array ();
     snprintf (t->dir, sizeof (t->dir), "%.3900s/jobs/%lld/%.64s", ex->cfg->state_dir, (long long)job, task);
-    struct job_errors errs = JOB_ERRORS_INIT;
-    t->spec = jobfile_load_string (file, text, strlen (text), NULL, &errs);
-    long idx = t->spec ? jobfile_task_index (t->spec, task) : -1;
-    job_errors_clear (&errs);
-    t->tidx = idx < 0 ? 0 : (size_t)idx;
-    if (idx < 0) {
-        job_spec_destroy (t->spec);
-        t->spec = NULL;
-    }
     t->next = ex->tasks;
     ex->tasks = t;
     return t;
@@ -645,10 +645,6 @@ static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *
 
 static void task_stage (struct executor *ex, struct xtask *t)
 {
-    if (!t->spec) {
-        task_failed (ex, t, -1000, false, "the job file sent with the task does not parse here");
-        return;
-    }
     if (mkdirs (t->dir) < 0) {
         task_failed (ex, t, -1000, true, "cannot create the task's directory");
         return;
@@ -682,19 +678,27 @@ int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err)
     return 0;
 }
 
-static int resolve (void *arg, const struct job_task *task, bool is_output, const char *name,
-                    char *file, size_t filesz, char *dset, size_t dsetsz, fs_error_t *err)
+/* Where the placeholders of t's command point: its staged inputs, and its
+ * outputs in its directory; names the task lacks are refused. */
+static int resolve (void *arg, bool is_output, const char *name, char *file, size_t filesz,
+                    char *dset, size_t dsetsz, fs_error_t *err)
 {
     struct xtask *t = arg;
-    (void)task;
     if (is_output) {
+        bool known = false;
+        size_t i;
+        json_t *o;
+        json_array_foreach (json_object_get (t->start, "outputs"), i, o)
+            known = known || !strcmp (json_string_value (json_object_get (o, "name")) ?: "", name);
+        if (!known)
+            return errprintf (err, FS_EINVAL, "task '%s': no output '%s'", t->task, name);
         snprintf (file, filesz, "%s/%s.h5", t->dir, name);
         snprintf (dset, dsetsz, "/%s", name);
         return 0;
     }
     json_t *s = json_object_get (t->staged, name);
     if (!s)
-        return errprintf (err, FS_EFAIL, "input %s was not staged", name);
+        return errprintf (err, FS_EINVAL, "task '%s': no input '%s'", t->task, name);
     snprintf (file, filesz, "%s", json_string_value (json_object_get (s, "file")));
     snprintf (dset, dsetsz, "%s", json_string_value (json_object_get (s, "dset")));
     return 0;
@@ -742,8 +746,8 @@ static void launch_spec_of (struct executor *ex, struct xtask *t, struct launch_
 static void task_launch (struct executor *ex, struct xtask *t)
 {
     fs_error_t err = { 0 };
-    char **argv = jobfile_expand_argv (t->spec, t->tidx, ex->cfg->name, t->ranks, t->job, resolve, t,
-                                       NULL, &err);
+    char **argv = jobfile_expand_command (t->command, t->task, ex->cfg->name, t->ranks, t->job,
+                                          resolve, t, NULL, &err);
     if (!argv) {
         task_failed (ex, t, -1000, false, err.text);
         return;
