@@ -124,6 +124,21 @@ static int parse_gen (struct lctx *c, const struct ynode *g, struct gen *p)
     return 0;
 }
 
+/* The site whose share of the cumulative cores cum[0..n) holds x (a site
+ * drawn in proportion to its cores for x uniform in [0, total)). */
+static int pick_site (const double *cum, int n, double x)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (cum[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 /* The seeded random federation:
  *   sites s001.. in regions r01.. (round robin), cores log-uniform;
  *   links: intra_bandwidth/latency inside a region, and for each pair of
@@ -222,16 +237,7 @@ static int generate (struct lctx *c, const struct gen *p)
             int site;
             bool dup;
             do {
-                double x = rng_unit (&st) * tot;
-                int lo = 0, hi = s->nsites - 1;
-                while (lo < hi) {
-                    int mid = (lo + hi) / 2;
-                    if (cum[mid] > x)
-                        hi = mid;
-                    else
-                        lo = mid + 1;
-                }
-                site = lo;
+                site = pick_site (cum, s->nsites, rng_unit (&st) * tot);
                 dup = false;
                 for (int r = 0; r < k; r++)
                     dup |= s->reps[s->data[d].rep_off + r] == site;
@@ -298,16 +304,7 @@ static int generate (struct lctx *c, const struct gen *p)
         if ((s->tasks[t].cmd = scn_command (c, cmd)) < 0)
             goto edges_out;
         int nin = (int)rng_int (&st, (int64_t)p->inputs[0], (int64_t)p->inputs[1]);
-        double x = rng_unit (&st) * tot;
-        int home = 0, lo = 0, hi = s->nsites - 1;
-        while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (cum[mid] > x)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        home = lo;
+        int home = pick_site (cum, s->nsites, rng_unit (&st) * tot);
         struct stask *tk = &s->tasks[t];
         bool bound = false;     /* has an input whose policy binds where it runs */
         for (int k = 0; k < nin; k++) {
