@@ -1,5 +1,4 @@
 /* clock.c - see clock.h. */
-#include <math.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -29,9 +28,8 @@ double clock_cpu (void)
 
 char *clock_iso (double t, bool millis, char *buf, size_t n)
 {
-    double whole = floor (t);
-    time_t sec = (time_t)whole;
-    long ms = (long)((t - whole) * 1000);
+    time_t sec = (time_t)(t > 0 ? t : 0);     /* no libm: the task monitor links this */
+    long ms = (long)((t - (double)sec) * 1000);
     struct tm tm;
     char s[32];
     if (ms > 999)
