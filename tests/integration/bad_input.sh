@@ -160,14 +160,15 @@ expect_error 1 fedsched get site1/pol/agg/v --reduce sum:2,1 -o "$O"
 expect_error 1 fedsched get 'site1/pol/agg/v[0]' --reduce mean:8 -o "$O"
 [ -e "$O" ] && fail "a refused get left an output file behind"
 expect_code 0 fedsched get site1/pol/agg/v --reduce mean:2,2 -o "$D/agg1.h5"
-expect_code 0 fedsched get 'site1/pol/agg/v[2:6, :]' --reduce max:2,4 -o "$D/agg2.h5"
+expect_error 1 fedsched get 'site1/pol/agg/v[2:6, :]' --reduce max:2,4 -o "$O"
+expect_code 0 fedsched get 'site1/pol/agg/v[2:6, :]' --reduce sum:2,4 -o "$D/agg2.h5"
 py - "$D" <<'PY' || fail "aggregate reductions returned wrong values"
 import sys, numpy as np, h5py
 a = np.arange(64, dtype="float64").reshape(8, 8)
 g1 = h5py.File(sys.argv[1] + "/agg1.h5", "r")["v"][()]
 assert np.allclose(g1, a.reshape(4, 2, 4, 2).mean(axis=(1, 3))), g1
 g2 = h5py.File(sys.argv[1] + "/agg2.h5", "r")["v"][()]
-assert np.array_equal(g2, a[2:6].reshape(2, 2, 2, 4).max(axis=(1, 3))), g2
+assert np.array_equal(g2, a[2:6].reshape(2, 2, 2, 4).sum(axis=(1, 3))), g2
 PY
 
 # --- raw messages to the scheduler and a worker -------------------------------------------
