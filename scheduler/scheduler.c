@@ -124,8 +124,8 @@ static bool site_operators_valid (const json_t *ops)
  * clear early refusal here (the site checks again, and decides).  Without
  * CURVE there are no roles; a site that did not say who its operators are
  * decides alone. */
-static int site_operator_check (struct sched *s, const struct site *site, const char *what,
-                                bool publish, fs_error_t *err)
+static int site_operator_check (struct sched *s, const struct site *site, const struct msg *m,
+                                const char *what, bool publish, fs_error_t *err)
 {
     size_t i;
     json_t *k;
@@ -134,6 +134,14 @@ static int site_operator_check (struct sched *s, const struct site *site, const 
     json_array_foreach (site->operators, i, k)
         if (s->key && !strcmp (json_string_value (k), s->key))
             return 0;
+    /* the site never hears of it: the audit line is written here */
+    const char *path = json_string_value (json_object_get (m->body, "path"));
+    const char *name = json_string_value (json_object_get (m->body, "name"));
+    const char *policy = json_string_value (json_object_get (m->body, "policy"));
+    log_msg (LOG_INFO, "event=audit op=%s by=%s site=%s file=\"%s\" name=%s after=%s "
+             "result=refused reason=\"not an operator of the site\"", publish ? "publish" : "policy",
+             s->key ? s->key : "-", site->name, path ? path : "-", name ? name : "-",
+             policy ? policy : "-");
     return errprintf (err, FS_EFAIL, "permission denied: %s at site %s is an action of that "
                       "site's operators (keys in its keys/admin/), and this key is not one of "
                       "them%s", what, site->name, publish ? "; scientists publish through job "
@@ -422,7 +430,7 @@ static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *
         return errprintf (err, FS_EFAIL, "unknown site '%s' (see 'fedsched sites')", sitename);
     if (!site->up)
         return errprintf (err, FS_EFAIL, "site '%s' is down: it can't publish now", sitename);
-    if (site_operator_check (s, site, "publishing", true, err) < 0)
+    if (site_operator_check (s, site, m, "publishing", true, err) < 0)
         return -1;
     return forward_to_site (s, m, site, "site.publish", err);
 }
@@ -446,7 +454,7 @@ static int h_catalog_policy (struct sched *s, const struct msg *m, fs_error_t *e
     if (!site->up)
         return errprintf (err, FS_EFAIL, "site '%s' is down: it can't change a policy now",
                           sitename);
-    if (site_operator_check (s, site, "changing a dataset's policy", false, err) < 0)
+    if (site_operator_check (s, site, m, "changing a dataset's policy", false, err) < 0)
         return -1;
     return forward_to_site (s, m, site, "site.policy", err);
 }

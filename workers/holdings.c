@@ -721,8 +721,8 @@ int holdings_set_policy (struct holdings *h, const char *name, const char *polic
     policy_format (&old, op, sizeof (op));
     policy_format (&np, pp, sizeof (pp));
     if (!policy_at_least_as_strict (&np, &old) && !loosen) {
-        errprintf (err, FS_EFAIL, "refused: '%s' is looser than '%s', the policy '%s' (%s, "
-                   "dataset %s) stands under; loosening is a deliberate operator action: add "
+        errprintf (err, FS_EFAIL, "refused: '%s' is looser than the policy in force, '%s', for "
+                   "%s (%s, dataset %s); loosening is a deliberate operator action: add "
                    "--loosen", pp, op, name, key.file, key.path);
         audit ("policy", by, &key, &old, &np, "refused", err->text);
         goto out;

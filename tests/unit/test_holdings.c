@@ -1079,7 +1079,7 @@ static void test_set_policy (void **state)
     assert_int_equal (holdings_set_policy (h, "secret/x", "raw", false, "KEY", ds, before,
                                            sizeof (before), &err), -1);
     assert_int_equal (err.code, FS_EFAIL);
-    assert_contains (err.text, "'raw' is looser than 'none'");
+    assert_contains (err.text, "'raw' is looser than the policy in force, 'none', for secret/x");
     assert_contains (err.text, "add --loosen");
     assert_string_equal (policy_of (h, "sub/b/x"), "none");
     /* with it: every name of the data, at once */
