@@ -56,10 +56,14 @@ static int parse_regions (const char *s, const char *list, fs_policy_t *p, fs_er
         region[len] = '\0';
         if (ident_valid ("region", region, err) < 0)
             return errprefix (err, "policy '%.200s'", s);
-        if (p->nregions == FS_POLICY_MAXREGIONS)
+        bool dup = false;           /* a region listed twice counts once */
+        for (int i = 0; i < p->nregions && !dup; i++)
+            dup = !strcmp (p->regions[i], region);
+        if (!dup && p->nregions == FS_POLICY_MAXREGIONS)
             return errprintf (err, FS_EINVAL, "policy '%.200s': too many regions (at most %d)",
                               s, FS_POLICY_MAXREGIONS);
-        memcpy (p->regions[p->nregions++], region, len + 1);
+        if (!dup)
+            memcpy (p->regions[p->nregions++], region, len + 1);
         if (!end)
             return 0;
         q = end + 1;
@@ -450,11 +454,12 @@ bool policy_equal (const fs_policy_t *a, const fs_policy_t *b)
     if (a->kind != b->kind)
         return false;
     switch (a->kind) {
-    case POLICY_REGIONS:
-        if (a->nregions != b->nregions)
-            return false;
+    case POLICY_REGIONS:        /* as sets */
         for (int i = 0; i < a->nregions; i++)
             if (!region_listed (b, a->regions[i]))
+                return false;
+        for (int i = 0; i < b->nregions; i++)
+            if (!region_listed (a, b->regions[i]))
                 return false;
         return true;
     case POLICY_AGGREGATE:

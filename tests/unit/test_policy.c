@@ -48,6 +48,7 @@ static void test_parse_format (void **state)
     for (int i = 0; i < FS_POLICY_MAXREGIONS; i++) {
         char r[64];
         memset (r, 'a' + (i % 26), 63);
+        r[0] = (char)('A' + i / 26);        /* 32 different names */
         r[63] = '\0';
         if (i)
             strcat (s, ",");
@@ -58,7 +59,7 @@ static void test_parse_format (void **state)
     char out[sizeof (s)];
     assert_string_equal (policy_format (&p, out, sizeof (out)), s);
     char small[10];
-    assert_string_equal (policy_format (&p, small, sizeof (small)), "regions=a");
+    assert_string_equal (policy_format (&p, small, sizeof (small)), "regions=A");
     strcat (s, ",z");
     assert_int_equal (policy_parse (s, &p, &err), -1);
     assert_non_null (strstr (err.text, "too many regions"));
@@ -467,6 +468,10 @@ static void test_meet_table (void **state)
             if (!seen[i][j])
                 fail_msg ("pair %s, %s missing from the table", pols[i], pols[j]);
     fs_policy_t a, b;
+    /* a region listed twice counts once */
+    parse ("regions=b,b,a,b", &a);
+    char buf0[128];
+    assert_string_equal (policy_format (&a, buf0, sizeof (buf0)), "regions=b,a");
     /* in place */
     parse ("regions=x,y,z", &a);
     parse ("regions=z,x", &b);
