@@ -30,7 +30,8 @@ struct holdings {
     const struct site_config *cfg;
     struct datapolicy *records;     /* the policy each piece of data was published with */
     pthread_rwlock_t lock;          /* items */
-    pthread_mutex_t change;         /* one scan, publish or policy change at a time */
+    pthread_mutex_t change;         /* held by whatever changes the items: one scan, publish,
+                                     * policy change or new output at a time */
     size_t n, cap;
     struct holding *items;          /* sorted by name */
 };
@@ -541,8 +542,12 @@ static int cand_cmp (const void *x, const void *y)
 static int publish_apply (struct holdings *h, struct batch *b, const fs_policy_t *want,
                           const char *by, json_t *datasets, json_t *skipped, fs_error_t *err)
 {
-    qsort (b->c, b->n, sizeof (*b->c), cand_cmp);
-    pthread_rwlock_wrlock (&h->lock);
+    if (b->n)
+        qsort (b->c, b->n, sizeof (*b->c), cand_cmp);
+    /* h->change is held: nothing else changes the items meanwhile, so the
+     * index stays valid from the decision (read lock: the data plane keeps
+     * serving) to the update (write lock), and the records are written between. */
+    pthread_rwlock_rdlock (&h->lock);
     size_t *idx = ident_index (h);
     fs_policy_t *newp = malloc ((b->n ? b->n : 1) * sizeof (*newp));
     bool *ok = calloc (b->n ? b->n : 1, sizeof (bool));
@@ -595,10 +600,12 @@ static int publish_apply (struct holdings *h, struct batch *b, const fs_policy_t
         if (!reason[0] && datapolicy_set (h->records, &id, e->file, &np, by, err) < 0)
             goto fail;
     }
+    pthread_rwlock_unlock (&h->lock);
     /* 2. durable before served */
     if (datapolicy_sync (h->records, err) < 0)
-        goto fail;
+        goto fail_unlocked;
     /* 3. older names of the same data follow it, then the new names */
+    pthread_rwlock_wrlock (&h->lock);
     for (size_t a = 0; a < b->n; a++) {
         if (!ok[a] || (a > 0 && ident_cmp (&b->c[a - 1].e, &b->c[a].e) == 0))
             continue;
@@ -631,6 +638,7 @@ static int publish_apply (struct holdings *h, struct batch *b, const fs_policy_t
     return published;
 fail:
     pthread_rwlock_unlock (&h->lock);
+fail_unlocked:
     free (idx);
     free (newp);
     free (ok);
@@ -693,7 +701,9 @@ int holdings_set_policy (struct holdings *h, const char *name, const char *polic
     if (policy_parse (policy, &np, err) < 0)
         return -1;
     pthread_mutex_lock (&h->change);
-    pthread_rwlock_wrlock (&h->lock);
+    /* as in publish_apply: decide under the read lock, write the record, then
+     * update under the write lock (h->change keeps the items as they are) */
+    pthread_rwlock_rdlock (&h->lock);
     struct holding *hd = NULL;
     for (size_t i = 0; i < h->n && !hd; i++)
         if (!strcmp (h->items[i].name, name))
@@ -734,6 +744,7 @@ int holdings_set_policy (struct holdings *h, const char *name, const char *polic
         audit ("policy", by, &key, &old, &np, "refused", err->text);
         goto out;
     }
+    pthread_rwlock_unlock (&h->lock);
     had = datapolicy_get (h->records, &id, &prev) == 1;
     if (datapolicy_set (h->records, &id, key.file, &np, by, err) < 0
         || datapolicy_sync (h->records, err) < 0) {
@@ -742,8 +753,10 @@ int holdings_set_policy (struct holdings *h, const char *name, const char *polic
             datapolicy_set (h->records, &id, key.file, &prev, NULL, &e2);
         else
             datapolicy_set (h->records, &id, key.file, &old, NULL, &e2);
-        goto out;
+        pthread_mutex_unlock (&h->change);
+        return -1;
     }
+    pthread_rwlock_wrlock (&h->lock);
     bool loosened = !policy_at_least_as_strict (&np, &old);
     for (size_t i = 0; i < h->n; i++)
         if (ident_cmp (&h->items[i], &key) == 0) {
@@ -841,7 +854,10 @@ int holdings_add (struct holdings *h, const struct holding *e, json_t *entries)
         o.dev = (uint64_t)st.st_dev;
         o.ino = (uint64_t)st.st_ino;
     }
-    if (holdings_put (h, &o) < 0)
+    pthread_mutex_lock (&h->change);       /* every change of the items holds it */
+    int rc = holdings_put (h, &o);
+    pthread_mutex_unlock (&h->change);
+    if (rc < 0)
         return -1;
     audit ("output", NULL, &o, NULL, &o.policy, "ok", NULL);
     if (entries)
