@@ -26,6 +26,8 @@ struct site {
     size_t ridlen;
     json_t *operators;          /* its operators' public keys (site.hello, heartbeats;
                                  * owned), NULL until it says (then it decides alone) */
+    unsigned conn;              /* connections it has said hello on since we started
+                                 * (a message sent on an older one may be lost) */
 };
 
 struct registry;
