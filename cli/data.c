@@ -156,10 +156,15 @@ static const struct cli_verb v_publish = {
     "ROOT/dir/file.h5 is named PREFIX/dir/file/g/d, where PREFIX is the root's prefix.\n"
     "  --name NAME      name for a single file's dataset (a file with several\n"
     "                   datasets gives NAME/g/d for each)\n"
-    "  --policy POLICY  raw, none, regions=R1,R2 or aggregate=B1xB2.. (default: the\n"
-    "                   data root's policy)\n"
+    "  --policy POLICY  raw, none, regions=R1,R2 or aggregate=B1xB2..[,min=K]\n"
+    "                   (default: the policy the data already stands under; its data\n"
+    "                   root's at first)\n"
     "  --token T        the request's token (default: a new one); the same token again\n"
-    "                   gets the first answer instead of publishing twice",
+    "                   gets the first answer instead of publishing twice\n"
+    "Publishing is an action of SITE's operators (with CURVE: keys in its keys/admin/).\n"
+    "A policy belongs to the data: publishing the same file again, under any name or\n"
+    "path, never loosens it (a looser POLICY is refused; 'fedsched policy --loosen'\n"
+    "is the operators' way), and a stricter one tightens every name of the data.",
     "n:p:t:", publish_opts,
 };
 
