@@ -492,10 +492,11 @@ static const char *const site_keys[] = {
 static const char *const site_heartbeat_keys[] = { "interval", NULL };
 static const char *const root_keys[] = { "path", "prefix", "policy", NULL };
 static const char *const policy_keys[] = { "regions", "aggregate", NULL };
-static const char *const aggregate_keys[] = { "min_block", NULL };
+static const char *const aggregate_keys[] = { "min_block", "min", NULL };
 
 /* The map form of a policy, written in its string form for policy_parse:
- * {regions: [r1, r2]} -> "regions=r1,r2"; {aggregate: {min_block: [4, 4]}} -> "aggregate=4x4". */
+ * {regions: [r1, r2]} -> "regions=r1,r2"; {aggregate: {min_block: [4, 4]}} -> "aggregate=4x4";
+ * {aggregate: {min_block: [4, 4], min: 5}} -> "aggregate=4x4,min=5". */
 static int policy_map_to_string (struct cfg_ctx *c, const struct ynode *n, const char *what,
                                  char *buf, size_t bufsz)
 {
@@ -544,6 +545,14 @@ static int policy_map_to_string (struct cfg_ctx *c, const struct ynode *n, const
                 return -1;
             o += (size_t) snprintf (buf + o, o < bufsz ? bufsz - o : 0, "%s%" PRId64,
                                     i ? "x" : "", b);
+        }
+        const struct ynode *k = ynode_get (v, "min");
+        if (k) {
+            int64_t t;
+            snprintf (w, sizeof (w), "%s.aggregate.min", what);
+            if (ynode_int (c->file, k, w, 1, (int64_t)FS_POLICY_MIN_MAX, &t, c->err) < 0)
+                return -1;
+            o += (size_t) snprintf (buf + o, o < bufsz ? bufsz - o : 0, ",min=%" PRId64, t);
         }
     }
     if (o >= bufsz)

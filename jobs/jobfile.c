@@ -77,7 +77,7 @@ __attribute__ ((format (printf, 6, 7)))
 void errs_add (struct job_errors *e, int code, const char *file, int line, int col,
                       const char *fmt, ...)
 {
-    char msg[1024], full[1400];
+    char msg[2048], full[2400];
     va_list ap;
     va_start (ap, fmt);
     vsnprintf (msg, sizeof (msg), fmt, ap);
@@ -164,7 +164,7 @@ static void perr (struct pstate *ps, const void *at, const char *fmt, ...);
 /* at is a struct ynode * or NULL (a position-less error). */
 static void perr_mark (struct pstate *ps, struct job_mark m, const char *fmt, va_list ap)
 {
-    char msg[1024];
+    char msg[2048];
     vsnprintf (msg, sizeof (msg), fmt, ap);
     errs_add (ps->errs, FS_EINVAL, ps->file, m.line, m.col, "%s", msg);
 }

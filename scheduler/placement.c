@@ -425,15 +425,16 @@ int placement_fed_configure_links (struct placement_fed *f, const struct link_cf
 
 /* ---- policies ------------------------------------------------------------ */
 
-/* The policy an input moves under: an aggregate satisfied by its reduction
- * moves as raw. */
+/* The policy an input moves under (common/policy.h decides: an aggregate
+ * satisfied by its reduction moves as raw). */
+static const fs_policy_t *input_moves (const struct placement_input *in)
+{
+    return policy_moves (in->policy, in->reduce_satisfies);
+}
+
 static fs_policy_kind_t effective_kind (const struct placement_input *in)
 {
-    if (!in->policy)
-        return POLICY_RAW;
-    if (in->policy->kind == POLICY_AGGREGATE && in->reduce_satisfies)
-        return POLICY_RAW;
-    return in->policy->kind;
+    return input_moves (in)->kind;
 }
 
 static bool has_replica (const struct placement_input *in, int s)
@@ -444,25 +445,13 @@ static bool has_replica (const struct placement_input *in, int s)
     return false;
 }
 
-static bool region_listed (const fs_policy_t *p, const char *region)
-{
-    for (int i = 0; i < p->nregions; i++)
-        if (!strcmp (p->regions[i], region))
-            return true;
-    return false;
-}
-
 /* May input in be read at site s, ignoring where replicas are up?  An input
  * without replicas (not produced yet) constrains nothing. */
 static bool placement_policy_allows (const struct placement_fed *f, const struct placement_input *in,
                                 int s)
 {
-    fs_policy_kind_t kind = effective_kind (in);
-    if (kind == POLICY_RAW || in->nreplicas == 0 || has_replica (in, s))
-        return true;
-    if (kind == POLICY_REGIONS)
-        return region_listed (in->policy, f->sites[s].region);
-    return false;
+    return in->nreplicas == 0
+           || policy_site_allows (input_moves (in), has_replica (in, s), f->sites[s].region);
 }
 
 static const char *input_name (const struct placement_input *in, int k, char *buf, size_t n)
@@ -766,12 +755,13 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
     const struct placement_links *l = &f->links;
     for (int k = 0; k < t->ninputs && nactive > 0; k++) {
         const struct placement_input *in = &t->inputs[k];
-        const fs_policy_kind_t kind = effective_kind (in);
+        const fs_policy_t *moves = input_moves (in);
         const double bytes = (double)in->bytes;
         /* the cheapest up replica for every site (excluded ones too: the
          * loops stay branch-free), then -1 where a replica is at the site;
-         * data that stays where it is (none, aggregate) needs no transfers */
-        const bool stays = kind == POLICY_NONE || kind == POLICY_AGGREGATE;
+         * data whose bytes stay where they are (none, aggregate) needs no
+         * transfers */
+        const bool stays = !policy_bytes_leave (moves);
         int nup = 0;
         for (int r = 0; r < in->nreplicas && !stays; r++) {
             int from = in->replicas[r];
@@ -793,30 +783,12 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
                 cand[s].scratch_ = INFINITY;
         for (int r = 0; r < in->nreplicas; r++)
             cand[in->replicas[r]].scratch_ = -1;
-        if (kind == POLICY_REGIONS) {
-            int ids[FS_POLICY_MAXREGIONS], nids = 0;
-            for (int i = 0; i < in->policy->nregions && i < FS_POLICY_MAXREGIONS; i++) {
-                int id = region_find (f, in->policy->regions[i]);
-                if (id >= 0)
-                    ids[nids++] = id;
-            }
+        if (moves->kind != POLICY_RAW) {     /* raw: every site may read it */
             for (int s = 0; s < n; s++) {
                 struct placement_candidate *c = &cand[s];
-                if (c->excluded || c->scratch_ < 0)
+                if (c->excluded || c->scratch_ < 0)     /* holders read their own data */
                     continue;
-                int rid = f->sites[s].region_id, i = 0;
-                while (i < nids && ids[i] != rid)
-                    i++;
-                if (i == nids) {
-                    c->excluded = PLACE_EXCL_POLICY;
-                    c->input = k;
-                    nactive--;
-                }
-            }
-        } else if (stays) {
-            for (int s = 0; s < n; s++) {
-                struct placement_candidate *c = &cand[s];
-                if (!c->excluded && c->scratch_ >= 0) {
+                if (!policy_site_allows (moves, false, f->sites[s].region)) {
                     c->excluded = PLACE_EXCL_POLICY;
                     c->input = k;
                     nactive--;
@@ -1004,37 +976,7 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
 
 void policy_inherit (const struct placement_input *inputs, int n, fs_policy_t *out)
 {
-    memset (out, 0, sizeof (*out));
-    out->kind = POLICY_RAW;
-    int top = 0;
-    for (int k = 0; k < n; k++) {
-        fs_policy_kind_t kind = effective_kind (&inputs[k]);
-        int rank = kind == POLICY_RAW ? 0 : policy_rank (inputs[k].policy);
-        if (rank > top)
-            top = rank;
-    }
-    bool have = false;
-    for (int k = 0; k < n; k++) {
-        const fs_policy_t *p = inputs[k].policy;
-        if (effective_kind (&inputs[k]) == POLICY_RAW || policy_rank (p) != top)
-            continue;
-        if (!have) {
-            *out = *p;
-            have = true;
-        } else if (p->kind == POLICY_REGIONS) {
-            int keep = 0;
-            for (int i = 0; i < out->nregions; i++)
-                if (region_listed (p, out->regions[i]))
-                    memmove (out->regions[keep++], out->regions[i], sizeof (out->regions[i]));
-            out->nregions = keep;
-        } else if (p->kind == POLICY_AGGREGATE && p->nblock == out->nblock) {
-            for (int d = 0; d < p->nblock; d++)
-                if (p->min_block[d] > out->min_block[d])
-                    out->min_block[d] = p->min_block[d];
-        }
-    }
-    if (out->kind == POLICY_REGIONS && out->nregions == 0) {
-        memset (out, 0, sizeof (*out));
-        out->kind = POLICY_NONE;
-    }
+    *out = *policy_moves (NULL, false);
+    for (int k = 0; k < n; k++)
+        policy_meet (out, input_moves (&inputs[k]), out);
 }

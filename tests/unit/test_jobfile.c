@@ -669,10 +669,14 @@ static void test_policies (void **state)
                      3);
     assert_error ("3:5", "input 'q' (mwr/basins/mask, policy regions=cn-south) only at mwr");
     assert_error ("6:5", "task 'b': no site may run it: pinned to site 'cma', but input 'p' "
-                  "(nbs/census/pop, policy aggregate=1x4x4, not satisfied by its reduce) only "
-                  "at nbs");
-    assert_error ("11:5", "input 'p' (nbs/census/pop, policy aggregate=1x4x4, read without a "
-                  "reduce) only at nbs; input 'q' (eu/obs, policy regions=eu) only at ext");
+                  "(nbs/census/pop, dataset policy 'aggregate=1x4x4': blocks of 2 along "
+                  "dimension 1 are not whole cells of 4; nearest aligned read: "
+                  "nbs/census/pop[0:5, 0:256, 0:256] --reduce mean:1,4,4) only at nbs");
+    assert_error ("11:5", "input 'p' (nbs/census/pop, dataset policy 'aggregate=1x4x4': it lets "
+                  "only sums and means over whole cells of its grid leave its site, and this "
+                  "read has no reduction; nearest aligned read: nbs/census/pop[0, 0:256, 0:256] "
+                  "--reduce sum:4,4) only at nbs; input 'q' (eu/obs, policy regions=eu) only at "
+                  "ext");
 
     /* Outputs inherit their inputs' policies: b must run where a may. */
     assert_rejected ("version: 1\n"
