@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strmap.h"
 #include "jobfile_int.h"
 
 /* Next token of arg at *p: 1 (token in *t), 0 at the end, -1 with why. */
@@ -96,28 +97,18 @@ int ph_next (const char *arg, const char **p, struct ph *t, char *why, size_t wh
 
 /* A map of a task's input or output names (for tasks with many of them:
  * placeholders and references are looked up through it). */
-int names_map (const struct job_task *t, bool outputs, struct strmap *m)
+struct strmap *names_map (const struct job_task *t, bool outputs)
 {
     size_t n = outputs ? t->noutputs : t->ninputs;
-    if (strmap_init (m, n) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
+    struct strmap *m = strmap_create (n);
+    for (size_t i = 0; m && i < n; i++) {
         const char *nm = outputs ? t->outputs[i].name : t->inputs[i].name;
-        if (nm[0])
-            strmap_put (m, nm, i);
+        if (nm[0] && strmap_get (m, nm) < 0 && strmap_put (m, nm, (int64_t) i) < 0) {
+            strmap_destroy (m);
+            m = NULL;
+        }
     }
-    return 0;
-}
-
-/* Index of name[0..len) in m, or -1. */
-long names_get (const struct strmap *m, const char *name, size_t len)
-{
-    char buf[JOB_IDENT_MAX];
-    if (len >= sizeof (buf))
-        return -1;
-    memcpy (buf, name, len);
-    buf[len] = '\0';
-    return strmap_get (m, buf);
+    return m;
 }
 
 /* ------------------------------------------------------------------ */
@@ -156,28 +147,21 @@ void jobfile_argv_free (char **argv)
     free (argv);
 }
 
-char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char *site,
-                            int ranks, int64_t job_id, job_resolve_f resolve, void *arg,
-                            int *argc, fs_error_t *err)
+char **jobfile_expand_command (const char *const *cmd, const char *task, const char *site,
+                               int ranks, int64_t job_id, job_command_resolve_f resolve,
+                               void *arg, int *argc, fs_error_t *err)
 {
-    if (!spec || task >= spec->ntasks) {
-        errprintf (err, FS_EINVAL, "expand argv: no task %zu in the job", task);
-        return NULL;
-    }
-    const struct job_task *t = &spec->tasks[task];
-    char **out = calloc ((size_t) t->argc + 1, sizeof (*out));
-    if (!out) {
-        errprintf (err, FS_EFAIL, "out of memory");
-        return NULL;
-    }
+    int n = 0;
+    while (cmd && cmd[n])
+        n++;
+    char **out = calloc ((size_t) n + 1, sizeof (*out));
     char *file = malloc (4096), *dset = malloc (1024);
-    struct strmap ins = { 0 }, outs = { 0 };
-    if (!file || !dset || names_map (t, false, &ins) < 0 || names_map (t, true, &outs) < 0) {
+    if (!out || !file || !dset) {
         errprintf (err, FS_EFAIL, "out of memory");
         goto fail;
     }
-    for (int i = 0; i < t->argc; i++) {
-        const char *a = t->argv[i], *p = a;
+    for (int i = 0; i < n; i++) {
+        const char *a = cmd[i], *p = a;
         struct sbuf b = { 0 };
         struct ph tok;
         char why[600], num[32];
@@ -195,7 +179,7 @@ char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char
                 r = sb_add (&b, num, strlen (num));
                 break;
             case PH_TASK:
-                r = sb_add (&b, t->name, strlen (t->name));
+                r = sb_add (&b, task, strlen (task));
                 break;
             case PH_SITE:
                 r = sb_add (&b, site ? site : "", site ? strlen (site) : 0);
@@ -209,16 +193,10 @@ char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char
                 bool isout = tok.kind == PH_OUT;
                 char name[JOB_IDENT_MAX];
                 snprintf (name, sizeof (name), "%.*s", (int) tok.len, tok.s);
-                if (names_get (isout ? &outs : &ins, tok.s, tok.len) < 0) {
-                    errprintf (err, FS_EINVAL, "task '%s': command[%d]: no %s '%s'", t->name, i,
-                               isout ? "output" : "input", name);
-                    free (b.s);
-                    goto fail;
-                }
                 file[0] = dset[0] = '\0';
-                if (!resolve || resolve (arg, t, isout, name, file, 4096, dset, 1024, err) < 0) {
+                if (!resolve || resolve (arg, isout, name, file, 4096, dset, 1024, err) < 0) {
                     if (!resolve)
-                        errprintf (err, FS_EINVAL, "task '%s': no resolver for %s '%s'", t->name,
+                        errprintf (err, FS_EINVAL, "task '%s': no resolver for %s '%s'", task,
                                    isout ? "output" : "input", name);
                     free (b.s);
                     goto fail;
@@ -233,13 +211,13 @@ char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char
                 break;
             }
             }
-            if (r < 0 || r > 0) {
+            if (r != 0) {
                 free (b.s);
                 goto oom;
             }
         }
         if (rc < 0) {
-            errprintf (err, FS_EINVAL, "task '%s': command[%d]: %s", t->name, i, why);
+            errprintf (err, FS_EINVAL, "task '%s': command[%d]: %s", task, i, why);
             free (b.s);
             goto fail;
         }
@@ -247,18 +225,55 @@ char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char
     }
     free (file);
     free (dset);
-    strmap_free (&ins);
-    strmap_free (&outs);
     if (argc)
-        *argc = t->argc;
+        *argc = n;
     return out;
 oom:
     errprintf (err, FS_EFAIL, "out of memory");
 fail:
     free (file);
     free (dset);
-    strmap_free (&ins);
-    strmap_free (&outs);
     jobfile_argv_free (out);
     return NULL;
+}
+
+/* jobfile_expand_argv's resolver: the task's own names only, then the caller's. */
+struct spec_resolve {
+    const struct job_task *t;
+    struct strmap *ins, *outs;
+    job_resolve_f resolve;
+    void *arg;
+};
+
+static int spec_resolve (void *arg, bool is_output, const char *name, char *file, size_t filesz,
+                         char *dset, size_t dsetsz, fs_error_t *err)
+{
+    struct spec_resolve *r = arg;
+    if (strmap_get (is_output ? r->outs : r->ins, name) < 0)
+        return errprintf (err, FS_EINVAL, "task '%s': no %s '%s'", r->t->name,
+                          is_output ? "output" : "input", name);
+    if (!r->resolve)
+        return errprintf (err, FS_EINVAL, "task '%s': no resolver for %s '%s'", r->t->name,
+                          is_output ? "output" : "input", name);
+    return r->resolve (r->arg, r->t, is_output, name, file, filesz, dset, dsetsz, err);
+}
+
+char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char *site,
+                            int ranks, int64_t job_id, job_resolve_f resolve, void *arg,
+                            int *argc, fs_error_t *err)
+{
+    if (!spec || task >= spec->ntasks) {
+        errprintf (err, FS_EINVAL, "expand argv: no task %zu in the job", task);
+        return NULL;
+    }
+    struct spec_resolve r = { .t = &spec->tasks[task], .resolve = resolve, .arg = arg };
+    char **out = NULL;
+    if (!(r.ins = names_map (r.t, false)) || !(r.outs = names_map (r.t, true)))
+        errprintf (err, FS_EFAIL, "out of memory");
+    else
+        out = jobfile_expand_command ((const char *const *) r.t->argv, r.t->name, site, ranks,
+                                      job_id, spec_resolve, &r, argc, err);
+    strmap_destroy (r.ins);
+    strmap_destroy (r.outs);
+    return out;
 }

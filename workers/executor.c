@@ -38,8 +38,7 @@ struct xtask {
     enum xphase phase;
     char dir[PATH_MAX];
     json_t *start;              /* the task.start body */
-    struct job_spec *spec;
-    size_t tidx;
+    const char **command;       /* its command (borrowed from start), NULL-terminated */
     json_t *staged;             /* {input: {file, dset}} */
     json_t *transfers;
     int64_t bytes_local, bytes_moved;
@@ -54,6 +53,7 @@ struct xtask {
     bool held;                  /* recovered before launch: staged once the scheduler
                                  * has heard our hello (it may kill it first) */
     double stage_started;       /* when its inputs' staging began */
+    double runtime_s;           /* how long it ran, as its launcher measured it */
     bool killed;
     struct xtask *next;
 };
@@ -124,7 +124,7 @@ static double mtime_of (const struct stat *st)
  * rewritten with the live ones past JOURNAL_COMPACT bytes. */
 #define JOURNAL_COMPACT (256 << 10)
 
-static void journal_line (struct executor *ex, int fd, const char *kind, json_t *o)
+static void journal_line (int fd, const char *kind, json_t *o)
 {
     json_t *line = json_pack ("{s:o}", kind, o);
     char *text = line ? json_dumps (line, JSON_COMPACT) : NULL;
@@ -138,7 +138,6 @@ static void journal_line (struct executor *ex, int fd, const char *kind, json_t 
     if (write (fd, text, n + 1) != (ssize_t) (n + 1))
         log_msg (LOG_WARN, "event=journal.fail reason=\"%s\"", strerror (errno));
     free (text);
-    (void) ex;
 }
 
 static json_t *task_key (const struct xtask *t)
@@ -148,20 +147,20 @@ static json_t *task_key (const struct xtask *t)
 }
 
 /* The lines that bring a reader to t's state, into fd. */
-static void journal_task (struct executor *ex, int fd, const struct xtask *t)
+static void journal_task (int fd, const struct xtask *t)
 {
-    journal_line (ex, fd, "start", json_incref (t->start));
+    journal_line (fd, "start", json_incref (t->start));
     if (t->launched && !t->rec[0])
-        journal_line (ex, fd, "launch", task_key (t));
+        journal_line (fd, "launch", task_key (t));
     if (t->rec[0]) {
         json_t *k = task_key (t);
         json_object_set_new (k, "rec", json_string (t->rec));
-        journal_line (ex, fd, "run", k);
+        journal_line (fd, "run", k);
     }
     if (t->final) {
         json_t *k = task_key (t);
         json_object_set_new (k, "update", json_incref (t->final));
-        journal_line (ex, fd, "end", k);
+        journal_line (fd, "end", k);
     }
 }
 
@@ -178,7 +177,7 @@ static void journal_compact (struct executor *ex)
         return;
     for (struct xtask *t = ex->tasks; t; t = t->next)
         if (t->phase != X_DONE)
-            journal_task (ex, fd, t);
+            journal_task (fd, t);
     if (rename (tmp, path) == 0) {
         close (ex->jfd);
         ex->jfd = fd;
@@ -196,13 +195,14 @@ static void journal_forget (struct executor *ex, struct xtask *t)
         any = o != t && o->phase != X_DONE;
     if (!any && ex->jfd >= 0 && ftruncate (ex->jfd, 0) == 0)
         return;
-    journal_line (ex, ex->jfd, "ack", task_key (t));
+    journal_line (ex->jfd, "ack", task_key (t));
     journal_compact (ex);
 }
 
 static struct xtask *xfind (struct executor *ex, int64_t job, const char *task, int attempt);
 static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *err);
 static void task_adopt (struct executor *ex, struct xtask *t);
+static void xtask_free (struct executor *ex, struct xtask *t);
 
 /* Replay the journal of earlier workers (see above), then keep appending. */
 static void journal_replay (struct executor *ex)
@@ -258,10 +258,7 @@ static void journal_replay (struct executor *ex)
         struct xtask *t = *pp;
         if (t->phase == X_DONE) {
             *pp = t->next;
-            json_decref (t->start);
-            json_decref (t->final);
-            json_decref (t->transfers);
-            free (t);
+            xtask_free (ex, t);
             continue;
         }
         if (t->final)
@@ -279,7 +276,7 @@ static void journal_replay (struct executor *ex)
     if (ex->jfd < 0)
         log_msg (LOG_WARN, "event=journal.fail path=%s reason=\"%s\"", path, strerror (errno));
     for (struct xtask *t = ex->tasks; t; t = t->next)
-        journal_task (ex, ex->jfd, t);
+        journal_task (ex->jfd, t);
 }
 
 struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
@@ -325,11 +322,11 @@ static void xtask_free (struct executor *ex, struct xtask *t)
     if (t->proc)
         ex->launcher->release (t->proc);      /* a task still running runs on */
     json_decref (t->start);
+    free (t->command);
     json_decref (t->final);
     json_decref (t->batch);
     json_decref (t->staged);
     json_decref (t->transfers);
-    job_spec_destroy (t->spec);
     free (t);
 }
 
@@ -384,7 +381,7 @@ static void report_final (struct executor *ex, struct xtask *t, const char *stat
     t->final = update_body (ex, t, state, extra);
     json_t *k = task_key (t);
     json_object_set_new (k, "update", json_incref (t->final));
-    journal_line (ex, ex->jfd, "end", k);
+    journal_line (ex->jfd, "end", k);
     t->final_id = ex->send (ex->arg, "task.update", json_incref (t->final));
     t->hello_gen = 0;
     t->phase = X_REPORTED;
@@ -465,10 +462,14 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
         *bytes_local += (int64_t)b;
         return 0;
     }
-    /* The cache: one file per (dataset, version, selection, reduction). */
+    /* The cache: one file per (dataset, version, selection, reduction, policy). */
     json_t *jkey = json_pack ("{s:s, s:O, s:O, s:O}", "d", dataset, "v",
                               json_object_get (in, "version"), "s", jsel, "r",
                               json_object_get (in, "reduce"));
+    /* And under which policy it was read: a tightened policy (a higher
+     * threshold, say) never reuses a read made under the looser one. */
+    if (json_is_string (json_object_get (in, "policy")))
+        json_object_set (jkey, "p", json_object_get (in, "policy"));
     char *key = json_dumps (jkey, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (jkey);
     if (!key)
@@ -514,7 +515,8 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
                                                      (json_int_t)res.bytes, "seconds", res.seconds));
     }
     log_msg (LOG_INFO, "event=stage.fetched job=%lld task=%s input=%s dataset=%s from=%s bytes=%" PRIu64
-             " seconds=%.3f", (long long)a->job, a->task, name, dataset, res.site, res.bytes, res.seconds);
+             " seconds=%.3f suppressed=%" PRIu64, (long long)a->job, a->task, name, dataset, res.site,
+             res.bytes, res.seconds, res.suppressed);
     return 0;
 }
 
@@ -614,28 +616,40 @@ static void submit_stage (struct executor *ex, struct xtask *t, bool finish)
 static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *err)
 {
     json_int_t job, attempt, ranks;
-    const char *task, *file, *text;
+    const char *task;
+    json_t *command;
     double walltime;
     json_error_t jerr;
-    if (json_unpack_ex (start, &jerr, 0, "{s:I, s:s, s:I, s:I, s:F, s:{s:s, s:s}}", "job", &job,
+    if (json_unpack_ex (start, &jerr, 0, "{s:I, s:s, s:I, s:I, s:F, s:o}", "job", &job,
                         "task", &task, "attempt", &attempt, "ranks", &ranks, "walltime", &walltime,
-                        "jobfile", "file", &file, "text", &text) < 0) {
+                        "command", &command) < 0) {
         json_decref (start);
         errprintf (err, FS_EINVAL, "task.start: %s", jerr.text);
         return NULL;
     }
     fs_error_t e2;
-    if (ident_valid ("task", task, &e2) < 0) {
+    size_t n = json_array_size (command);
+    bool strings = n > 0;
+    for (size_t i = 0; i < n; i++)
+        strings = strings && json_is_string (json_array_get (command, i));
+    if (!strings || ident_valid ("task", task, &e2) < 0) {
         json_decref (start);
-        errprintf (err, FS_EINVAL, "task.start: %s", e2.text);
+        errprintf (err, FS_EINVAL, "task.start: %s", strings ? e2.text
+                   : "command must be a non-empty array of strings");
         return NULL;
     }
     struct xtask *t = calloc (1, sizeof (*t));
-    if (!t) {
+    const char **cmd = calloc (n + 1, sizeof (*cmd));
+    if (!t || !cmd) {
+        free (t);
+        free (cmd);
         json_decref (start);
         errprintf (err, FS_EFAIL, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        cmd[i] = json_string_value (json_array_get (command, i));
+    t->command = cmd;
     t->job = job;
     snprintf (t->task, sizeof (t->task), "%s", task);
     t->attempt = (int)attempt;
@@ -644,15 +658,6 @@ static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *
     t->start = start;
     t->transfers = json_array ();
     snprintf (t->dir, sizeof (t->dir), "%.3900s/jobs/%lld/%.64s", ex->cfg->state_dir, (long long)job, task);
-    struct job_errors errs = JOB_ERRORS_INIT;
-    t->spec = jobfile_load_string (file, text, strlen (text), NULL, &errs);
-    long idx = t->spec ? jobfile_task_index (t->spec, task) : -1;
-    job_errors_clear (&errs);
-    t->tidx = idx < 0 ? 0 : (size_t)idx;
-    if (idx < 0) {
-        job_spec_destroy (t->spec);
-        t->spec = NULL;
-    }
     t->next = ex->tasks;
     ex->tasks = t;
     return t;
@@ -660,10 +665,6 @@ static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *
 
 static void task_stage (struct executor *ex, struct xtask *t)
 {
-    if (!t->spec) {
-        task_failed (ex, t, -1000, false, "the job file sent with the task does not parse here");
-        return;
-    }
     if (mkdirs (t->dir) < 0) {
         task_failed (ex, t, -1000, true, "cannot create the task's directory");
         return;
@@ -690,26 +691,34 @@ int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err)
     struct xtask *t = xtask_new (ex, json_incref (m->body), err);
     if (!t)
         return -1;
-    journal_line (ex, ex->jfd, "start", json_incref (t->start));
+    journal_line (ex->jfd, "start", json_incref (t->start));
     log_msg (LOG_INFO, "event=task.start job=%lld task=%s attempt=%d ranks=%d", (long long)t->job,
              t->task, t->attempt, t->ranks);
     task_stage (ex, t);
     return 0;
 }
 
-static int resolve (void *arg, const struct job_task *task, bool is_output, const char *name,
-                    char *file, size_t filesz, char *dset, size_t dsetsz, fs_error_t *err)
+/* Where the placeholders of t's command point: its staged inputs, and its
+ * outputs in its directory; names the task lacks are refused. */
+static int resolve (void *arg, bool is_output, const char *name, char *file, size_t filesz,
+                    char *dset, size_t dsetsz, fs_error_t *err)
 {
     struct xtask *t = arg;
-    (void)task;
     if (is_output) {
+        bool known = false;
+        size_t i;
+        json_t *o;
+        json_array_foreach (json_object_get (t->start, "outputs"), i, o)
+            known = known || !strcmp (json_string_value (json_object_get (o, "name")) ?: "", name);
+        if (!known)
+            return errprintf (err, FS_EINVAL, "task '%s': no output '%s'", t->task, name);
         snprintf (file, filesz, "%s/%s.h5", t->dir, name);
         snprintf (dset, dsetsz, "/%s", name);
         return 0;
     }
     json_t *s = json_object_get (t->staged, name);
     if (!s)
-        return errprintf (err, FS_EFAIL, "input %s was not staged", name);
+        return errprintf (err, FS_EINVAL, "task '%s': no input '%s'", t->task, name);
     snprintf (file, filesz, "%s", json_string_value (json_object_get (s, "file")));
     snprintf (dset, dsetsz, "%s", json_string_value (json_object_get (s, "dset")));
     return 0;
@@ -757,8 +766,8 @@ static void launch_spec_of (struct executor *ex, struct xtask *t, struct launch_
 static void task_launch (struct executor *ex, struct xtask *t)
 {
     fs_error_t err = { 0 };
-    char **argv = jobfile_expand_argv (t->spec, t->tidx, ex->cfg->name, t->ranks, t->job, resolve, t,
-                                       NULL, &err);
+    char **argv = jobfile_expand_command (t->command, t->task, ex->cfg->name, t->ranks, t->job,
+                                          resolve, t, NULL, &err);
     if (!argv) {
         task_failed (ex, t, -1000, false, err.text);
         return;
@@ -770,7 +779,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
     unlink (b.status);
     /* Journalled before the start: should this worker die right after it, the
      * next one looks for the monitor by its status file (adopt with no record). */
-    journal_line (ex, ex->jfd, "launch", task_key (t));
+    journal_line (ex->jfd, "launch", task_key (t));
     t->launched = true;
     t->proc = ex->launcher->start (&spec, &err);
     jobfile_argv_free (argv);
@@ -782,7 +791,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
     if (ex->launcher->record (t->proc, t->rec, sizeof (t->rec)) == 0) {
         json_t *k = task_key (t);
         json_object_set_new (k, "rec", json_string (t->rec));
-        journal_line (ex, ex->jfd, "run", k);
+        journal_line (ex->jfd, "run", k);
     }
     log_msg (LOG_INFO, "event=task.running job=%lld task=%s attempt=%d pid=%d", (long long)t->job,
              t->task, t->attempt, ex->launcher->pid (t->proc));
@@ -961,8 +970,9 @@ void executor_result (struct executor *ex, const char *json, size_t len)
             log_msg (LOG_INFO, "event=task.completed job=%lld task=%s attempt=%d", (long long)t->job,
                      t->task, t->attempt);
             report_final (ex, t, "COMPLETED",
-                          json_pack ("{s:O, s:O, s:i}", "outputs", json_object_get (r, "outputs"),
-                                     "transfers", t->transfers, "exit_code", 0));
+                          json_pack ("{s:O, s:O, s:i, s:f}", "outputs", json_object_get (r, "outputs"),
+                                     "transfers", t->transfers, "exit_code", 0, "runtime_s",
+                                     t->runtime_s));
         }
     }
     json_decref (r);
@@ -1020,6 +1030,7 @@ void executor_tick (struct executor *ex)
                 report_final (ex, t, "FAILED", extra);
             } else if (r == 1) {
                 char why[700];
+                t->runtime_s = st.runtime_s;
                 if (st.exit_code == 0 && !st.killed) {
                     t->phase = X_FINISHING;
                     submit_stage (ex, t, true);
