@@ -34,8 +34,6 @@ t = [x for x in json.loads(sys.argv[1])["tasks"] if x["name"] == sys.argv[2]][0]
 print(t.get(sys.argv[3]))' "$json" "$2" "$3" 2>/dev/null || echo "?"
 }
 
-# slurm_state NAME: the state squeue shows for the job called NAME ("" if none).
-slurm_state() { slurm_jobs | awk -F'|' -v n="$1" '$3 == n { print $2 }' | tail -n 1; }
 
 # --- walltime exceeded (runs in the background of the rest) -------------------------------
 log "walltime 30s on sleep 600: submitted with --time=1"

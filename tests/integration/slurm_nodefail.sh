@@ -41,7 +41,7 @@ EOF
 job_submit "$D/nf.yaml"
 J=$JOB
 t0=$SECONDS
-until [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.$J.t.0" '$3 == n { print $2 }')" = RUNNING ] &&
+until [ "$(slurm_state "fedsched.site1.$J.t.0")" = RUNNING ] &&
     grep -qx site1 "$D/runs" 2>/dev/null; do
     [ $((SECONDS - t0)) -lt 60 ] || fail "the task did not start at site1 in Slurm: $(slurm_jobs); runs: $(cat "$D/runs" 2>/dev/null)"
     sleep 0.3

@@ -27,8 +27,6 @@ FED_LAUNCHER=slurm fed_up 1 --cores 4
 D=$FED_DIR
 go() { touch "$(task_dir site1 "$1" "$2")/go"; }
 runs() { cat "$(task_dir site1 "$1" "$2")/runs" 2>/dev/null | wc -l; }
-# slurm_state NAME: the state squeue shows for the job called NAME ("" if none).
-slurm_state() { slurm_jobs | awk -F'|' -v n="$1" '$3 == n { print $2 }' | tail -n 1; }
 wait_slurm_state() {
     local name=$1 want=$2 t0=$SECONDS st
     while :; do

@@ -20,40 +20,23 @@
 
 #include "adapters/launch/slurm/slurm.h"
 #include "common/clock.h"
+#include "common/sbuf.h"
 
 extern char **environ;
 
-struct buf {
-    char *s;
-    size_t len, cap, max;
-};
-
-static void buf_add (struct buf *b, const char *s, size_t n)
+/* Append what a pipe gave, up to max bytes in all. */
+static void keep (struct sbuf *b, const char *s, size_t n, size_t max)
 {
-    if (b->len + n > b->max)
-        n = b->max > b->len ? b->max - b->len : 0;
-    if (n == 0)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = realloc (b->s, cap);
-        if (!ns)
-            return;
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy (b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    if (b->len < max)
+        sbuf_add (b, s, n < max - b->len ? n : max - b->len);
 }
 
-static char *buf_take (struct buf *b)
+/* The text, never NULL (an empty string when memory ran out). */
+static char *take (struct sbuf *b)
 {
-    if (!b->s)
-        return strdup ("");
-    return b->s;
+    char *s = b->failed ? NULL : sbuf_take (b);
+    sbuf_free (b);
+    return s ? s : strdup ("");
 }
 
 void slurm_out_free (struct slurm_out *o)
@@ -67,7 +50,7 @@ void slurm_out_free (struct slurm_out *o)
 
 int slurm_run (char *const argv[], double timeout_s, size_t max_bytes, struct slurm_out *o)
 {
-    struct buf bo = { .max = max_bytes }, be = { .max = max_bytes };
+    struct sbuf bo = SBUF_INIT, be = SBUF_INIT;
     int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
     posix_spawn_file_actions_t fa;
     bool fa_init = false;
@@ -76,7 +59,7 @@ int slurm_run (char *const argv[], double timeout_s, size_t max_bytes, struct sl
     memset (o, 0, sizeof (*o));
     o->status = -1;
     if (pipe2 (po, O_CLOEXEC) < 0 || pipe2 (pe, O_CLOEXEC) < 0) {
-        buf_add (&be, "cannot make a pipe", 18);
+        keep (&be, "cannot make a pipe", 18, max_bytes);
         goto out;
     }
     if (posix_spawn_file_actions_init (&fa) != 0)
@@ -104,9 +87,7 @@ int slurm_run (char *const argv[], double timeout_s, size_t max_bytes, struct sl
     if (e != 0) {
         pid = -1;
         const char *m = strerror (e);
-        buf_add (&be, argv[0], strlen (argv[0]));
-        buf_add (&be, ": ", 2);
-        buf_add (&be, m, strlen (m));
+        sbuf_printf (&be, "%s: %s", argv[0], m);
         goto out;
     }
     close (po[1]);
@@ -140,7 +121,7 @@ int slurm_run (char *const argv[], double timeout_s, size_t max_bytes, struct sl
                 open_fds--;
                 continue;
             }
-            buf_add (i == 0 ? &bo : &be, chunk, (size_t)r);
+            keep (i == 0 ? &bo : &be, chunk, (size_t)r, max_bytes);
         }
     }
     /* Both pipes closed (or the time is up): the command ends now, or is made to. */
@@ -171,7 +152,7 @@ out:
         if (pe[i] >= 0)
             close (pe[i]);
     }
-    o->out = buf_take (&bo);
-    o->err = buf_take (&be);
+    o->out = take (&bo);
+    o->err = take (&be);
     return rc;
 }

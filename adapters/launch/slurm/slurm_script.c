@@ -8,79 +8,32 @@
 #include <string.h>
 
 #include "adapters/launch/slurm/slurm.h"
-
-/* A growing string; on allocation failure it stays NULL (checked once at the end). */
-struct text {
-    char *s;
-    size_t len, cap;
-    bool failed;
-};
-
-static void addn (struct text *t, const char *s, size_t n)
-{
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *ns = realloc (t->s, cap);
-        if (!ns) {
-            t->failed = true;
-            return;
-        }
-        t->s = ns;
-        t->cap = cap;
-    }
-    memcpy (t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-}
-
-static void add (struct text *t, const char *s)
-{
-    addn (t, s, strlen (s));
-}
-
-static void addf (struct text *t, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void addf (struct text *t, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start (ap, fmt);
-    int n = vsnprintf (buf, sizeof (buf), fmt, ap);
-    va_end (ap);
-    if (n < 0 || (size_t)n >= sizeof (buf)) {
-        t->failed = true;
-        return;
-    }
-    addn (t, buf, (size_t)n);
-}
+#include "common/sbuf.h"
 
 /* s as one shell word: '...' with each ' written as '\''. */
-static void add_quoted (struct text *t, const char *s)
+static void add_quoted (struct sbuf *t, const char *s)
 {
-    add (t, "'");
+    sbuf_puts (t, "'");
     for (const char *p = s; *p; p++) {
         if (*p == '\'')
-            add (t, "'\\''");
+            sbuf_puts (t, "'\\''");
         else
-            addn (t, p, 1);
+            sbuf_add (t, p, 1);
     }
-    add (t, "'");
+    sbuf_puts (t, "'");
 }
 
 /* s as the inside of a JSON string (quotes, backslashes, control characters escaped). */
-static void add_json (struct text *t, const char *s)
+static void add_json (struct sbuf *t, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') {
             char e[2] = { '\\', (char)*p };
-            addn (t, e, 2);
+            sbuf_add (t, e, 2);
         } else if (*p < 0x20 || *p == 0x7f) {
-            addf (t, "\\u%04x", *p);
+            sbuf_printf (t, "\\u%04x", *p);
         } else {
-            addn (t, (const char *)p, 1);
+            sbuf_add (t, (const char *)p, 1);
         }
     }
 }
@@ -97,7 +50,7 @@ static bool env_name_ok (const char *e, size_t len)
 
 char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err)
 {
-    struct text t = { 0 };
+    struct sbuf t = SBUF_INIT;
     const char *site = s->site && *s->site ? s->site : "this site";
     int ranks = s->ranks > 0 ? s->ranks : 1;
     bool mpirun = s->mpi && !strcmp (s->mpi, "mpirun");
@@ -118,73 +71,73 @@ char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err)
             return NULL;
         }
     }
-    add (&t, "#!/bin/sh\n");
-    add (&t, "# The batch job of one fedsched task attempt, written by the site's worker\n"
+    sbuf_puts (&t, "#!/bin/sh\n");
+    sbuf_puts (&t, "# The batch job of one fedsched task attempt, written by the site's worker\n"
              "# (launcher: slurm).  It runs the task's ranks, then writes their exit\n"
              "# status beside it, unless Slurm signalled the job (time limit, scancel,\n"
              "# preemption): Slurm's own record tells those.\n");
-    addf (&t, "# job name: %s\n", s->name ? s->name : "");
+    sbuf_printf (&t, "# job name: %s\n", s->name ? s->name : "");
     for (const char *const *e = s->env; e && *e; e++) {
         const char *eq = strchr (*e, '=');
-        add (&t, "export ");
-        addn (&t, *e, (size_t)(eq - *e) + 1);
+        sbuf_puts (&t, "export ");
+        sbuf_add (&t, *e, (size_t)(eq - *e) + 1);
         add_quoted (&t, eq + 1);
-        add (&t, "\n");
+        sbuf_puts (&t, "\n");
     }
     if (mpirun && s->as_root)
-        add (&t, "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n");
+        sbuf_puts (&t, "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1\n");
     /* The message for a command the compute node lacks, plain (stderr) and as
      * a JSON string's inside (the status file); the job id and node name,
      * known only there, have no characters either needs escaped. */
     char where[160];
     snprintf (where, sizeof (where), " not found on PATH of %s (Slurm job ", site);
-    struct text msg = { 0 }, js = { 0 };
-    add (&msg, "command '");
-    add (&msg, s->argv[0]);
-    add (&msg, "'");
-    add (&msg, where);
-    add_json (&js, msg.s ? msg.s : "");
-    add (&t, "fs_signalled=\n"
+    struct sbuf msg = SBUF_INIT, js = SBUF_INIT;
+    sbuf_puts (&msg, "command '");
+    sbuf_puts (&msg, s->argv[0]);
+    sbuf_puts (&msg, "'");
+    sbuf_puts (&msg, where);
+    add_json (&js, sbuf_str (&msg));
+    sbuf_puts (&t, "fs_signalled=\n"
              "trap 'fs_signalled=TERM' TERM\n"
              "trap 'fs_signalled=INT' INT\n"
              "fs_t0=$(date +%s)\n"
              "fs_json=\n"
              "if command -v ");
     add_quoted (&t, s->argv[0]);
-    add (&t, " >/dev/null 2>&1; then\n    ");
+    sbuf_puts (&t, " >/dev/null 2>&1; then\n    ");
     if (mpirun)
-        addf (&t, "mpirun -np %d", ranks);
+        sbuf_printf (&t, "mpirun -np %d", ranks);
     else
-        addf (&t, "srun --mpi=pmix --ntasks=%d --kill-on-bad-exit=1", ranks);
+        sbuf_printf (&t, "srun --mpi=pmix --ntasks=%d --kill-on-bad-exit=1", ranks);
     for (const char *const *a = s->argv; *a; a++) {
-        add (&t, " ");
+        sbuf_puts (&t, " ");
         add_quoted (&t, *a);
     }
-    add (&t, "\n    fs_rc=$?\nelse\n    fs_node=$(hostname)\n    printf 'fedsched: %s\\n' ");
-    add_quoted (&t, msg.s ? msg.s : "");
-    add (&t, "\"$SLURM_JOB_ID on $fs_node)\" >&2\n    fs_json=");
-    add_quoted (&t, js.s ? js.s : "");
-    add (&t, "\"$SLURM_JOB_ID on $fs_node)\"\n"
+    sbuf_puts (&t, "\n    fs_rc=$?\nelse\n    fs_node=$(hostname)\n    printf 'fedsched: %s\\n' ");
+    add_quoted (&t, sbuf_str (&msg));
+    sbuf_puts (&t, "\"$SLURM_JOB_ID on $fs_node)\" >&2\n    fs_json=");
+    add_quoted (&t, sbuf_str (&js));
+    sbuf_puts (&t, "\"$SLURM_JOB_ID on $fs_node)\"\n"
              "    fs_rc=127\n"
              "fi\n"
              "fs_rt=$(( $(date +%s) - fs_t0 ))\n"
              "if [ -z \"$fs_signalled\" ]; then\n"
              "    fs_tmp=");
-    free (msg.s);
-    free (js.s);
+    sbuf_free (&msg);
+    sbuf_free (&js);
     add_quoted (&t, s->status_path);
-    add (&t, ".tmp.$SLURM_JOB_ID\n"
+    sbuf_puts (&t, ".tmp.$SLURM_JOB_ID\n"
              "    printf '{\"exit_code\": %d, \"runtime_s\": %d, \"error\": \"%s\"}\\n' "
              "\"$fs_rc\" \"$fs_rt\" \"$fs_json\" >\"$fs_tmp\" &&\n"
              "        mv -f \"$fs_tmp\" ");
     add_quoted (&t, s->status_path);
-    add (&t, "\nfi\nexit $fs_rc\n");
+    sbuf_puts (&t, "\nfi\nexit $fs_rc\n");
     if (t.failed) {
-        free (t.s);
+        sbuf_free (&t);
         errprintf (err, FS_EFAIL, "out of memory writing a batch script");
         return NULL;
     }
-    return t.s;
+    return sbuf_take (&t);
 }
 
 void slurm_argv_free (char **argv)
@@ -200,16 +153,16 @@ void slurm_argv_free (char **argv)
  * %u... in --output and --error). */
 static char *opt (const char *name, const char *value, bool pct)
 {
-    struct text t = { 0 };
-    add (&t, name);
-    add (&t, "=");
+    struct sbuf t = SBUF_INIT;
+    sbuf_puts (&t, name);
+    sbuf_puts (&t, "=");
     for (const char *p = value; *p; p++)
-        addn (&t, pct && *p == '%' ? "%%" : p, pct && *p == '%' ? 2 : 1);
+        sbuf_add (&t, pct && *p == '%' ? "%%" : p, pct && *p == '%' ? 2 : 1);
     if (t.failed) {
-        free (t.s);
+        sbuf_free (&t);
         return NULL;
     }
-    return t.s;
+    return sbuf_take (&t);
 }
 
 char **slurm_sbatch_argv (const struct slurm_submit *s, fs_error_t *err)

@@ -6,6 +6,7 @@
 #
 # After fed_up (with FED_LAUNCHER=slurm), SLURM_CONF is set by DIR/env and:
 #   slurm_jobs                 # squeue: "ID|STATE|NAME" of every job, one a line
+#   slurm_state NAME, slurm_id NAME   # of the job called NAME
 #   slurm_comp_count NAME      # records of job name NAME in DIR/slurm/jobcomp.log
 #   slurm_stop DAEMON / slurm_start DAEMON   (slurmctld, slurmd)
 
@@ -27,6 +28,11 @@ slurm_need() {
 }
 
 slurm_jobs() { squeue -h -t all -o '%i|%T|%j' 2>/dev/null; }
+
+# slurm_state NAME: the state squeue shows for the job called NAME ("" if none).
+slurm_state() { slurm_jobs | awk -F'|' -v n="$1" '$3 == n { print $2 }' | tail -n 1; }
+# slurm_id NAME: its Slurm job id ("" if none).
+slurm_id() { slurm_jobs | awk -F'|' -v n="$1" '$3 == n { print $1 }' | tail -n 1; }
 
 slurm_comp_count() {
     local f="$FED_DIR/slurm/jobcomp.log"
@@ -93,7 +99,7 @@ slurm_forget_check() {
     while :; do
         n=0
         for s in ok bad ext; do
-            [ "$(slurm_jobs | awk -F'|' -v n="fedsched.site1.${J[$s]}.$s.0" '$3 == n { print $2 }')" = RUNNING ] && n=$((n + 1))
+            [ "$(slurm_state "fedsched.site1.${J[$s]}.$s.0")" = RUNNING ] && n=$((n + 1))
         done
         [ $n = 3 ] && break
         [ $((SECONDS - t0)) -lt 60 ] || fail "the three tasks never ran together: $(slurm_jobs)"
@@ -101,7 +107,7 @@ slurm_forget_check() {
     done
     fed_kill_worker site1 KILL
     local ext
-    ext=$(slurm_jobs | awk -F'|' -v n="fedsched.site1.${J[ext]}.ext.0" '$3 == n { print $1 }')
+    ext=$(slurm_id "fedsched.site1.${J[ext]}.ext.0")
     scancel "$ext" || fail "scancel $ext failed"
     t0=$SECONDS
     while slurm_jobs | grep -q "|fedsched\.site1\."; do
