@@ -16,7 +16,9 @@
 #  - at the same time a 5 MiB input crosses the 1 Mbit/s link to c without a stall;
 #  - then the whole 20 MiB to d (100 Mbit/s) at >= 60 % of the link rate (near it;
 #    the figure is logged), and to e over 8 streams (what its bandwidth-delay product
-#    asks for), exact.
+#    asks for), exact;
+#  - a real stall (the serving worker stopped for 6 s mid-transfer) is logged, the
+#    connection opened again, and the transfer resumes and ends exact.
 # Skips (exit 77) only where network namespaces cannot be made.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
@@ -194,4 +196,27 @@ assert f["bytes"] == 20 << 20 and f["stalls"] == 0, f
 assert f["bytes"] / f["seconds"] >= 0.60 * 12.5e6, "100 Mbit/s link at %.0f %%" % (f["bytes"] / f["seconds"] / 12.5e6 * 100)
 assert t["bytes"] == 20 << 20 and t["streams"] == 8 and t["stalls"] == 0, t
 PY
+
+# A real stall: the serving worker stops (SIGSTOP) for 6 s in the middle of a 4 MiB
+# transfer over the 8 Mbit/s link: the connection goes quiet past half the timeout,
+# is opened again, and the transfer resumes from the pieces that arrived.
+job pause b "a/big/v[$((M * 2)):$((M * 5 / 2))]"
+expect_code 0 fedsched submit "$D/pause.yaml"
+JP=$OUT
+for ((i = 0; i < 100; i++)); do
+    grep -q "event=audit op=get reader=b dataset=a/big/v .*\"start\":\[$((M * 2))\]" "$D/sites/a/worker.log" && break
+    sleep 0.1
+done
+sleep 1
+APID=$(worker_pid a)
+kill -STOP "$APID"
+sleep 6
+kill -CONT "$APID"
+expect_code 0 fedsched wait "$JP" --timeout 60
+check "$D/got/pause-t1.h5" $((M * 2)) $((M * 5 / 2)) || fail "pause-t1's input is not exact"
+FP=$(fetch_done b "$JP")
+log "after a stop of the serving worker: $FP"
+py -c 'import json, sys; d = json.loads(sys.argv[1]); assert len(d) == 1 and d[0]["stalls"] >= 1 and d[0]["bytes"] == 4 << 20, d' "$FP" ||
+    fail "the stopped transfer did not stall and resume: $FP"
+grep -q "event=fetch.stall name=a/big/v " "$D/sites/b/worker.log" || fail "no fetch.stall line at b"
 tlog "done"
