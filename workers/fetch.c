@@ -605,8 +605,9 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     g.total = (uint64_t)json_integer_value (json_object_get (h, "bytes"));
     /* Sites that take smaller pieces than every site does say so. */
     json_int_t pmin = json_integer_value (json_object_get (h, "piece_min"));
-    if (pmin >= FLOW_PIECE_MIN && pmin <= FLOW_PIECE_MIN_OLD)
-        g.floor = FLOW_PIECE_MIN;
+    if (pmin > 0 && pmin < (json_int_t)FLOW_PIECE_MIN_OLD)
+        for (g.floor = FLOW_PIECE_MIN; (json_int_t)g.floor < pmin; g.floor *= 2)
+            ;
     json_int_t pb = json_integer_value (json_object_get (h, "piece_bytes"));
     if (pb < (json_int_t)g.floor || pb > (json_int_t)FETCH_MAXPIECE)
         pb = (json_int_t)flow_piece_target (g.rate0 / g.nstreams, g.floor);

@@ -13,31 +13,14 @@
 #    inside a namespace), `up` again in the same DIR works and leaves no stale
 #    namespace; after another SIGKILL `down` removes every namespace, root veth and
 #    route of the federation, and a second `down` is fine.
-# Skips (exit 0) only when not root or `ip netns add` is impossible here.
+# Skips (exit 77) only when not root or `ip netns add` is impossible here.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-if [ "$(id -u)" != 0 ]; then
-    log "SKIP: not root (--wan creates network namespaces)"
-    exit 0
-fi
-if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
-    log "SKIP: no ip/tc tools (iproute2)"
-    exit 0
-fi
-probe="fs-probe-$$"
-if ! ip netns add "$probe" 2>/dev/null; then
-    log "SKIP: 'ip netns add' is not possible here"
-    exit 0
-fi
-ip netns del "$probe"
-
-need fedsched
-need h5py
-need yaml
-need mpirun
-fed_dir
+# shellcheck source=tests/integration/lib/wan.sh
+. "$(dirname "$0")/lib/wan.sh"
+wan_need
 T0=$SECONDS
 tlog() { log "[$((SECONDS - T0)) s] $*"; }
 D=$FED_DIR

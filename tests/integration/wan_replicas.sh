@@ -13,11 +13,6 @@ set -u
 # shellcheck source=tests/integration/lib/wan.sh
 . "$(dirname "$0")/lib/wan.sh"
 wan_need
-need fedsched
-need h5py
-need yaml
-need mpirun
-fed_dir
 D=$FED_DIR
 BYTES=$((2 << 20))
 

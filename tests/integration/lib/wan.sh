@@ -3,13 +3,14 @@
 # docs/wan.md).  Source after lib/common.sh:
 #
 #   . "$(dirname "$0")/lib/wan.sh"
-#   wan_need                       # exit 77 (skipped) where namespaces cannot be made
+#   wan_need                       # exit 77 (skipped) where namespaces cannot be made; fed_dir
 #   wan_up FED.yaml                # fedsched-local up --wan in FED_DIR
 #   wan_sent a b                   # bytes the link a->b has sent (its tbf qdisc)
 #   fetch_done SITE JOB            # the fetch.done lines of JOB's inputs at SITE, as JSON
 
 # wan_need: skip the test (exit 77, ctest's SKIP_RETURN_CODE) unless this machine can
-# make network namespaces (root, iproute2, CAP_SYS_ADMIN).
+# make network namespaces (root, iproute2, CAP_SYS_ADMIN); then require what every WAN
+# test uses (fedsched, h5py, yaml, mpirun) and make FED_DIR (fed_dir).
 wan_need() {
     local probe="fs-probe-$$"
     if [ "$(id -u)" != 0 ]; then
@@ -25,6 +26,11 @@ wan_need() {
         exit 77
     fi
     ip netns del "$probe"
+    need fedsched
+    need h5py
+    need yaml
+    need mpirun
+    fed_dir
 }
 
 # wan_up FED.yaml: start the federation of FED.yaml in FED_DIR with --wan, source
