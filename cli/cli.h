@@ -49,7 +49,8 @@ int cli_usage_error (const struct cli_verb *v, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 /* Connect to the scheduler and call op; prints the error and returns NULL
- * with *code set on failure. */
+ * with *code set on failure.  A body with a "token" is an idempotent request,
+ * sent again while no answer comes (client_call_token). */
 json_t *cli_call (const struct client_opts *co, const char *op, json_t *body, int *code);
 
 /* Print a JSON document on stdout, indented. */

@@ -144,6 +144,7 @@ int cmd_catalog (int argc, char **argv)
 static const struct option publish_opts[] = {
     { "name", required_argument, NULL, 'n' },
     { "policy", required_argument, NULL, 'p' },
+    { "token", required_argument, NULL, 't' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -156,15 +157,18 @@ static const struct cli_verb v_publish = {
     "  --name NAME      name for a single file's dataset (a file with several\n"
     "                   datasets gives NAME/g/d for each)\n"
     "  --policy POLICY  raw, none, regions=R1,R2 or aggregate=B1xB2.. (default: the\n"
-    "                   data root's policy)",
-    "n:p:", publish_opts,
+    "                   data root's policy)\n"
+    "  --token T        the request's token (default: a new one); the same token again\n"
+    "                   gets the first answer instead of publishing twice",
+    "n:p:t:", publish_opts,
 };
 
 int cmd_publish (int argc, char **argv)
 {
     struct client_opts co = { 0 };
-    const char *name = NULL, *policy = NULL;
+    const char *name = NULL, *policy = NULL, *token = NULL;
     int ex, c, code = 0;
+    char tok[40];
     while ((c = cli_getopt (argc, argv, &v_publish, &co, &ex)) != -1) {
         if (ex >= 0)
             return ex;
@@ -172,6 +176,12 @@ int cmd_publish (int argc, char **argv)
             name = optarg;
         else if (c == 'p')
             policy = optarg;
+        else if (c == 't')
+            token = optarg;
+    }
+    if (!token) {
+        client_token (tok, sizeof (tok));
+        token = tok;
     }
     if (argc - optind != 2)
         return cli_usage_error (&v_publish, "publish needs SITE and PATH");
@@ -180,6 +190,7 @@ int cmd_publish (int argc, char **argv)
         json_object_set_new (body, "name", json_string (name));
     if (policy)
         json_object_set_new (body, "policy", json_string (policy));
+    json_object_set_new (body, "token", json_string (token));
     json_t *r = cli_call (&co, "catalog.publish", body, &code);
     if (!r)
         return code;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/msg.h"
 #include "table.h"
 
 #define JOBFILE_MAX (1 << 20)   /* bytes: larger job files are refused */
@@ -172,58 +173,42 @@ static void conn_close (struct conn *k)
 /* Send op with body (stolen; NULL means {}) and wait for its reply: the body
  * (new reference), or NULL with *code set.  Error replies are printed (one
  * line each) with the scheduler's code; silence for client_timeout() seconds
- * is printed as unreachable (75).  deadline (a now_mono() time, or < 0 for
- * none): reaching it first returns NULL with code 124 and prints nothing. */
+ * is printed as unreachable (75).  deadline (a clock_mono() time, or < 0 for
+ * none): reaching it first returns NULL with code 124 and prints nothing.  A
+ * body with a "token" is an idempotent request, sent again while no answer
+ * comes (client_exchange). */
 static json_t *job_call (struct conn *k, const char *op, json_t *body, double deadline, int *code)
 {
     fs_error_t err = { 0 };
-    int64_t id = k->next_id++;
-    if (client_send (k->c, op, id, body, &err) < 0) {
-        *code = client_fail (&err);
-        return NULL;
-    }
-    double timeout = client_timeout ();
-    double silent_until = now_mono () + timeout;
-    for (;;) {
-        double t = now_mono ();
-        bool by_deadline = deadline >= 0 && deadline < silent_until;
-        double end = by_deadline ? deadline : silent_until;
-        struct zmsg *z = t < end ? client_recv (k->c, (long) ceil ((end - t) * 1000)) : NULL;
-        if (!z) {
-            if (now_mono () < end)
-                continue;       /* interrupted: wait for the rest */
-            if (by_deadline) {
-                *code = FS_ETIMEOUT;
-                return NULL;
-            }
-            fprintf (stderr, "fedsched: error: no answer from %s for %g s (is it running? check "
-                             "--scheduler or FEDSCHED_SCHEDULER; FEDSCHED_TIMEOUT sets the wait)\n",
-                     k->uri, timeout);
-            *code = FS_EUNREACH;
+    const char *token = json_string_value (json_object_get (body, "token"));
+    char tok[FS_TOKEN_MAX + 1];
+    snprintf (tok, sizeof (tok), "%s", token ? token : "");
+    json_t *root = client_exchange (k->c, op, body, deadline, token != NULL, &err);
+    if (!root) {
+        if (err.code == FS_ETIMEOUT) {
+            *code = FS_ETIMEOUT;
             return NULL;
         }
-        size_t len = 0;
-        const void *data = zmsg_data (z, 0, &len);
-        json_t *root = data ? json_loadb (data, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
-        zmsg_destroy (&z);
-        json_t *jid = json_object_get (root, "id");
-        if (!json_is_object (root) || !json_is_integer (jid) || json_integer_value (jid) != id) {
-            json_decref (root);         /* garbage, or a late answer to an earlier call */
-            continue;
-        }
-        if (json_is_true (json_object_get (root, "ok"))) {
-            json_t *b = json_object_get (root, "body");
-            b = json_is_object (b) ? json_incref (b) : json_object ();
-            json_decref (root);
-            return b;
-        }
-        json_t *e = json_object_get (root, "error");
-        json_int_t c = json_integer_value (json_object_get (e, "code"));
-        print_error_lines (jstr (e, "text"));
-        json_decref (root);
-        *code = c > 0 && c < 126 ? (int) c : FS_EFAIL;
+        if (tok[0])
+            fprintf (stderr, "fedsched: error: %s; it may have been done all the same: the same "
+                     "command with --token %s tells, and does it at most once\n", err.text, tok);
+        else
+            fprintf (stderr, "fedsched: error: %s\n", err.text);
+        *code = err.code;
         return NULL;
     }
+    if (json_is_true (json_object_get (root, "ok"))) {
+        json_t *b = json_object_get (root, "body");
+        b = json_is_object (b) ? json_incref (b) : json_object ();
+        json_decref (root);
+        return b;
+    }
+    json_t *e = json_object_get (root, "error");
+    json_int_t c = json_integer_value (json_object_get (e, "code"));
+    print_error_lines (jstr (e, "text"));
+    json_decref (root);
+    *code = c > 0 && c < 126 && c != FS_ENOTFOUND ? (int) c : FS_EFAIL;
+    return NULL;
 }
 
 /* One request on a connection of its own. */
@@ -591,6 +576,7 @@ int cmd_validate (int argc, char **argv)
 
 static const struct option submit_opts[] = {
     { "wait", no_argument, NULL, 'w' },
+    { "token", required_argument, NULL, 't' },
     { NULL, 0, NULL, 0 },
 };
 
@@ -602,26 +588,39 @@ static const struct cli_verb v_submit = {
     "nothing is queued.\n"
     "  --wait  then wait until the job ends and exit like 'fedsched wait': 0 COMPLETED,\n"
     "          1 FAILED or CANCELLED\n"
-    "  --json  print {\"id\": N}, or with --wait the job's final status object",
-    "w", submit_opts,
+    "  --json  print {\"id\": N}, or with --wait the job's final status object\n"
+    "  --token T  the submission's token (default: a new one).  A submit that hears no\n"
+    "          answer sends the job again with its token until FEDSCHED_TIMEOUT, and\n"
+    "          the scheduler makes one job per token: the same token again prints that\n"
+    "          job's id instead of submitting twice",
+    "wt:", submit_opts,
 };
 
 int cmd_submit (int argc, char **argv)
 {
     struct client_opts co = { 0 };
     bool wait = false;
+    const char *token = NULL;
+    char tok[40];
     int ex, c, code = 0;
     while ((c = cli_getopt (argc, argv, &v_submit, &co, &ex)) != -1) {
         if (ex >= 0)
             return ex;
         if (c == 'w')
             wait = true;
+        else if (c == 't')
+            token = optarg;
     }
     if (argc - optind != 1)
         return cli_usage_error (&v_submit, "submit needs exactly one JOBFILE");
     json_t *body = jobfile_body (argv[optind]);
     if (!body)
         return FS_EINVAL;
+    if (!token) {
+        client_token (tok, sizeof (tok));
+        token = tok;
+    }
+    json_object_set_new (body, "token", json_string (token));
     json_t *r = call1 (&co, "job.submit", body, &code);
     if (!r)
         return code;
@@ -1080,7 +1079,10 @@ int cmd_cancel (int argc, char **argv)
     if (plain_opts (argc, argv, &v_cancel, &co, &code)
         || (code = jobid_arg (argc, argv, &v_cancel, 1, 1, &id)))
         return code;
-    json_t *r = call1 (&co, "job.cancel", json_pack ("{s:I}", "id", (json_int_t) id), &code);
+    char tok[40];
+    client_token (tok, sizeof (tok));
+    json_t *r = call1 (&co, "job.cancel", json_pack ("{s:I, s:s}", "id", (json_int_t) id,
+                                                     "token", tok), &code);
     if (!r)
         return code;
     if (co.json)

@@ -83,7 +83,9 @@ json_t *cli_call (const struct client_opts *co, const char *op, json_t *body, in
 {
     fs_error_t err = { 0 };
     struct client *c = client_create (co, client_scheduler_uri (co), &err);
-    json_t *r = c ? client_call (c, op, body, &err) : NULL;
+    const char *token = json_string_value (json_object_get (body, "token"));
+    json_t *r = !c ? NULL : token ? client_call_token (c, op, body, &err)
+                                  : client_call (c, op, body, &err);
     if (!c)
         json_decref (body);
     client_destroy (c);

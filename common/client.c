@@ -2,9 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "common/clock.h"
 #include "common/msg.h"
 
 #define CLIENT_DEFAULT_URI "tcp://127.0.0.1:7700"
@@ -148,41 +152,129 @@ int client_poll (struct client **cs, int n, bool *ready, long timeout_ms)
     return zsock_poll (socks, n, ready, timeout_ms);
 }
 
-json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t *err)
+/* Seconds between copies of an idempotent request that has no answer yet. */
+static double resend_interval (double timeout)
 {
-    int64_t id = ++c->next_id;
-    if (client_send (c, op, id, body, err) < 0)
+    double r = timeout / 4;
+    return r < 1.0 ? 1.0 : r > 3.0 ? 3.0 : r;
+}
+
+json_t *client_exchange (struct client *c, const char *op, json_t *body, double deadline,
+                         bool resend, fs_error_t *err)
+{
+    int64_t first = c->next_id + 1, id = ++c->next_id;
+    json_t *again = resend && body ? json_deep_copy (body) : NULL;
+    if (client_send (c, op, id, body, err) < 0) {
+        json_decref (again);
         return NULL;
+    }
     double timeout = client_timeout ();
+    double t0 = clock_mono (), silent_until = t0 + timeout;
+    double next_send = again ? t0 + resend_interval (timeout) : -1;
     for (;;) {
-        struct zmsg *z = client_recv (c, (long)(timeout * 1000));
+        double t = clock_mono ();
+        bool by_deadline = deadline >= 0 && deadline < silent_until;
+        double end = by_deadline ? deadline : silent_until;
+        if (next_send >= 0 && t >= next_send) {
+            /* No answer yet (the scheduler may have restarted): the same
+             * request again; its token makes every copy answer alike. */
+            fs_error_t e2;
+            client_send (c, op, id = ++c->next_id, json_deep_copy (again), &e2);
+            next_send = t + resend_interval (timeout);
+        }
+        double until = next_send >= 0 && next_send < end ? next_send : end;
+        struct zmsg *z = t < until ? client_recv (c, (long)ceil ((until - t) * 1000)) : NULL;
         if (!z) {
+            if (clock_mono () < end)
+                continue;       /* interrupted, or time to send again */
+            json_decref (again);
+            if (by_deadline) {
+                errprintf (err, FS_ETIMEOUT, "%s: no answer before the deadline", op);
+                return NULL;
+            }
             errprintf (err, FS_EUNREACH, "no answer from %s for %g s (is it running? check "
                        "--scheduler or FEDSCHED_SCHEDULER; FEDSCHED_TIMEOUT sets the wait)",
                        c->uri, timeout);
             return NULL;
         }
-        struct msg m;
-        fs_error_t derr;
-        int rc = msg_decode (z, 0, &m, &derr);
+        size_t len = 0;
+        const void *data = zmsg_data (z, 0, &len);
+        json_t *root = data ? json_loadb (data, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
         zmsg_destroy (&z);
-        if (rc < 0 || m.id != id) {      /* a late answer to an earlier request */
-            msg_release (&m);
+        json_t *jid = json_object_get (root, "id");
+        if (!json_is_object (root) || !json_is_integer (jid) || json_integer_value (jid) < first
+            || json_integer_value (jid) > id) {
+            json_decref (root);         /* garbage, or a late answer to an earlier call */
             continue;
         }
-        if (!m.ok) {
-            errprintf (err, m.errcode ? m.errcode : FS_EFAIL, "%s", m.errtext);
-            msg_release (&m);
-            return NULL;
-        }
-        json_t *b = json_incref (m.body);
-        msg_release (&m);
-        return b;
+        json_decref (again);
+        return root;
     }
+}
+
+/* The body of reply root (taken), or NULL with err from an error reply. */
+static json_t *reply_body (json_t *root, fs_error_t *err)
+{
+    json_t *b = NULL;
+    if (json_is_true (json_object_get (root, "ok"))) {
+        b = json_object_get (root, "body");
+        b = json_is_object (b) ? json_incref (b) : json_object ();
+    } else {
+        json_t *e = json_object_get (root, "error");
+        json_int_t code = json_integer_value (json_object_get (e, "code"));
+        const char *text = json_string_value (json_object_get (e, "text"));
+        errprintf (err, code > 0 && code < 126 ? (int)code : FS_EFAIL, "%s",
+                   text && *text ? text : "the request was refused (no reason given)");
+    }
+    json_decref (root);
+    return b;
+}
+
+json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t *err)
+{
+    json_t *root = client_exchange (c, op, body, -1, false, err);
+    return root ? reply_body (root, err) : NULL;
+}
+
+json_t *client_call_token (struct client *c, const char *op, json_t *body, fs_error_t *err)
+{
+    char token[FS_TOKEN_MAX + 1];
+    const char *given = json_string_value (json_object_get (body, "token"));
+    if (given)
+        snprintf (token, sizeof (token), "%s", given);
+    else {
+        client_token (token, sizeof (token));
+        json_object_set_new (body, "token", json_string (token));
+    }
+    json_t *root = client_exchange (c, op, body, -1, true, err);
+    if (!root) {
+        if (err && err->code == FS_EUNREACH) {
+            size_t n = strlen (err->text);
+            snprintf (err->text + n, sizeof (err->text) - n, "; it may have been done all the "
+                      "same: the same command with --token %s tells, and does it at most once",
+                      token);
+        }
+        return NULL;
+    }
+    return reply_body (root, err);
+}
+
+void client_token (char *buf, size_t size)
+{
+    unsigned char r[16];
+    if (getrandom (r, sizeof (r), 0) != (ssize_t)sizeof (r)) {
+        /* No entropy source: time, pid and address make a collision unlikely. */
+        uint64_t a = (uint64_t)(clock_wall () * 1e6), b = (uint64_t)getpid () ^ (uint64_t)(uintptr_t)buf;
+        memcpy (r, &a, 8);
+        memcpy (r + 8, &b, 8);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof (r) && n + 2 < size; i++)
+        n += (size_t)snprintf (buf + n, size - n, "%02x", r[i]);
 }
 
 int client_fail (const fs_error_t *err)
 {
     fprintf (stderr, "fedsched: error: %s\n", err->text);
-    return err->code ? err->code : FS_EFAIL;
+    return err->code && err->code != FS_ENOTFOUND ? err->code : FS_EFAIL;
 }

@@ -40,6 +40,22 @@ void client_destroy (struct client *c);     /* accepts NULL */
  * client_timeout().  body is stolen. */
 json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t *err);
 
+/* The whole answer to op: the reply object {op, id, ok, body | error} (new
+ * reference; an error reply is an answer too), or NULL with err: FS_EUNREACH
+ * after client_timeout() seconds without an answer, FS_ETIMEOUT at deadline (a
+ * clock_mono() time; < 0: none).  body is stolen.  resend: the request is
+ * idempotent (body holds its "token", docs/protocol.md "Tokens") and goes out
+ * again every few seconds while no answer has come, so a scheduler that
+ * restarted meanwhile still answers it, and answers each copy alike. */
+json_t *client_exchange (struct client *c, const char *op, json_t *body, double deadline,
+                         bool resend, fs_error_t *err);
+/* client_call for an idempotent request: body (stolen) gets a new "token"
+ * unless it has one, and is sent again while no answer comes (see
+ * client_exchange).  On FS_EUNREACH the message names the token. */
+json_t *client_call_token (struct client *c, const char *op, json_t *body, fs_error_t *err);
+/* A new random token for an idempotent request (32 hex digits; size >= 33). */
+void client_token (char *buf, size_t size);
+
 /* Low-level, for streaming: send a request without waiting; receive the next
  * message (NULL on timeout_ms silence).  The socket is reconnectable:
  * client_reconnect() drops queued replies and connects anew. */

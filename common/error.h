@@ -13,6 +13,8 @@ enum {
     FS_OK = 0,
     FS_EFAIL = 1,       /* the operation failed: not found, refused, job failed */
     FS_EINVAL = 2,      /* invalid input: usage, job file, slice, name */
+    FS_ENOTFOUND = 3,   /* no such thing (a dataset, job, task attempt): for callers to
+                         * test; users see exit code 1 (client_fail) */
     FS_EUNREACH = 75,   /* scheduler or site unreachable */
     FS_ETIMEOUT = 124,  /* a --timeout expired */
 };

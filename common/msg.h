@@ -17,6 +17,7 @@
 
 #define FS_PROTO_VERSION 1
 #define FS_OP_MAX 64
+#define FS_TOKEN_MAX 128       /* an idempotent request's token (docs/protocol.md) */
 
 struct msg {
     char op[FS_OP_MAX];

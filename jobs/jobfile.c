@@ -1,4 +1,4 @@
-/* jobfile.c - job files (SPEC section 4): parse, validate, DAG, argv expansion.
+/* jobfile.c - job files (SPEC section 4): parse and load.
  *
  * Loading runs in three passes, each of which records every error it finds
  * and goes on, so that the user sees all of them at once:
@@ -21,7 +21,10 @@
  *      are necessary conditions: a job is only refused when no placement can
  *      ever satisfy them.
  *
- * Errors are sorted by position at the end.
+ * Errors are sorted by position at the end.  This file holds pass 1 and the
+ * driver; pass 2 is in jobfile_graph.c, pass 3 in jobfile_fed.c, and the
+ * command placeholders (their tokenizer and jobfile_expand_argv()) in
+ * jobfile_argv.c (what they share: jobfile_int.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -33,12 +36,12 @@
 
 #include "common/names.h"
 #include "common/ydoc.h"
-#include "jobfile.h"
+#include "jobfile_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Errors */
 
-static void errs_push (struct job_errors *e, int code, int line, int col, const char *text)
+void errs_push (struct job_errors *e, int code, int line, int col, const char *text)
 {
     if (!e)
         return;
@@ -70,7 +73,7 @@ static void errs_push (struct job_errors *e, int code, int line, int col, const 
 }
 
 __attribute__ ((format (printf, 6, 7)))
-static void errs_add (struct job_errors *e, int code, const char *file, int line, int col,
+void errs_add (struct job_errors *e, int code, const char *file, int line, int col,
                       const char *fmt, ...)
 {
     char msg[1024], full[1400];
@@ -154,12 +157,6 @@ int job_errors_to_error (const struct job_errors *e, fs_error_t *err)
 /* ------------------------------------------------------------------ */
 /* A small string -> index map (keys borrowed) */
 
-struct strmap {
-    size_t nslots;              /* power of two */
-    const char **keys;
-    size_t *vals;
-};
-
 static uint64_t str_hash (const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -170,7 +167,7 @@ static uint64_t str_hash (const char *s)
     return h;
 }
 
-static int strmap_init (struct strmap *m, size_t n)
+int strmap_init (struct strmap *m, size_t n)
 {
     size_t ns = 16;
     while (ns < 2 * n + 1)
@@ -188,7 +185,7 @@ static int strmap_init (struct strmap *m, size_t n)
     return 0;
 }
 
-static void strmap_free (struct strmap *m)
+void strmap_free (struct strmap *m)
 {
     free (m->keys);
     free (m->vals);
@@ -197,7 +194,7 @@ static void strmap_free (struct strmap *m)
 }
 
 /* Index of key, or -1. */
-static long strmap_get (const struct strmap *m, const char *key)
+long strmap_get (const struct strmap *m, const char *key)
 {
     if (!m->keys)
         return -1;
@@ -211,7 +208,7 @@ static long strmap_get (const struct strmap *m, const char *key)
 
 /* Insert key -> v unless present; returns the existing index or -1 when
  * inserted.  The map must have been sized for every insertion. */
-static long strmap_put (struct strmap *m, const char *key, size_t v)
+long strmap_put (struct strmap *m, const char *key, size_t v)
 {
     for (size_t i = (size_t) str_hash (key) & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
         if (!m->keys[i]) {
@@ -226,15 +223,6 @@ static long strmap_put (struct strmap *m, const char *key, size_t v)
 
 /* ------------------------------------------------------------------ */
 /* Parse state */
-
-struct pstate {
-    const char *file;
-    struct job_errors *errs;
-    struct job_spec *spec;
-    bool *task_bad;             /* [ntasks]: name or structure broken: skip in later passes */
-    bool **input_bad;           /* [ntasks][ninputs]: value broken */
-    bool oom;
-};
 
 __attribute__ ((format (printf, 3, 4)))
 static void perr (struct pstate *ps, const void *at, const char *fmt, ...);
@@ -266,7 +254,7 @@ static void perr (struct pstate *ps, const void *at, const char *fmt, ...)
 }
 
 __attribute__ ((format (printf, 3, 4)))
-static void perr_at (struct pstate *ps, struct job_mark m, const char *fmt, ...)
+void perr_at (struct pstate *ps, struct job_mark m, const char *fmt, ...)
 {
     va_list ap;
     va_start (ap, fmt);
@@ -357,111 +345,10 @@ static int get_ident (struct pstate *ps, const struct ynode *n, const char *what
 }
 
 /* ------------------------------------------------------------------ */
-/* Placeholders */
-
-typedef enum { PH_TEXT, PH_JOB, PH_TASK, PH_SITE, PH_RANKS, PH_IN, PH_OUT } ph_kind_t;
-typedef enum { PH_WHOLE, PH_FILE, PH_DSET } ph_part_t;
-
-struct ph {
-    ph_kind_t kind;
-    ph_part_t part;             /* PH_IN, PH_OUT */
-    const char *s;              /* PH_TEXT: the text; PH_IN/OUT: the name */
-    size_t len;
-    const char *at;             /* where the token starts in the argument */
-    size_t toklen;              /* its length there */
-};
-
-static bool ident_char (char c)
-{
-    return isalnum ((unsigned char) c) || c == '_' || c == '-';
-}
-
-/* Next token of arg at *p: 1 (token in *t), 0 at the end, -1 with why. */
-static int ph_next (const char *arg, const char **p, struct ph *t, char *why, size_t whysz)
-{
-    const char *s = *p;
-    if (!*s)
-        return 0;
-    memset (t, 0, sizeof (*t));
-    t->at = s;
-    if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
-        t->kind = PH_TEXT;
-        t->s = s;
-        t->len = 1;
-        t->toklen = 2;
-        *p = s + 2;
-        return 1;
-    }
-    if (*s == '}') {
-        snprintf (why, whysz, "unbalanced '}' at column %zu (write '}}' for a literal brace)",
-                  (size_t) (s - arg) + 1);
-        return -1;
-    }
-    if (*s != '{') {
-        size_t n = strcspn (s, "{}");
-        t->kind = PH_TEXT;
-        t->s = s;
-        t->len = t->toklen = n;
-        *p = s + n;
-        return 1;
-    }
-    size_t n = strcspn (s + 1, "{}");
-    if (s[1 + n] != '}') {
-        snprintf (why, whysz, "unbalanced '{' at column %zu (placeholders are {in.NAME}, "
-                  "{out.NAME}, ...; write '{{' for a literal brace)", (size_t) (s - arg) + 1);
-        return -1;
-    }
-    const char *in = s + 1;
-    t->toklen = n + 2;
-    *p = s + n + 2;
-    static const struct { const char *name; ph_kind_t kind; } simple[] = {
-        { "job", PH_JOB }, { "task", PH_TASK }, { "site", PH_SITE }, { "ranks", PH_RANKS },
-    };
-    for (size_t i = 0; i < sizeof (simple) / sizeof (simple[0]); i++)
-        if (strlen (simple[i].name) == n && !strncmp (in, simple[i].name, n)) {
-            t->kind = simple[i].kind;
-            return 1;
-        }
-    size_t pre = 0;
-    if (n > 3 && !strncmp (in, "in.", 3)) {
-        t->kind = PH_IN;
-        pre = 3;
-    }
-    else if (n > 4 && !strncmp (in, "out.", 4)) {
-        t->kind = PH_OUT;
-        pre = 4;
-    }
-    if (pre) {
-        const char *nm = in + pre;
-        size_t nl = 0;
-        while (nl < n - pre && ident_char (nm[nl]))
-            nl++;
-        const char *rest = nm + nl;
-        size_t rl = n - pre - nl;
-        t->s = nm;
-        t->len = nl;
-        if (nl > 0 && nl < JOB_IDENT_MAX) {
-            if (rl == 0)
-                return 1;
-            if (rl == 5 && !strncmp (rest, ".file", 5)) {
-                t->part = PH_FILE;
-                return 1;
-            }
-            if (rl == 5 && !strncmp (rest, ".dset", 5)) {
-                t->part = PH_DSET;
-                return 1;
-            }
-        }
-    }
-    snprintf (why, whysz, "unknown placeholder '%.*s' at column %zu (known: {in.NAME}, "
-              "{out.NAME}, {in.NAME.file}, {in.NAME.dset}, {out.NAME.file}, {out.NAME.dset}, "
-              "{job}, {task}, {site}, {ranks}; write '{{' and '}}' for literal braces)",
-              (int) (n + 2 > 80 ? 80 : n + 2), s, (size_t) (s - arg) + 1);
-    return -1;
-}
+/* Placeholders in commands (the tokenizer is in jobfile_argv.c) */
 
 /* Names of a task's inputs or outputs, for messages. */
-static void list_names (const struct job_task *t, bool outputs, char *buf, size_t n)
+void list_names (const struct job_task *t, bool outputs, char *buf, size_t n)
 {
     size_t o = 0, cnt = outputs ? t->noutputs : t->ninputs;
     buf[0] = '\0';
@@ -477,32 +364,6 @@ static void list_names (const struct job_task *t, bool outputs, char *buf, size_
     }
     if (!buf[0])
         snprintf (buf, n, "none declared");
-}
-
-/* A map of a task's input or output names (for tasks with many of them:
- * placeholders and references are looked up through it). */
-static int names_map (const struct job_task *t, bool outputs, struct strmap *m)
-{
-    size_t n = outputs ? t->noutputs : t->ninputs;
-    if (strmap_init (m, n) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *nm = outputs ? t->outputs[i].name : t->inputs[i].name;
-        if (nm[0])
-            strmap_put (m, nm, i);
-    }
-    return 0;
-}
-
-/* Index of name[0..len) in m, or -1. */
-static long names_get (const struct strmap *m, const char *name, size_t len)
-{
-    char buf[JOB_IDENT_MAX];
-    if (len >= sizeof (buf))
-        return -1;
-    memcpy (buf, name, len);
-    buf[len] = '\0';
-    return strmap_get (m, buf);
 }
 
 /* Check the placeholders of every argument.  names_ok: inputs / outputs were
@@ -931,751 +792,6 @@ static void parse_task (struct pstate *ps, size_t ti, const struct ynode *tn)
 }
 
 /* ------------------------------------------------------------------ */
-/* Graph: references, dependencies, cycles, order */
-
-/* Add the edge t -> dep once: seen[dep] == ti + 1 when t already has it. */
-static int add_dep (struct job_task *t, size_t ti, size_t *seen, size_t dep, bool via_after,
-                    struct job_mark m)
-{
-    if (seen[dep] == ti + 1)
-        return 0;
-    seen[dep] = ti + 1;
-    if ((t->ndeps & (t->ndeps - 1)) == 0) {     /* 0, 1, 2, 4, ...: grow */
-        struct job_dep *d = realloc (t->deps, (t->ndeps ? 2 * t->ndeps : 1) * sizeof (*d));
-        if (!d)
-            return -1;
-        t->deps = d;
-    }
-    struct job_dep *d = t->deps;
-    d[t->ndeps].task = dep;
-    d[t->ndeps].via_after = via_after;
-    d[t->ndeps].mark = m;
-    t->ndeps++;
-    return 0;
-}
-
-static int dep_cmp (const void *a, const void *b)
-{
-    const struct job_dep *x = a, *y = b;
-    return x->task < y->task ? -1 : x->task > y->task;
-}
-
-/* Describe why a depends on b, e.g. "b lists a in after (line 7)". */
-static void edge_reason (const struct job_spec *s, size_t a, size_t b, char *buf, size_t n)
-{
-    const struct job_task *t = &s->tasks[a];
-    for (size_t i = 0; i < t->ndeps; i++) {
-        const struct job_dep *d = &t->deps[i];
-        if (d->task != b)
-            continue;
-        if (d->via_after)
-            snprintf (buf, n, "%s runs after %s (line %d)", t->name, s->tasks[b].name,
-                      d->mark.line);
-        else
-            snprintf (buf, n, "%s reads an output of %s (line %d)", t->name, s->tasks[b].name,
-                      d->mark.line);
-        return;
-    }
-    buf[0] = '\0';
-}
-
-/* Report one shortest cycle through the first task of the component comp. */
-/* parent[] is all SIZE_MAX on entry and on return; queue[] and path[] are
- * scratch, each of ntasks entries. */
-static void report_cycle (struct pstate *ps, const long *comp, size_t first, size_t *parent,
-                          size_t *queue, size_t *path)
-{
-    const struct job_spec *s = ps->spec;
-    size_t qh = 0, qt = 0, last = SIZE_MAX;
-    queue[qt++] = first;
-    parent[first] = first;
-    while (qh < qt && last == SIZE_MAX) {
-        size_t v = queue[qh++];
-        for (size_t i = 0; i < s->tasks[v].ndeps; i++) {
-            size_t w = s->tasks[v].deps[i].task;
-            if (comp[w] != comp[first])
-                continue;
-            if (w == first) {
-                last = v;
-                break;
-            }
-            if (parent[w] == SIZE_MAX) {
-                parent[w] = v;
-                queue[qt++] = w;
-            }
-        }
-    }
-    /* The cycle: first -> ... -> last -> first; parent[] walks it backwards. */
-    size_t len = 0;
-    if (last != SIZE_MAX)       /* always, in a strongly connected component */
-        for (size_t v = last;; v = parent[v]) {
-            path[len++] = v;
-            if (v == first)
-                break;
-        }
-    for (size_t i = 0; i < qt; i++)
-        parent[queue[i]] = SIZE_MAX;
-    if (!len)
-        return;
-    char text[700] = "", why[900] = "";
-    size_t po = 0, wo = 0;
-    for (size_t k = len; k-- > 0;) {
-        size_t v = path[k], next = k ? path[k - 1] : first;
-        if (po < sizeof (text))
-            po += (size_t) snprintf (text + po, sizeof (text) - po, "%s -> ", s->tasks[v].name);
-        char r[300];
-        edge_reason (s, v, next, r, sizeof (r));
-        if (wo < sizeof (why))
-            wo += (size_t) snprintf (why + wo, sizeof (why) - wo, "%s%s", wo ? "; " : "", r);
-    }
-    if (po < sizeof (text))
-        snprintf (text + po, sizeof (text) - po, "%s", s->tasks[first].name);
-    perr_at (ps, s->tasks[first].mark, "dependency cycle: %s (%s)", text, why);
-}
-
-/* Tarjan's strongly connected components, iteratively.  Reports a cycle for
- * each component that has one; when there is none, fills spec->order.
- * Returns 0, -1 (cycles or OOM). */
-static int graph_order (struct pstate *ps)
-{
-    struct job_spec *s = ps->spec;
-    size_t n = s->ntasks;
-    long *index = malloc (n * sizeof (long)), *low = malloc (n * sizeof (long));
-    long *comp = malloc (n * sizeof (long));
-    size_t *stk = malloc (n * sizeof (size_t)), *cs = malloc (n * sizeof (size_t));
-    size_t *ci = malloc (n * sizeof (size_t)), *order = malloc (n * sizeof (size_t));
-    bool *on = calloc (n, sizeof (bool));
-    int rc = -1;
-    if (!index || !low || !comp || !stk || !cs || !ci || !order || !on) {
-        ps->oom = true;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        index[i] = comp[i] = -1;
-    long idx = 0, ncomp = 0;
-    size_t sp = 0, csp = 0, no = 0;
-    bool cyclic = false;
-    size_t *firsts = NULL, nfirst = 0;
-    for (size_t r = 0; r < n; r++) {
-        if (index[r] >= 0)
-            continue;
-        index[r] = low[r] = idx++;
-        stk[sp++] = r;
-        on[r] = true;
-        cs[csp] = r;
-        ci[csp++] = 0;
-        while (csp) {
-            size_t v = cs[csp - 1];
-            if (ci[csp - 1] < s->tasks[v].ndeps) {
-                size_t w = s->tasks[v].deps[ci[csp - 1]++].task;
-                if (index[w] < 0) {
-                    index[w] = low[w] = idx++;
-                    stk[sp++] = w;
-                    on[w] = true;
-                    cs[csp] = w;
-                    ci[csp++] = 0;
-                }
-                else if (on[w] && index[w] < low[v])
-                    low[v] = index[w];
-                continue;
-            }
-            csp--;
-            if (low[v] == index[v]) {
-                size_t first = SIZE_MAX, size = 0;
-                size_t w;
-                do {
-                    w = stk[--sp];
-                    on[w] = false;
-                    comp[w] = ncomp;
-                    order[no++] = w;
-                    if (w < first)
-                        first = w;
-                    size++;
-                } while (w != v);
-                bool self = false;
-                for (size_t i = 0; size == 1 && i < s->tasks[v].ndeps; i++)
-                    if (s->tasks[v].deps[i].task == v)
-                        self = true;
-                if (size > 1 || self) {
-                    size_t *f = realloc (firsts, (nfirst + 1) * sizeof (*f));
-                    if (!f) {
-                        ps->oom = true;
-                        free (firsts);
-                        goto done;
-                    }
-                    firsts = f;
-                    firsts[nfirst++] = first;
-                    cyclic = true;
-                }
-                ncomp++;
-            }
-            if (csp) {
-                size_t u = cs[csp - 1];
-                if (low[v] < low[u])
-                    low[u] = low[v];
-            }
-        }
-    }
-    /* Components come out dependencies first: with no cycle, that is the order. */
-    for (size_t i = 0; i < n; i++)
-        stk[i] = SIZE_MAX;
-    for (size_t i = 0; i < nfirst; i++)
-        report_cycle (ps, comp, firsts[i], stk, cs, ci);
-    free (firsts);
-    if (!cyclic) {
-        s->order = order;
-        order = NULL;
-        rc = 0;
-    }
-done:
-    free (index);
-    free (low);
-    free (comp);
-    free (stk);
-    free (cs);
-    free (ci);
-    free (order);
-    free (on);
-    return rc;
-}
-
-static void graph (struct pstate *ps)
-{
-    struct job_spec *s = ps->spec;
-    struct strmap tasks = { 0 }, pubs = { 0 }, *omaps = NULL;
-    size_t npub = 0, *seen = NULL;
-    for (size_t i = 0; i < s->ntasks; i++)
-        npub += s->tasks[i].noutputs;
-    if (strmap_init (&tasks, s->ntasks) < 0 || strmap_init (&pubs, npub) < 0) {
-        ps->oom = true;
-        goto done;
-    }
-    for (size_t i = 0; i < s->ntasks; i++) {
-        struct job_task *t = &s->tasks[i];
-        if (ps->task_bad[i])
-            continue;
-        long prev = strmap_put (&tasks, t->name, i);
-        if (prev >= 0) {
-            perr_at (ps, t->name_mark, "duplicate task name '%s' (first at line %d, column %d)",
-                     t->name, s->tasks[prev].name_mark.line, s->tasks[prev].name_mark.col);
-            ps->task_bad[i] = true;
-        }
-    }
-    /* Publish names: each at most once in the job. */
-    {
-        /* Remember (task, output) of the first use in two parallel arrays. */
-        size_t *ft = malloc ((npub + 1) * sizeof (size_t)), *fo = malloc ((npub + 1) * sizeof (size_t));
-        size_t nf = 0;
-        if (!ft || !fo) {
-            free (ft);
-            free (fo);
-            ps->oom = true;
-            goto done;
-        }
-        for (size_t i = 0; i < s->ntasks; i++)
-            for (size_t k = 0; k < s->tasks[i].noutputs; k++) {
-                struct job_output *o = &s->tasks[i].outputs[k];
-                if (!o->publish)
-                    continue;
-                long prev = strmap_put (&pubs, o->publish, nf);
-                if (prev < 0) {
-                    ft[nf] = i;
-                    fo[nf++] = k;
-                    continue;
-                }
-                const struct job_output *po = &s->tasks[ft[prev]].outputs[fo[prev]];
-                perr_at (ps, o->publish_mark, "task '%s': output '%s': '%s' is already published "
-                         "by task '%s', output '%s' (line %d)", s->tasks[i].name, o->name,
-                         o->publish, s->tasks[ft[prev]].name, po->name, po->publish_mark.line);
-            }
-        free (ft);
-        free (fo);
-    }
-    /* References and dependency edges. */
-    seen = calloc (s->ntasks, sizeof (*seen));
-    omaps = calloc (s->ntasks, sizeof (*omaps));
-    if (!seen || !omaps) {
-        ps->oom = true;
-        goto done;
-    }
-    for (size_t i = 0; i < s->ntasks; i++) {
-        struct job_task *t = &s->tasks[i];
-        if (ps->task_bad[i])
-            continue;
-        for (size_t k = 0; k < t->nafter; k++) {
-            long d = strmap_get (&tasks, t->after[k]);
-            if (d < 0) {
-                perr_at (ps, t->after_marks[k], "task '%s': after: unknown task '%s'", t->name,
-                         t->after[k]);
-                continue;
-            }
-            if (add_dep (t, i, seen, (size_t) d, true, t->after_marks[k]) < 0)
-                ps->oom = true;
-        }
-        for (size_t k = 0; k < t->ninputs; k++) {
-            struct job_input *in = &t->inputs[k];
-            if (ps->input_bad[i] && ps->input_bad[i][k])
-                continue;
-            if (in->kind != JOB_IN_OUTPUT)
-                continue;
-            long d = strmap_get (&tasks, in->from_task);
-            if (d < 0) {
-                perr_at (ps, in->text_mark, "task '%s': input '%s': '%s' names no task of the "
-                         "job (to read a catalog dataset with a '.' in its name, write it with "
-                         "brackets: '%s[...]')", t->name, in->name, in->text, in->text);
-                ps->input_bad[i][k] = true;
-                continue;
-            }
-            if (!omaps[d].keys && names_map (&s->tasks[d], true, &omaps[d]) < 0) {
-                ps->oom = true;
-                goto done;
-            }
-            long o = strmap_get (&omaps[d], in->from_output);
-            if (o < 0) {
-                char names[300];
-                list_names (&s->tasks[d], true, names, sizeof (names));
-                perr_at (ps, in->text_mark, "task '%s': input '%s': task '%s' has no output "
-                         "'%s' (outputs: %s)", t->name, in->name, in->from_task, in->from_output,
-                         names);
-                ps->input_bad[i][k] = true;
-                continue;
-            }
-            in->from_task_index = (size_t) d;
-            in->from_output_index = (size_t) o;
-            if (add_dep (t, i, seen, (size_t) d, false, in->text_mark) < 0)
-                ps->oom = true;
-        }
-        if (t->ndeps > 1)
-            qsort (t->deps, t->ndeps, sizeof (*t->deps), dep_cmp);
-    }
-    if (!ps->oom)
-        graph_order (ps);
-done:
-    strmap_free (&tasks);
-    strmap_free (&pubs);
-    for (size_t i = 0; omaps && i < s->ntasks; i++)
-        strmap_free (&omaps[i]);
-    free (omaps);
-    free (seen);
-}
-
-/* ------------------------------------------------------------------ */
-/* Federation checks */
-
-struct fctx {
-    struct pstate *ps;
-    const struct job_fedview *v;
-    size_t nsites;
-    struct job_site_info *sites;
-    struct strmap sitemap;
-    int maxcores;
-    size_t maxsite;
-    /* per task */
-    bool **allowed;             /* [ntasks][nsites], NULL: task not checked (errors) */
-    int *inh_rank;              /* inherited output policy rank (policy_rank) */
-    bool **inh_sites;           /* regions rank: sites in the inherited regions */
-};
-
-static void site_list (const struct fctx *f, const bool *set, bool with_cores, char *buf,
-                       size_t n)
-{
-    size_t o = 0, shown = 0, total = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < f->nsites; i++) {
-        if (set && !set[i])
-            continue;
-        total++;
-        if (shown >= 12 || o + 90 > n)
-            continue;
-        if (with_cores)
-            o += (size_t) snprintf (buf + o, n - o, "%s%s (%d cores)", o ? ", " : "",
-                                    f->sites[i].name, f->sites[i].cores);
-        else
-            o += (size_t) snprintf (buf + o, n - o, "%s%s", o ? ", " : "", f->sites[i].name);
-        shown++;
-    }
-    if (total > shown && o + 20 < n)
-        snprintf (buf + o, n - o, ", and %zu more", total - shown);
-    if (!total)
-        snprintf (buf, n, "none");
-}
-
-static bool in_regions (const fs_policy_t *p, const char *region)
-{
-    for (int r = 0; r < p->nregions; r++)
-        if (!strcmp (p->regions[r], region))
-            return true;
-    return false;
-}
-
-/* Look up, resolve and reduce one dataset input; 0 or -1 (reported). */
-static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_input *in,
-                                struct job_dataset_info *di)
-{
-    struct pstate *ps = f->ps;
-    fs_error_t e = { 0, "" };
-    int rc = -1;
-    int found = f->v->dataset_lookup (f->v->ctx, in->slice.name, di, &e);
-    if (found < 0) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
-                  "task '%s': input '%s': cannot look up dataset '%s': %s", t->name, in->name,
-                  in->slice.name, e.text);
-        goto out;
-    }
-    if (found == 0) {
-        perr_at (ps, in->text_mark, "task '%s': input '%s': unknown dataset '%s' (see "
-                 "'fedsched catalog')", t->name, in->name, in->slice.name);
-        goto out;
-    }
-    if (di->ndims < 0 || di->ndims > FS_MAXDIMS || di->nreplicas < 0
-        || di->nreplicas > JOB_MAX_REPLICAS) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
-                  "task '%s': input '%s': the catalog entry of '%s' is invalid", t->name,
-                  in->name, in->slice.name);
-        goto out;
-    }
-    if (slice_resolve (&in->slice, di->ndims, di->shape, &in->sel, &e) < 0) {
-        char shape[300] = "";
-        const char *why = e.text, *q;
-        if (!strncmp (why, "slice '", 7) && (q = strstr (why, "': ")))
-            why = q + 3;        /* the slice is named below */
-        size_t o = 0;
-        for (int d = 0; d < di->ndims && o < sizeof (shape); d++)
-            o += (size_t) snprintf (shape + o, sizeof (shape) - o, "%s%" PRIu64, d ? " x " : "",
-                                    di->shape[d]);
-        perr_at (ps, in->text_mark, "task '%s': input '%s': slice '%s': %s (dataset shape %s)",
-                 t->name, in->name, in->text, why, di->ndims ? shape : "scalar");
-        goto out;
-    }
-    if (in->reduce.op != RED_NONE) {
-        uint64_t sh[FS_MAXDIMS];
-        int nres = sel_out_shape (&in->sel, sh);
-        if (in->reduce.nblock != nres) {
-            perr_at (ps, in->reduce_mark, "task '%s': input '%s': reduce: %s gives %d block "
-                     "size%s but the slice '%s' selects %d dimension%s (integer indices drop "
-                     "theirs): give one block size per dimension", t->name, in->name,
-                     reduce_op_name (in->reduce.op), in->reduce.nblock,
-                     in->reduce.nblock == 1 ? "" : "s", in->text, nres, nres == 1 ? "" : "s");
-            goto out;
-        }
-    }
-    int r = reduce_out_shape (&in->sel, &in->reduce, in->out_shape, &e);
-    if (r < 0) {
-        perr_at (ps, in->reduce_mark, "task '%s': input '%s': reduce: %s", t->name, in->name,
-                 e.text);
-        goto out;
-    }
-    in->out_ndims = r;
-    in->ndims = di->ndims;
-    memcpy (in->shape, di->shape, sizeof (in->shape));
-    in->dtype = di->dtype;
-    in->policy = di->policy;
-    in->resolved = true;
-    rc = 0;
-out:
-    return rc;
-}
-
-/* Where input in of a task may be read, into set[] (true: allowed); *rank:
- * the policy rank its data gives the task's outputs (a reduction that
- * satisfies aggregate counts as raw); reg[]: when *rank is that of regions,
- * the sites of those regions. */
-static void input_sites (struct fctx *f, const struct job_input *in,
-                         const struct job_dataset_info *di, bool *set, int *rank, bool *reg)
-{
-    size_t ns = f->nsites;
-    if (in->kind == JOB_IN_OUTPUT) {
-        size_t p = in->from_task_index;
-        if (!f->allowed[p]) {   /* the producer had errors: no constraint known */
-            *rank = 0;
-            for (size_t k = 0; k < ns; k++)
-                set[k] = true, reg[k] = false;
-            return;
-        }
-        *rank = f->inh_rank[p];
-        for (size_t k = 0; k < ns; k++) {
-            reg[k] = *rank == 1 && f->inh_sites[p][k];
-            set[k] = *rank == 0 || f->allowed[p][k] || reg[k];
-        }
-        return;
-    }
-    const fs_policy_t *p = &in->policy;
-    bool satisfied = p->kind == POLICY_AGGREGATE && in->reduce.op != RED_NONE
-                     && policy_reduce_satisfies (p, &in->sel, &in->reduce);
-    *rank = satisfied ? 0 : policy_rank (p);
-    for (size_t k = 0; k < ns; k++) {
-        reg[k] = p->kind == POLICY_REGIONS && in_regions (p, f->sites[k].region);
-        set[k] = p->kind == POLICY_RAW || satisfied || reg[k];
-    }
-    if (p->kind != POLICY_RAW && !satisfied)
-        for (int r = 0; r < di->nreplicas; r++) {
-            long k = strmap_get (&f->sitemap, di->replicas[r]);
-            if (k >= 0)
-                set[k] = true;
-        }
-}
-
-static const char *policy_why (const struct job_input *in, char *buf, size_t n)
-{
-    char pol[600];
-    policy_format (&in->policy, pol, sizeof (pol));
-    if (in->policy.kind == POLICY_AGGREGATE)
-        snprintf (buf, n, "policy %s%s", pol, in->reduce.op != RED_NONE
-                  ? ", not satisfied by its reduce" : ", read without a reduce");
-    else
-        snprintf (buf, n, "policy %s", pol);
-    return buf;
-}
-
-/* Sites, cores and policies for task ti; inputs already resolved. */
-static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
-                              struct job_dataset_info **dis)
-{
-    struct pstate *ps = f->ps;
-    struct job_spec *s = ps->spec;
-    struct job_task *t = &s->tasks[ti];
-    size_t ns = f->nsites;
-    struct job_mark rmark = t->ranks_mark.line ? t->ranks_mark : t->mark;
-    bool complete = true;
-    long pin = -1;
-
-    free (t->allowed);
-    t->allowed = NULL;
-    t->nallowed = 0;
-
-    if (ns == 0) {
-        perr_at (ps, t->mark, "task '%s': the federation has no sites to run it", t->name);
-        return;
-    }
-    if (t->site[0]) {
-        pin = strmap_get (&f->sitemap, t->site);
-        if (pin < 0) {
-            char names[600];
-            site_list (f, NULL, false, names, sizeof (names));
-            perr_at (ps, t->site_mark, "task '%s': site: '%s' is not a site of the federation "
-                     "(sites: %s)", t->name, t->site, names);
-            complete = false;
-        }
-    }
-    if (t->ranks > f->maxcores) {
-        perr_at (ps, rmark, "task '%s': ranks: %d ranks, but the largest site has %d cores "
-                 "(%s): no site can ever run it", t->name, t->ranks, f->maxcores,
-                 f->sites[f->maxsite].name);
-        complete = false;
-    }
-    bool *allowed = malloc (ns * sizeof (bool)), *set = malloc (ns * sizeof (bool));
-    bool *reg = calloc (ns, sizeof (bool)), *ireg = malloc (ns * sizeof (bool));
-    char why[1024] = "";
-    size_t wo = 0;
-    int rank = 0;
-    if (!allowed || !set || !reg || !ireg) {
-        ps->oom = true;
-        goto fail;
-    }
-    for (size_t k = 0; k < ns; k++)
-        allowed[k] = true;
-    for (size_t i = 0; i < t->ninputs; i++) {
-        const struct job_input *in = &t->inputs[i];
-        int r = 0;
-        if (!inputs_ok[i]) {
-            complete = false;
-            continue;
-        }
-        input_sites (f, in, dis[i], set, &r, ireg);
-        /* Outputs inherit the most restrictive policy; for regions (several
-         * inputs may tie) the union of their regions is what is certain. */
-        if (r > rank) {
-            rank = r;
-            memcpy (reg, ireg, ns * sizeof (bool));
-        }
-        else if (r == rank && r == 1)
-            for (size_t k = 0; k < ns; k++)
-                reg[k] = reg[k] || ireg[k];
-        bool restricts = false;
-        for (size_t k = 0; k < ns; k++)
-            if (!set[k]) {
-                restricts = true;
-                allowed[k] = false;
-            }
-        if (restricts && wo + 100 < sizeof (why)) {
-            char sites[300], pw[700];
-            site_list (f, set, false, sites, sizeof (sites));
-            if (in->kind == JOB_IN_DATASET)
-                wo += (size_t) snprintf (why + wo, sizeof (why) - wo, "%sinput '%s' (%s, %s) "
-                                         "only at %s", wo ? "; " : "", in->name, in->slice.name,
-                                         policy_why (in, pw, sizeof (pw)), sites);
-            else
-                wo += (size_t) snprintf (why + wo, sizeof (why) - wo, "%sinput '%s' (output of "
-                                         "task '%s', which inherits its inputs' policies) only "
-                                         "at %s", wo ? "; " : "", in->name, in->from_task, sites);
-        }
-    }
-    if (pin >= 0) {
-        for (size_t k = 0; k < ns; k++)
-            if ((long) k != pin)
-                allowed[k] = false;
-    }
-    if (!complete)
-        goto fail;
-    bool any = false, cores = false;
-    for (size_t k = 0; k < ns; k++)
-        if (allowed[k]) {
-            any = true;
-            if (f->sites[k].cores >= t->ranks)
-                cores = true;
-        }
-    if (!any) {
-        if (pin >= 0 && wo)
-            perr_at (ps, t->mark, "task '%s': no site may run it: pinned to site '%s', but %s",
-                     t->name, t->site, why);
-        else
-            perr_at (ps, t->mark, "task '%s': no site may run it under its inputs' data "
-                     "policies: %s", t->name, why);
-        goto fail;
-    }
-    if (!cores) {
-        char sites[700];
-        site_list (f, allowed, true, sites, sizeof (sites));
-        if (pin >= 0)
-            perr_at (ps, rmark, "task '%s': ranks: %d ranks, but the pinned site %s has "
-                     "fewer cores", t->name, t->ranks, sites);
-        else
-            perr_at (ps, rmark, "task '%s': ranks: %d ranks, but the sites its inputs' data "
-                     "policies allow have fewer cores: %s", t->name, t->ranks, sites);
-        goto fail;
-    }
-    size_t na = 0;
-    for (size_t k = 0; k < ns; k++) {
-        if (allowed[k] && f->sites[k].cores < t->ranks)
-            allowed[k] = false;
-        na += allowed[k];
-    }
-    free (t->allowed);
-    t->nallowed = 0;
-    if (!(t->allowed = calloc (na, sizeof (*t->allowed)))) {
-        ps->oom = true;
-        goto fail;
-    }
-    for (size_t k = 0; k < ns; k++)
-        if (allowed[k])
-            memcpy (t->allowed[t->nallowed++], f->sites[k].name, JOB_IDENT_MAX);
-    if (f->v->never_placeable) {
-        char nw[600] = "";
-        if (f->v->never_placeable (f->v->ctx, s, ti, nw, sizeof (nw))) {
-            perr_at (ps, t->mark, "task '%s': no site can ever run it: %s", t->name,
-                     nw[0] ? nw : "refused by the scheduler");
-            goto fail;
-        }
-    }
-    f->allowed[ti] = allowed;
-    f->inh_rank[ti] = rank;
-    f->inh_sites[ti] = reg;
-    free (set);
-    free (ireg);
-    return;
-fail:
-    free (allowed);
-    free (set);
-    free (reg);
-    free (ireg);
-}
-
-static int fed_check (struct pstate *ps, const struct job_fedview *v)
-{
-    struct job_spec *s = ps->spec;
-    struct fctx f = { .ps = ps, .v = v };
-    fs_error_t e = { 0, "" };
-    size_t before = ps->errs->count + ps->errs->omitted;
-    int rc = -1;
-
-    f.nsites = v->site_count ? v->site_count (v->ctx) : 0;
-    if (f.nsites > 1000000)
-        f.nsites = 1000000;
-    f.sites = calloc (f.nsites ? f.nsites : 1, sizeof (*f.sites));
-    f.allowed = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.allowed));
-    f.inh_sites = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh_sites));
-    f.inh_rank = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh_rank));
-    if (!f.sites || !f.allowed || !f.inh_sites || !f.inh_rank
-        || strmap_init (&f.sitemap, f.nsites) < 0) {
-        ps->oom = true;
-        goto done;
-    }
-    for (size_t i = 0; i < f.nsites; i++) {
-        if (v->site_get (v->ctx, i, &f.sites[i], &e) < 0) {
-            errs_add (ps->errs, FS_EFAIL, ps->file, 0, 0, "cannot list the federation's sites: %s",
-                      e.text);
-            goto done;
-        }
-        f.sites[i].name[JOB_IDENT_MAX - 1] = '\0';
-        f.sites[i].region[JOB_IDENT_MAX - 1] = '\0';
-        strmap_put (&f.sitemap, f.sites[i].name, i);
-        if (i == 0 || f.sites[i].cores > f.maxcores) {
-            f.maxcores = f.sites[i].cores;
-            f.maxsite = i;
-        }
-    }
-    /* In dependency order when there is one, so producers come first. */
-    for (size_t oi = 0; oi < s->ntasks; oi++) {
-        size_t ti = s->order ? s->order[oi] : oi;
-        struct job_task *t = &s->tasks[ti];
-        if (ps->task_bad[ti])
-            continue;
-        bool *ok = calloc (t->ninputs ? t->ninputs : 1, sizeof (bool));
-        struct job_dataset_info **dis = calloc (t->ninputs ? t->ninputs : 1, sizeof (*dis));
-        if (!ok || !dis) {
-            free (ok);
-            free (dis);
-            ps->oom = true;
-            goto done;
-        }
-        for (size_t i = 0; i < t->ninputs; i++) {
-            struct job_input *in = &t->inputs[i];
-            in->resolved = false;
-            if (ps->input_bad[ti] && ps->input_bad[ti][i])
-                continue;
-            if (in->kind == JOB_IN_OUTPUT) {
-                ok[i] = true;
-                continue;
-            }
-            if (!(dis[i] = calloc (1, sizeof (**dis)))) {
-                ps->oom = true;
-                continue;
-            }
-            if (check_dataset_input (&f, t, in, dis[i]) == 0)
-                ok[i] = true;
-        }
-        if (s->order)           /* without an order, a producer's sites may be unknown */
-            check_task_sites (&f, ti, ok, dis);
-        else {
-            bool all = true;
-            for (size_t i = 0; i < t->ninputs; i++)
-                if (t->inputs[i].kind == JOB_IN_OUTPUT)
-                    ok[i] = false, all = false;
-            if (all)
-                check_task_sites (&f, ti, ok, dis);
-        }
-        for (size_t i = 0; i < t->ninputs; i++)
-            free (dis[i]);
-        free (dis);
-        free (ok);
-    }
-    rc = ps->errs->count + ps->errs->omitted > before ? -1 : 0;
-done:
-    for (size_t i = 0; i < s->ntasks; i++) {
-        if (f.allowed)
-            free (f.allowed[i]);
-        if (f.inh_sites)
-            free (f.inh_sites[i]);
-    }
-    free (f.allowed);
-    free (f.inh_sites);
-    free (f.inh_rank);
-    free (f.sites);
-    strmap_free (&f.sitemap);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
 /* Load */
 
 static void pstate_free (struct pstate *ps)
@@ -1903,142 +1019,3 @@ int jobfile_output_name (int64_t job_id, const char *task, const char *output, c
     return name_valid (buf, err);
 }
 
-/* A growing string. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static int sb_add (struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (b->len + n + 1 > nc)
-            nc *= 2;
-        char *p = realloc (b->s, nc);
-        if (!p)
-            return -1;
-        b->s = p;
-        b->cap = nc;
-    }
-    memcpy (b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return 0;
-}
-
-void jobfile_argv_free (char **argv)
-{
-    if (!argv)
-        return;
-    for (char **a = argv; *a; a++)
-        free (*a);
-    free (argv);
-}
-
-char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char *site,
-                            int ranks, int64_t job_id, job_resolve_f resolve, void *arg,
-                            int *argc, fs_error_t *err)
-{
-    if (!spec || task >= spec->ntasks) {
-        errprintf (err, FS_EINVAL, "expand argv: no task %zu in the job", task);
-        return NULL;
-    }
-    const struct job_task *t = &spec->tasks[task];
-    char **out = calloc ((size_t) t->argc + 1, sizeof (*out));
-    if (!out) {
-        errprintf (err, FS_EFAIL, "out of memory");
-        return NULL;
-    }
-    char *file = malloc (4096), *dset = malloc (1024);
-    struct strmap ins = { 0 }, outs = { 0 };
-    if (!file || !dset || names_map (t, false, &ins) < 0 || names_map (t, true, &outs) < 0) {
-        errprintf (err, FS_EFAIL, "out of memory");
-        goto fail;
-    }
-    for (int i = 0; i < t->argc; i++) {
-        const char *a = t->argv[i], *p = a;
-        struct sbuf b = { 0 };
-        struct ph tok;
-        char why[600], num[32];
-        int rc;
-        if (sb_add (&b, "", 0) < 0)
-            goto oom;
-        while ((rc = ph_next (a, &p, &tok, why, sizeof (why))) > 0) {
-            int r = 0;
-            switch (tok.kind) {
-            case PH_TEXT:
-                r = sb_add (&b, tok.s, tok.len);
-                break;
-            case PH_JOB:
-                snprintf (num, sizeof (num), "%" PRId64, job_id);
-                r = sb_add (&b, num, strlen (num));
-                break;
-            case PH_TASK:
-                r = sb_add (&b, t->name, strlen (t->name));
-                break;
-            case PH_SITE:
-                r = sb_add (&b, site ? site : "", site ? strlen (site) : 0);
-                break;
-            case PH_RANKS:
-                snprintf (num, sizeof (num), "%d", ranks);
-                r = sb_add (&b, num, strlen (num));
-                break;
-            case PH_IN:
-            case PH_OUT: {
-                bool isout = tok.kind == PH_OUT;
-                char name[JOB_IDENT_MAX];
-                snprintf (name, sizeof (name), "%.*s", (int) tok.len, tok.s);
-                if (names_get (isout ? &outs : &ins, tok.s, tok.len) < 0) {
-                    errprintf (err, FS_EINVAL, "task '%s': command[%d]: no %s '%s'", t->name, i,
-                               isout ? "output" : "input", name);
-                    free (b.s);
-                    goto fail;
-                }
-                file[0] = dset[0] = '\0';
-                if (!resolve || resolve (arg, t, isout, name, file, 4096, dset, 1024, err) < 0) {
-                    if (!resolve)
-                        errprintf (err, FS_EINVAL, "task '%s': no resolver for %s '%s'", t->name,
-                                   isout ? "output" : "input", name);
-                    free (b.s);
-                    goto fail;
-                }
-                if (tok.part == PH_FILE)
-                    r = sb_add (&b, file, strlen (file));
-                else if (tok.part == PH_DSET)
-                    r = sb_add (&b, dset, strlen (dset));
-                else
-                    r = sb_add (&b, file, strlen (file)) || sb_add (&b, ":", 1)
-                        || sb_add (&b, dset, strlen (dset));
-                break;
-            }
-            }
-            if (r < 0 || r > 0) {
-                free (b.s);
-                goto oom;
-            }
-        }
-        if (rc < 0) {
-            errprintf (err, FS_EINVAL, "task '%s': command[%d]: %s", t->name, i, why);
-            free (b.s);
-            goto fail;
-        }
-        out[i] = b.s;
-    }
-    free (file);
-    free (dset);
-    strmap_free (&ins);
-    strmap_free (&outs);
-    if (argc)
-        *argc = t->argc;
-    return out;
-oom:
-    errprintf (err, FS_EFAIL, "out of memory");
-fail:
-    free (file);
-    free (dset);
-    strmap_free (&ins);
-    strmap_free (&outs);
-    jobfile_argv_free (out);
-    return NULL;
-}

@@ -262,6 +262,14 @@ typedef int (*job_resolve_f) (void *arg, const struct job_task *task, bool is_ou
 char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char *site,
                             int ranks, int64_t job_id, job_resolve_f resolve, void *arg,
                             int *argc, fs_error_t *err);
+/* The same from the command alone (as written, placeholders as text: what
+ * task.start carries), for a site that has no job file: resolve is called for
+ * every {in.X} / {out.X} placeholder and refuses names the task lacks. */
+typedef int (*job_command_resolve_f) (void *arg, bool is_output, const char *name, char *file,
+                                      size_t filesz, char *dset, size_t dsetsz, fs_error_t *err);
+char **jobfile_expand_command (const char *const *cmd, const char *task, const char *site,
+                               int ranks, int64_t job_id, job_command_resolve_f resolve,
+                               void *arg, int *argc, fs_error_t *err);
 void jobfile_argv_free (char **argv);           /* accepts NULL */
 
 #endif

@@ -11,6 +11,7 @@
  * candidate's cost or reason for exclusion) for status and explain.  A chosen
  * site without enough free cores is waited for, not oversubscribed.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "common/checksum.h"
 #include "common/dtype.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -47,6 +49,8 @@ struct jtask {
     int64_t bytes_local, bytes_moved;
     int attempt;
     int failures;               /* site failures so far (against retries) */
+    unsigned sent_conn;         /* its site's connection (struct site conn) that carried
+                                 * its task.start; 0: unknown (sent before a restart) */
     char error[512];
     json_t *placement;
     int last_status, last_site;     /* the last placement decision, to skip repeats */
@@ -93,12 +97,27 @@ struct jobs {
     json_t *view_sites;         /* known sites, for validation */
     double view_time;
     char *errors;               /* every error of the last job file refused */
-    struct job **deferred;      /* validated submits waiting for the group commit */
-    void **deferred_ctx;
+    struct deferred {           /* submits of this turn, waiting for the group commit */
+        struct job *jb;         /* validated, to store; NULL for the two below */
+        void *ctx;
+        char *token;            /* its token, or NULL */
+        json_t *kept;           /* the answer kept for a token already committed */
+        long same;              /* >= 0: the submit this one repeats (same token) */
+    } *deferred;
     size_t ndeferred, capdeferred;
     bool changed;
     double last_tick;
     double started;             /* sites get a heartbeat timeout to come back after a restart */
+    struct outmsg {             /* messages to sites, sent once what they announce is on disk */
+        char site[64];
+        struct zmsg *m;
+    } *out;
+    size_t nout, capout;
+    struct tokrec {             /* tokens to keep with the next commit */
+        char *token, *op;
+        json_t *reply;
+    } *toks;
+    size_t ntoks, captoks;
 };
 
 static json_t *iso_or_null (double t)
@@ -338,17 +357,80 @@ static void task_store (const struct jtask *t, struct store_task *out, char **pl
     *placement = t->placement ? json_dumps (t->placement, JSON_COMPACT) : NULL;
     *out = (struct store_task){ t->name, tstate_names[t->state], t->site, t->ranks,
                                 t->exit_code, t->started, t->ended, t->bytes_local,
-                                t->bytes_moved, t->attempt, t->error, *placement };
+                                t->bytes_moved, t->attempt, t->error, *placement, t->failures };
 }
 
-/* Write what changed since the last flush, in one transaction. */
+/* Queue m (taken) for site: sent by jobs_flush() after the commit, so that a
+ * site never hears of a decision a restarted scheduler would not know. */
+static void outbox_push (struct jobs *j, const char *site, struct zmsg *m)
+{
+    if (!m)
+        return;
+    if (j->nout == j->capout) {
+        size_t cap = j->capout ? j->capout * 2 : 64;
+        struct outmsg *o = realloc (j->out, cap * sizeof (*o));
+        if (!o) {
+            log_msg (LOG_ERR, "event=send.fail to=%s reason=\"out of memory\"", site);
+            zmsg_destroy (&m);
+            return;
+        }
+        j->out = o;
+        j->capout = cap;
+    }
+    snprintf (j->out[j->nout].site, sizeof (j->out[j->nout].site), "%s", site);
+    j->out[j->nout++].m = m;
+}
+
+static void outbox_send (struct jobs *j)
+{
+    for (size_t i = 0; i < j->nout; i++)
+        if (j->send (j->arg, j->out[i].site, j->out[i].m) < 0)
+            /* Down since: the task is lost with its site (jobs_tick). */
+            log_msg (LOG_WARN, "event=send.fail to=%s reason=\"site down\"", j->out[i].site);
+    j->nout = 0;
+}
+
+/* Keep the reply given under token with the next commit. */
+static void token_keep (struct jobs *j, const char *token, const char *op, const json_t *reply)
+{
+    if (!token)
+        return;
+    if (j->ntoks == j->captoks) {
+        size_t cap = j->captoks ? j->captoks * 2 : 16;
+        struct tokrec *t = realloc (j->toks, cap * sizeof (*t));
+        if (!t)
+            return;
+        j->toks = t;
+        j->captoks = cap;
+    }
+    j->toks[j->ntoks++] = (struct tokrec){ strdup (token), strdup (op), json_deep_copy (reply) };
+}
+
+static void tokens_write (struct jobs *j)
+{
+    fs_error_t err;
+    for (size_t i = 0; i < j->ntoks; i++) {
+        struct tokrec *t = &j->toks[i];
+        if (t->token && t->op && t->reply
+            && store_token_put (j->store, t->token, t->op, t->reply, clock_wall (), &err) < 0)
+            log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+        free (t->token);
+        free (t->op);
+        json_decref (t->reply);
+    }
+    j->ntoks = 0;
+}
+
+/* Write what changed since the last flush, in one transaction; then send
+ * what waited for it. */
 static void jobs_flush (struct jobs *j)
 {
-    bool any = false;
+    bool any = j->ntoks > 0;
     for (size_t i = 0; i < j->nact && !any; i++)
         any = j->act[i]->dirty;
     if (!any) {
         act_compact (j);
+        outbox_send (j);
         return;
     }
     fs_error_t err;
@@ -356,6 +438,7 @@ static void jobs_flush (struct jobs *j)
         log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
         return;
     }
+    tokens_write (j);
     for (size_t i = 0; i < j->nact; i++) {
         struct job *jb = j->act[i];
         if (!jb->dirty)
@@ -376,6 +459,12 @@ static void jobs_flush (struct jobs *j)
     if (store_commit (j->store, &err) < 0)
         log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
     act_compact (j);
+    outbox_send (j);
+}
+
+void jobs_commit (struct jobs *j)
+{
+    jobs_flush (j);
 }
 
 static bool deps_done (const struct job *jb, size_t k)
@@ -387,14 +476,20 @@ static bool deps_done (const struct job *jb, size_t k)
     return true;
 }
 
+static void kill_attempt (struct jobs *j, const char *site, int64_t job, const char *task,
+                          int attempt, const char *reason)
+{
+    outbox_push (j, site, msg_request ("task.kill", 0,
+                                       json_pack ("{s:I, s:s, s:i, s:s}", "job", (json_int_t)job,
+                                                  "task", task, "attempt", attempt, "reason",
+                                                  reason)));
+}
+
 static void send_kill (struct jobs *j, struct job *jb, struct jtask *t, const char *reason)
 {
     if (!tactive (t->state) || !t->site[0])
         return;
-    j->send (j->arg, t->site,
-             msg_request ("task.kill", 0,
-                          json_pack ("{s:I, s:s, s:i, s:s}", "job", (json_int_t)jb->id, "task",
-                                     t->name, "attempt", t->attempt, "reason", reason)));
+    kill_attempt (j, t->site, jb->id, t->name, t->attempt, reason);
 }
 
 /* End a job: its other tasks are killed or cancelled. */
@@ -432,6 +527,21 @@ static void task_fail (struct jobs *j, struct job *jb, struct jtask *t, int exit
     job_end (j, jb, J_FAILED, msg);
 }
 
+/* Place the task again as a new attempt (the old one is fenced off). */
+static void task_requeue (struct jobs *j, struct job *jb, struct jtask *t, const char *event,
+                          const char *why)
+{
+    t->attempt++;
+    log_msg (LOG_WARN, "event=%s job=%lld task=%s site=%s attempt=%d reason=\"%s\"", event,
+             (long long)jb->id, t->name, t->site, t->attempt, why);
+    snprintf (t->error, sizeof (t->error), "attempt %d: %s", t->attempt - 1, why);
+    task_set (j, jb, t, T_READY);        /* uncounted at its site first */
+    t->site[0] = '\0';
+    t->started = 0;
+    t->sent_conn = 0;
+    j->changed = true;
+}
+
 /* The task's site is gone (down, or restarted without it): again elsewhere
  * while retries last. */
 static void task_lost (struct jobs *j, struct job *jb, struct jtask *t, const char *why)
@@ -439,14 +549,7 @@ static void task_lost (struct jobs *j, struct job *jb, struct jtask *t, const ch
     int retries = jb->spec ? jb->spec->tasks[t - jb->t].retries : 0;
     if (t->failures < retries) {
         t->failures++;
-        t->attempt++;
-        log_msg (LOG_WARN, "event=task.retry job=%lld task=%s site=%s attempt=%d reason=\"%s\"",
-                 (long long)jb->id, t->name, t->site, t->attempt, why);
-        snprintf (t->error, sizeof (t->error), "attempt %d: %s", t->attempt - 1, why);
-        task_set (j, jb, t, T_READY);        /* uncounted at its site first */
-        t->site[0] = '\0';
-        t->started = 0;
-        j->changed = true;
+        task_requeue (j, jb, t, "task.retry", why);
     } else {
         task_fail (j, jb, t, NO_EXIT, why);
     }
@@ -695,11 +798,16 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
                                                        : json_null (),
                                                    "policy", pol));
     }
-    json_t *body = json_pack ("{s:I, s:s, s:i, s:i, s:f, s:{s:s, s:s}, s:o, s:o}", "job",
+    json_t *command = json_array ();
+    for (int a = 0; a < ts->argc; a++)
+        json_array_append_new (command, json_string (ts->argv[a]));
+    json_t *body = json_pack ("{s:I, s:s, s:i, s:i, s:f, s:o, s:o, s:o}", "job",
                               (json_int_t)jb->id, "task", ts->name, "attempt", t->attempt, "ranks",
-                              ts->ranks, "walltime", ts->walltime, "jobfile", "file", jb->file,
-                              "text", jb->text, "inputs", inputs, "outputs", outputs);
+                              ts->ranks, "walltime", ts->walltime, "command", command, "inputs",
+                              inputs, "outputs", outputs);
     snprintf (t->site, sizeof (t->site), "%s", sname);
+    struct site *reg = registry_get (j->reg, sname, false);
+    t->sent_conn = reg ? reg->conn : 0;
     task_set (j, jb, t, T_PLACED);
     placement_fed_site (j->fed, site)->cores_free -= t->ranks;
     max_free_update (j);
@@ -710,8 +818,7 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
     (void)pt;
     log_msg (LOG_INFO, "event=task.placed job=%lld task=%s site=%s attempt=%d", (long long)jb->id,
              ts->name, sname, t->attempt);
-    if (j->send (j->arg, sname, msg_request ("task.start", 0, body)) < 0)
-        task_lost (j, jb, t, "its site could not be reached");
+    outbox_push (j, sname, msg_request ("task.start", 0, body));
 }
 
 static void task_place (struct jobs *j, struct job *jb, size_t k)
@@ -806,7 +913,8 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         t->bytes_local = s->bytes_local;
         t->bytes_moved = s->bytes_moved;
         t->attempt = s->attempt;
-        t->failures = s->attempt;   /* each new attempt followed a site failure */
+        /* Before failures were kept, each new attempt followed a site failure. */
+        t->failures = s->failures >= 0 ? s->failures : s->attempt;
         snprintf (t->error, sizeof (t->error), "%s", s->error);
         t->placement = s->placement && !jfinal (jb->state) ? json_loads (s->placement, 0, NULL) : NULL;
         t->last_status = -1;
@@ -876,10 +984,17 @@ void jobs_destroy (struct jobs *j)
     free (j->act);
     free (j->use);
     free (j->cand);
-    for (size_t i = 0; i < j->ndeferred; i++)
-        job_free (j->deferred[i]);
+    for (size_t i = 0; i < j->ndeferred; i++) {
+        job_free (j->deferred[i].jb);
+        free (j->deferred[i].token);
+        json_decref (j->deferred[i].kept);
+    }
     free (j->deferred);
-    free (j->deferred_ctx);
+    for (size_t i = 0; i < j->nout; i++)
+        zmsg_destroy (&j->out[i].m);
+    free (j->out);
+    tokens_write (j);           /* the last ones, on their own */
+    free (j->toks);
     free (j->errors);
     json_decref (j->view_sites);
     json_decref (j->saved_links);
@@ -981,27 +1096,56 @@ json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_erro
     return json_pack ("{s:I}", "id", (json_int_t)jb->id);
 }
 
-int jobs_submit_defer (struct jobs *j, const char *file, const char *text, void *ctx,
-                       fs_error_t *err)
+/* What a submit's token is kept with: the job id, and a digest of the job file
+ * so that a token sent again with another file is refused, not answered. */
+static json_t *submit_answer (int64_t id, const char *file, const char *text)
 {
-    struct job *jb = job_build (j, file, text, err);
-    if (!jb)
+    char digest[40];
+    uint64_t h = checksum (text, strlen (text)) ^ (checksum (file, strlen (file)) * 31);
+    snprintf (digest, sizeof (digest), "%016" PRIx64, h);
+    return json_pack ("{s:I, s:s}", "id", (json_int_t)id, "digest", digest);
+}
+
+int jobs_submit_defer (struct jobs *j, const char *file, const char *text, const char *token,
+                       void *ctx, fs_error_t *err)
+{
+    struct deferred d = { .ctx = ctx, .same = -1 };
+    if (token) {
+        json_t *kept = NULL;
+        int r = store_token_get (j->store, token, "job.submit", &kept, err);
+        if (r < 0)
+            return -1;
+        if (r == 1) {
+            json_t *mine = submit_answer (0, file, text);
+            bool same = json_equal (json_object_get (kept, "digest"), json_object_get (mine, "digest"));
+            json_decref (mine);
+            if (!same) {
+                json_decref (kept);
+                return errprintf (err, FS_EINVAL, "job.submit: token '%s' was given to another "
+                                  "job file (job %lld): each submission needs a token of its own",
+                                  token, (long long)json_integer_value (json_object_get (kept, "id")));
+            }
+            d.kept = kept;
+        }
+        for (size_t i = 0; !d.kept && d.same < 0 && i < j->ndeferred; i++)
+            if (j->deferred[i].token && !strcmp (j->deferred[i].token, token) && j->deferred[i].jb)
+                d.same = (long)i;
+    }
+    if (!d.kept && d.same < 0 && !(d.jb = job_build (j, file, text, err)))
         return -1;
     if (j->ndeferred == j->capdeferred) {
         size_t cap = j->capdeferred ? j->capdeferred * 2 : 64;
-        struct job **d = realloc (j->deferred, cap * sizeof (*d));
-        void **c = d ? realloc (j->deferred_ctx, cap * sizeof (*c)) : NULL;
-        if (d)
-            j->deferred = d;
-        if (!c) {
-            job_free (jb);
+        struct deferred *nd = realloc (j->deferred, cap * sizeof (*nd));
+        if (!nd) {
+            job_free (d.jb);
+            json_decref (d.kept);
             return errprintf (err, FS_EFAIL, "out of memory");
         }
-        j->deferred_ctx = c;
+        j->deferred = nd;
         j->capdeferred = cap;
     }
-    j->deferred[j->ndeferred] = jb;
-    j->deferred_ctx[j->ndeferred++] = ctx;
+    d.token = token ? strdup (token) : NULL;
+    j->deferred[j->ndeferred++] = d;
     return 0;
 }
 
@@ -1011,25 +1155,48 @@ void jobs_submit_flush (struct jobs *j, jobs_done_f done, void *arg)
         return;
     fs_error_t err = { 0 };
     int rc = store_begin (j->store, &err);
-    for (size_t i = 0; rc == 0 && i < j->ndeferred; i++)
-        if ((j->deferred[i]->id = job_store (j, j->deferred[i], &err)) < 0)
+    for (size_t i = 0; rc == 0 && i < j->ndeferred; i++) {
+        struct deferred *d = &j->deferred[i];
+        if (!d->jb)
+            continue;
+        if ((d->jb->id = job_store (j, d->jb, &err)) < 0)
             rc = -1;
+        else if (d->token) {
+            json_t *a = submit_answer (d->jb->id, d->jb->file, d->jb->text);
+            rc = store_token_put (j->store, d->token, "job.submit", a, clock_wall (), &err);
+            json_decref (a);
+        }
+    }
     if (rc == 0)
         rc = store_commit (j->store, &err);
     else
         store_rollback (j->store);          /* nothing of it is acknowledged */
     for (size_t i = 0; i < j->ndeferred; i++) {
-        struct job *jb = j->deferred[i];
-        if (rc == 0 && job_append (j, jb) == 0) {
-            job_accepted (j, jb);
-            json_t *body = json_pack ("{s:I}", "id", (json_int_t)jb->id);
-            done (arg, j->deferred_ctx[i], body, NULL);
-        } else {
-            if (rc == 0)
-                errprintf (&err, FS_EFAIL, "out of memory");
-            done (arg, j->deferred_ctx[i], NULL, &err);
+        struct deferred *d = &j->deferred[i];
+        struct job *jb = d->jb;
+        int64_t id = d->kept ? json_integer_value (json_object_get (d->kept, "id"))
+                   : d->same >= 0 && j->deferred[d->same].jb ? j->deferred[d->same].jb->id
+                   : jb ? jb->id : -1;
+        if (rc == 0 && jb && job_append (j, jb) < 0) {
+            errprintf (&err, FS_EFAIL, "out of memory");
             job_free (jb);
+            jb = d->jb = NULL;
+            id = -1;
+        } else if (rc == 0 && jb) {
+            job_accepted (j, jb);
+        } else if (jb) {
+            job_free (jb);
+            d->jb = NULL;
+            id = -1;
         }
+        if ((rc == 0 || d->kept) && id > 0)
+            done (arg, d->ctx, json_pack ("{s:I}", "id", (json_int_t)id), NULL);
+        else
+            done (arg, d->ctx, NULL, &err);
+    }
+    for (size_t i = 0; i < j->ndeferred; i++) {
+        free (j->deferred[i].token);
+        json_decref (j->deferred[i].kept);
     }
     j->ndeferred = 0;
 }
@@ -1088,7 +1255,7 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
                       "ended", iso_or_null (jb->ended), "tasks", tasks);
 }
 
-json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err)
+json_t *jobs_cancel (struct jobs *j, int64_t id, const char *token, fs_error_t *err)
 {
     struct job *jb = job_find (j, id);
     if (!jb) {
@@ -1101,8 +1268,10 @@ json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err)
         return NULL;
     }
     job_end (j, jb, J_CANCELLED, "cancelled by the user");
+    json_t *r = json_pack ("{s:s}", "state", jstate_names[jb->state]);
+    token_keep (j, token, "job.cancel", r);
     jobs_flush (j);
-    return json_pack ("{s:s}", "state", jstate_names[jb->state]);
+    return r;
 }
 
 json_t *jobs_links (struct jobs *j)
@@ -1159,39 +1328,76 @@ static struct jtask *task_find (struct jobs *j, int64_t id, const char *name, st
     return NULL;
 }
 
+static json_t *hello_entry (const json_t *tasks, int64_t job, const char *task, int attempt)
+{
+    size_t x;
+    json_t *e;
+    json_array_foreach (tasks, x, e)
+        if (json_integer_value (json_object_get (e, "job")) == job
+            && !strcmp (json_string_value (json_object_get (e, "task")) ?: "", task)
+            && json_integer_value (json_object_get (e, "attempt")) == attempt)
+            return e;
+    return NULL;
+}
+
+/* A site's hello carries its own account of its tasks (SPEC section 8): each
+ * attempt it holds, staging, running, or ended with the result the scheduler
+ * may not have heard.  The results are taken first; then every task this
+ * scheduler believes is at the site is checked against that account.  Only an
+ * attempt the site truly does not know is lost: one placed there whose
+ * task.start went out on a connection the site has since replaced never
+ * reached it, and is placed again without using up a retry; one the site had
+ * started and no longer knows (its state directory was lost) is a site
+ * failure.  Attempts the site holds that nobody wants any more are killed. */
 void jobs_site_hello (struct jobs *j, const char *site, const json_t *tasks)
 {
-    /* Tasks this site should be running but doesn't know: lost with it. */
+    struct site *reg = registry_get (j->reg, site, false);
+    unsigned conn = reg ? reg->conn : 0;
+    size_t x;
+    json_t *e;
+    json_array_foreach (tasks, x, e) {
+        json_t *u = json_object_get (e, "update");
+        fs_error_t err;
+        if (json_is_object (u) && jobs_task_update (j, site, u, &err) < 0)
+            log_msg (LOG_WARN, "event=hello.update_fail site=%s reason=\"%s\"", site, err.text);
+    }
     for (size_t i = 0; i < j->nact; i++) {
         struct job *jb = j->act[i];
         if (jfinal (jb->state))
             continue;
-        for (size_t k = 0; k < jb->ntasks; k++) {
+        for (size_t k = 0; k < jb->ntasks && !jfinal (jb->state); k++) {
             struct jtask *t = &jb->t[k];
             if (!tactive (t->state) || strcmp (t->site, site))
                 continue;
-            bool known = false;
-            size_t x;
-            json_t *e;
-            json_array_foreach (tasks, x, e)
-                if (json_integer_value (json_object_get (e, "job")) == jb->id
-                    && !strcmp (json_string_value (json_object_get (e, "task")) ?: "", t->name)
-                    && json_integer_value (json_object_get (e, "attempt")) == t->attempt)
-                    known = true;
-            if (!known)
+            json_t *he = hello_entry (tasks, jb->id, t->name, t->attempt);
+            const char *st = he ? json_string_value (json_object_get (he, "state")) : NULL;
+            if (!he && t->state == T_PLACED && t->sent_conn == conn)
+                continue;           /* its task.start is on its way on this connection */
+            if (!he && t->state == T_PLACED)
+                task_requeue (j, jb, t, "task.requeue", "its site never received it (the "
+                              "connection that carried it was lost)");
+            else if (!he)
                 task_lost (j, jb, t, "its site restarted without it");
+            else if (st && !strcmp (st, "running") && t->state != T_RUNNING) {
+                if (t->started <= 0)
+                    t->started = clock_wall ();
+                task_set (j, jb, t, T_RUNNING);
+            } else if (st && !strcmp (st, "staging") && t->state == T_PLACED)
+                task_set (j, jb, t, T_STAGING);
         }
     }
-    /* Tasks the site runs that nobody wants any more: stop them. */
-    size_t x;
-    json_t *e;
     json_array_foreach (tasks, x, e) {
+        const char *st = json_string_value (json_object_get (e, "state"));
+        if (st && !strcmp (st, "ended"))
+            continue;
         struct job *jb;
+        int attempt = (int)json_integer_value (json_object_get (e, "attempt"));
         struct jtask *t = task_find (j, json_integer_value (json_object_get (e, "job")),
                                      json_string_value (json_object_get (e, "task")), &jb);
-        if (!t || !tactive (t->state) || strcmp (t->site, site)
-            || json_integer_value (json_object_get (e, "attempt")) != t->attempt)
-            j->send (j->arg, site, msg_request ("task.kill", 0, json_deep_copy (e)));
+        if (!t || !tactive (t->state) || strcmp (t->site, site) || attempt != t->attempt)
+            kill_attempt (j, site, json_integer_value (json_object_get (e, "job")),
+                          json_string_value (json_object_get (e, "task")) ?: "", attempt,
+                          "nobody wants this attempt any more");
     }
     j->changed = true;
 }
@@ -1248,9 +1454,12 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         return errprintf (err, FS_EFAIL, "task.update: unknown task %s of job %lld", task,
                           (long long)id);
     if (attempt != t->attempt || strcmp (t->site, site) || !tactive (t->state)) {
-        /* Fenced: an older attempt, or a site this task no longer belongs to. */
+        /* Fenced: an older attempt, or a site this task no longer belongs to.
+         * One that still runs there runs for nobody: stop it. */
         log_msg (LOG_INFO, "event=task.fenced job=%lld task=%s site=%s attempt=%lld",
                  (long long)id, task, site, (long long)attempt);
+        if (!strcmp (state, "STAGING") || !strcmp (state, "RUNNING"))
+            kill_attempt (j, site, id, task, (int)attempt, "a stale attempt");
         return 0;
     }
     int s = parse_state (state, tstate_names, T_NSTATES);
@@ -1325,7 +1534,9 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
     case T_FAILED: {
         json_t *ec = json_object_get (body, "exit_code");
         bool site_failure = json_is_true (json_object_get (body, "site_failure"));
-        if (site_failure)
+        if (site_failure && json_is_true (json_object_get (body, "requeue")))
+            task_requeue (j, jb, t, "task.requeue", error ? error : "site failure");
+        else if (site_failure)
             task_lost (j, jb, t, error ? error : "site failure");
         else
             task_fail (j, jb, t, json_is_integer (ec) ? (int)json_integer_value (ec) : NO_EXIT,

@@ -38,22 +38,29 @@ json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_erro
  * one durable transaction and then calls done(arg, ctx, body or NULL, err)
  * for each, in order.  ctx is the caller's, handed back. */
 typedef void (*jobs_done_f) (void *arg, void *ctx, json_t *body, const fs_error_t *err);
-int jobs_submit_defer (struct jobs *j, const char *file, const char *text, void *ctx,
-                       fs_error_t *err);
+/* token (NULL: none) makes the submit idempotent: a token already committed
+ * (or queued in this turn) is answered with its job, not a new one. */
+int jobs_submit_defer (struct jobs *j, const char *file, const char *text, const char *token,
+                       void *ctx, fs_error_t *err);
 void jobs_submit_flush (struct jobs *j, jobs_done_f done, void *arg);
 json_t *jobs_list (struct jobs *j, bool all);
 /* Every error of the last job file refused by validate or submit, one per
  * line (fs_error_t holds only the first kilobyte); borrowed, or NULL. */
 const char *jobs_errors (struct jobs *j);
 json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err);
-json_t *jobs_cancel (struct jobs *j, int64_t id, fs_error_t *err);
+/* token (NULL: none): the answer is kept with it (jobs_commit). */
+json_t *jobs_cancel (struct jobs *j, int64_t id, const char *token, fs_error_t *err);
 json_t *jobs_links (struct jobs *j);
 /* Where the logs of (id, task) are: the site, and the body to forward. */
 int jobs_logs_site (struct jobs *j, int64_t id, const char *task, char *site, size_t sitesz,
                     json_t **fwd, fs_error_t *err);
 
-/* A site said hello with the tasks it runs ([{job, task, attempt}]). */
+/* A site said hello with its account of its tasks ([{job, task, attempt, state,
+ * update?}], see executor_hello). */
 void jobs_site_hello (struct jobs *j, const char *site, const json_t *tasks);
+/* Write what changed (and send what waited for it) now: before answering a
+ * request whose answer promises it is on disk (task.update, site.hello). */
+void jobs_commit (struct jobs *j);
 /* A site's task.update. */
 int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_error_t *err);
 /* Place ready tasks, notice lost sites, write what changed. */

@@ -24,6 +24,8 @@ struct site {
     char reason[256];
     unsigned char rid[256];     /* routing id of its connection to the scheduler */
     size_t ridlen;
+    unsigned conn;              /* connections it has said hello on since we started
+                                 * (a message sent on an older one may be lost) */
 };
 
 struct registry;

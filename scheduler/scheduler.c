@@ -40,7 +40,15 @@ struct pending {
     unsigned char rid[256];
     size_t ridlen;
     char site[64];
+    char token[FS_TOKEN_MAX + 1];   /* the client's token ("" none): its answer is kept */
     double started;
+};
+
+/* A reply that promises something is on disk: sent after the turn's commit. */
+struct later {
+    unsigned char rid[256];
+    size_t ridlen;
+    struct zmsg *m;
 };
 
 struct sched {
@@ -51,6 +59,9 @@ struct sched {
     struct jobs *jobs;
     struct pending pending[PENDING_MAX];
     int64_t next_id;
+    struct later *later;
+    size_t nlater, caplater;
+    double tokens_pruned;
     /* the request being handled */
     unsigned char rid[256];
     size_t ridlen;
@@ -80,6 +91,52 @@ static void send_to (struct sched *s, const void *rid, size_t ridlen, struct zms
 static void reply (struct sched *s, const struct msg *req, json_t *body)
 {
     send_to (s, s->rid, s->ridlen, msg_reply (req->op, req->id, body));
+}
+
+/* Reply once this turn's changes are committed (see later_send). */
+static void reply_after_commit (struct sched *s, const struct msg *req, json_t *body)
+{
+    struct zmsg *m = msg_reply (req->op, req->id, body);
+    if (!m)
+        return;
+    if (s->nlater == s->caplater) {
+        size_t cap = s->caplater ? s->caplater * 2 : 64;
+        struct later *l = realloc (s->later, cap * sizeof (*l));
+        if (!l) {
+            zmsg_destroy (&m);
+            return;                 /* unanswered: the peer asks again */
+        }
+        s->later = l;
+        s->caplater = cap;
+    }
+    struct later *l = &s->later[s->nlater++];
+    memcpy (l->rid, s->rid, s->ridlen);
+    l->ridlen = s->ridlen;
+    l->m = m;
+}
+
+static void later_send (struct sched *s)
+{
+    if (s->nlater == 0)
+        return;
+    jobs_commit (s->jobs);
+    for (size_t i = 0; i < s->nlater; i++)
+        send_to (s, s->later[i].rid, s->later[i].ridlen, s->later[i].m);
+    s->nlater = 0;
+}
+
+/* The optional "token" of an idempotent request (docs/protocol.md, "Tokens"):
+ * NULL when absent; -1 with err when malformed. */
+static int msg_token (const struct msg *m, const char **token, fs_error_t *err)
+{
+    if (msg_get_str (m, "token", false, token, err) < 0)
+        return -1;
+    if (*token && (!**token || strlen (*token) > FS_TOKEN_MAX
+                   || strspn (*token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789._-") != strlen (*token)))
+        return errprintf (err, FS_EINVAL, "%s: token must be 1 to %d characters of "
+                          "[A-Za-z0-9._-]", m->op, FS_TOKEN_MAX);
+    return 0;
 }
 
 static void reply_error (struct sched *s, const struct msg *req, const fs_error_t *err)
@@ -143,8 +200,11 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
         return errprintf (err, FS_EFAIL, "out of memory");
     snprintf (site->curve_key, sizeof (site->curve_key), "%s",
               s->cfg.security == SEC_CURVE && key ? key : "");
-    if (site->up && (site->ridlen != s->ridlen || memcmp (site->rid, s->rid, s->ridlen)))
+    bool newconn = site->ridlen != s->ridlen || memcmp (site->rid, s->rid, s->ridlen);
+    if (site->up && newconn)
         log_msg (LOG_WARN, "event=site.replaced site=%s reason=\"new connection said hello\"", name);
+    if (newconn || !site->conn)
+        site->conn++;
     snprintf (site->region, sizeof (site->region), "%s", region);
     snprintf (site->data_uri, sizeof (site->data_uri), "%s", uri);
     site->cores = (int)cores;
@@ -164,8 +224,9 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
     json_t *tasks = json_object_get (m->body, "tasks");
     if (s->jobs && (!tasks || json_is_array (tasks)))
         jobs_site_hello (s->jobs, name, tasks ? tasks : json_array ());
-    reply (s, m, json_pack ("{s:f, s:i}", "heartbeat_interval", s->cfg.heartbeat_interval,
-                            "proto", FS_PROTO_VERSION));
+    /* After the commit: the results the hello carried are then on disk. */
+    reply_after_commit (s, m, json_pack ("{s:f, s:i}", "heartbeat_interval",
+                                         s->cfg.heartbeat_interval, "proto", FS_PROTO_VERSION));
     return 0;
 }
 
@@ -341,13 +402,37 @@ static struct pending *pending_add (struct sched *s, const struct msg *m, const 
     return NULL;
 }
 
+/* A request carrying a token that was answered before: that answer again
+ * (1), or 0 to go on; -1 with err. */
+static int token_replay (struct sched *s, const struct msg *m, const char *token, fs_error_t *err)
+{
+    json_t *kept = NULL;
+    int r = token ? store_token_get (s->store, token, m->op, &kept, err) : 0;
+    if (r == 1)
+        reply (s, m, kept);
+    return r;
+}
+
 static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *err)
 {
-    const char *sitename, *path, *name, *policy;
+    const char *sitename, *path, *name, *policy, *token;
     if (msg_get_str (m, "site", true, &sitename, err) < 0 || msg_get_str (m, "path", true, &path, err) < 0
         || msg_get_str (m, "name", false, &name, err) < 0
-        || msg_get_str (m, "policy", false, &policy, err) < 0)
+        || msg_get_str (m, "policy", false, &policy, err) < 0 || msg_token (m, &token, err) < 0)
         return -1;
+    int r = token_replay (s, m, token, err);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    for (int i = 0; token && i < PENDING_MAX; i++) {
+        struct pending *pd = &s->pending[i];
+        if (pd->used && !strcmp (pd->token, token) && !strcmp (pd->op, m->op)) {
+            /* Asked again while the site works on it: answer the latest copy. */
+            memcpy (pd->rid, s->rid, s->ridlen);
+            pd->ridlen = s->ridlen;
+            pd->client_id = m->id;
+            return 0;
+        }
+    }
     if (ident_valid ("site", sitename, err) < 0 || (name && name_valid (name, err) < 0))
         return -1;
     fs_policy_t p;
@@ -361,6 +446,7 @@ static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *
     struct pending *pd = pending_add (s, m, sitename);
     if (!pd)
         return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
+    snprintf (pd->token, sizeof (pd->token), "%s", token ? token : "");
     struct zmsg *fwd = msg_request ("site.publish", pd->id, json_deep_copy (m->body));
     send_to (s, site->rid, site->ridlen, fwd);
     return 0;
@@ -430,9 +516,10 @@ static void on_site_reply (struct sched *s, const struct msg *m)
     json_decref (refused);
     log_msg (LOG_INFO, "event=catalog.publish site=%s published=%zu skipped=%zu", site->name,
              json_array_size (names), json_array_size (skipped));
-    send_to (s, pd->rid, pd->ridlen,
-             msg_reply (pd->op, pd->client_id,
-                        json_pack ("{s:o, s:o}", "datasets", names, "skipped", skipped)));
+    json_t *body = json_pack ("{s:o, s:o}", "datasets", names, "skipped", skipped);
+    if (pd->token[0] && store_token_put (s->store, pd->token, pd->op, body, clock_wall (), &err) < 0)
+        log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+    send_to (s, pd->rid, pd->ridlen, msg_reply (pd->op, pd->client_id, body));
 }
 
 static void pending_expire (struct sched *s, double now)
@@ -511,8 +598,8 @@ struct submit_ctx {
 
 static int h_job_submit (struct sched *s, const struct msg *m, fs_error_t *err)
 {
-    const char *file, *text;
-    if (job_text (m, &file, &text, err) < 0)
+    const char *file, *text, *token;
+    if (job_text (m, &file, &text, err) < 0 || msg_token (m, &token, err) < 0)
         return -1;
     struct submit_ctx *c = calloc (1, sizeof (*c));
     if (!c)
@@ -521,7 +608,7 @@ static int h_job_submit (struct sched *s, const struct msg *m, fs_error_t *err)
     c->ridlen = s->ridlen;
     snprintf (c->op, sizeof (c->op), "%s", m->op);
     c->id = m->id;
-    if (jobs_submit_defer (s->jobs, file, text, c, err) < 0) {
+    if (jobs_submit_defer (s->jobs, file, text, token, c, err) < 0) {
         free (c);
         return -1;
     }
@@ -557,9 +644,13 @@ static int h_job_status (struct sched *s, const struct msg *m, fs_error_t *err)
 static int h_job_cancel (struct sched *s, const struct msg *m, fs_error_t *err)
 {
     int64_t id = 0;
-    if (msg_get_int (m, "id", true, 1, INT64_MAX, &id, err) < 0)
+    const char *token;
+    if (msg_get_int (m, "id", true, 1, INT64_MAX, &id, err) < 0 || msg_token (m, &token, err) < 0)
         return -1;
-    return reply_or_fail (s, m, jobs_cancel (s->jobs, id, err));
+    int r = token_replay (s, m, token, err);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    return reply_or_fail (s, m, jobs_cancel (s->jobs, id, token, err));
 }
 
 static int h_job_logs (struct sched *s, const struct msg *m, fs_error_t *err)
@@ -612,7 +703,8 @@ static int h_task_update (struct sched *s, const struct msg *m, fs_error_t *err)
     }
     if (jobs_task_update (s->jobs, name, m->body, err) < 0)
         return -1;
-    reply (s, m, NULL);
+    /* The site forgets a result once it has this answer: only once it is on disk. */
+    reply_after_commit (s, m, NULL);
     return 0;
 }
 
@@ -725,6 +817,14 @@ static int sched_run (struct sched *s)
             pending_expire (s, now);
         }
         jobs_tick (s->jobs, now);
+        later_send (s);
+        if (now - s->tokens_pruned > 3600) {
+            /* Tokens are kept at least a day (docs/protocol.md): two. */
+            fs_error_t err;
+            s->tokens_pruned = now;
+            if (store_tokens_prune (s->store, now - 2 * 86400, &err) < 0)
+                log_msg (LOG_WARN, "event=store.fail reason=\"%s\"", err.text);
+        }
     }
     return 0;
 }
@@ -771,6 +871,9 @@ int scheduler_main (int argc, char **argv)
              zsock_endpoint (s.sock), s.cfg.state, s.cfg.security == SEC_CURVE ? "curve" : "none");
     int rc = sched_run (&s);
     log_msg (LOG_INFO, "event=stop");
+    for (size_t i = 0; i < s.nlater; i++)
+        zmsg_destroy (&s.later[i].m);
+    free (s.later);
     zsock_destroy (s.sock);
     jobs_destroy (s.jobs);
     registry_destroy (s.reg);

@@ -40,7 +40,17 @@ static const char *schema =
     "  error TEXT NOT NULL DEFAULT '', placement TEXT, PRIMARY KEY (job, idx));"
     "CREATE TABLE IF NOT EXISTS link_rates ("
     "  src TEXT NOT NULL, dst TEXT NOT NULL, bandwidth REAL NOT NULL,"
-    "  samples INTEGER NOT NULL, PRIMARY KEY (src, dst));";
+    "  samples INTEGER NOT NULL, PRIMARY KEY (src, dst));"
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    "  token TEXT PRIMARY KEY, op TEXT NOT NULL, reply TEXT NOT NULL, created REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created);";
+
+/* Columns added since the first release: added to older databases on open
+ * (the error of one that is there already is expected). */
+static const char *const upgrades[] = {
+    "ALTER TABLE tasks ADD COLUMN failures INTEGER NOT NULL DEFAULT -1",
+    NULL,
+};
 
 static int db_error (struct store *s, fs_error_t *err, const char *what)
 {
@@ -68,6 +78,8 @@ struct store *store_open (const char *path, fs_error_t *err)
         store_close (s);
         return NULL;
     }
+    for (int i = 0; upgrades[i]; i++)
+        sqlite3_exec (s->db, upgrades[i], NULL, NULL, NULL);
     return s;
 }
 
@@ -479,8 +491,8 @@ static int task_write (struct store *s, int64_t job, size_t idx, const struct st
         && sqlite3_prepare_v2 (s->db,
                                "INSERT OR REPLACE INTO tasks (job, idx, name, state, site, ranks, "
                                "exit_code, started, ended, bytes_local, bytes_moved, attempt, error, "
-                               "placement) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                               "?12, ?13, ?14)",
+                               "placement, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                               "?10, ?11, ?12, ?13, ?14, ?15)",
                                -1, &s->task_st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_stmt *st = s->task_st;
@@ -501,6 +513,7 @@ static int task_write (struct store *s, int64_t job, size_t idx, const struct st
         sqlite3_bind_text (st, 14, t->placement, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null (st, 14);
+    sqlite3_bind_int (st, 15, t->failures);
     int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : -1;
     sqlite3_reset (st);
     sqlite3_clear_bindings (st);
@@ -580,7 +593,7 @@ int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err
         return db_error (s, err, "load jobs");
     sqlite3_prepare_v2 (s->db,
                         "SELECT name, state, site, ranks, exit_code, started, ended, "
-                        "bytes_local, bytes_moved, attempt, error, placement FROM tasks "
+                        "bytes_local, bytes_moved, attempt, error, placement, failures FROM tasks "
                         "WHERE job = ? ORDER BY idx",
                         -1, &tst, NULL);
     int rc = 0;
@@ -615,6 +628,7 @@ int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err
                 .error = strdup (col_text (tst, 10)),
                 .placement = sqlite3_column_type (tst, 11) == SQLITE_NULL
                                  ? NULL : strdup (col_text (tst, 11)),
+                .failures = sqlite3_column_int (tst, 12),
             };
             n++;
         }
@@ -634,5 +648,65 @@ int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err
     free (tasks);
     sqlite3_finalize (jst);
     sqlite3_finalize (tst);
+    return rc;
+}
+
+/* --- submission tokens --------------------------------------------------- */
+
+int store_token_get (struct store *s, const char *token, const char *op, json_t **reply,
+                     fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    *reply = NULL;
+    if (sqlite3_prepare_v2 (s->db, "SELECT op, reply FROM tokens WHERE token = ?", -1, &st, NULL)
+        != SQLITE_OK)
+        return db_error (s, err, "look a token up");
+    sqlite3_bind_text (st, 1, token, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step (st) == SQLITE_ROW) {
+        if (strcmp (col_text (st, 0), op))
+            rc = errprintf (err, FS_EINVAL, "%s: token '%s' was given to another request (%s): "
+                            "each request needs a token of its own", op, token, col_text (st, 0));
+        else if (!(*reply = json_loads (col_text (st, 1), 0, NULL)))
+            rc = errprintf (err, FS_EFAIL, "scheduler database: the reply kept for token '%s' "
+                            "is damaged", token);
+        else
+            rc = 1;
+    }
+    sqlite3_finalize (st);
+    return rc;
+}
+
+int store_token_put (struct store *s, const char *token, const char *op, const json_t *reply,
+                     double now, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    char *text = json_dumps (reply, JSON_COMPACT);
+    if (!text)
+        return errprintf (err, FS_EFAIL, "out of memory");
+    if (sqlite3_prepare_v2 (s->db, "INSERT OR REPLACE INTO tokens (token, op, reply, created) "
+                                   "VALUES (?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
+        free (text);
+        return db_error (s, err, "keep a token");
+    }
+    sqlite3_bind_text (st, 1, token, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, op, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 3, text, -1, SQLITE_STATIC);
+    sqlite3_bind_double (st, 4, now);
+    int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : db_error (s, err, "keep a token");
+    sqlite3_finalize (st);
+    free (text);
+    return rc;
+}
+
+int store_tokens_prune (struct store *s, double before, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (s->db, "DELETE FROM tokens WHERE created < ?", -1, &st, NULL)
+        != SQLITE_OK)
+        return db_error (s, err, "prune tokens");
+    sqlite3_bind_double (st, 1, before);
+    int rc = sqlite3_step (st) == SQLITE_DONE ? sqlite3_changes (s->db) : db_error (s, err, "prune tokens");
+    sqlite3_finalize (st);
     return rc;
 }

@@ -62,6 +62,8 @@ struct store_task {
     int attempt;
     const char *error;              /* "" when none */
     const char *placement;          /* JSON text, or NULL */
+    int failures;                   /* site failures counted against retries; -1:
+                                     * unknown (a database from before they were kept) */
 };
 
 int store_begin (struct store *s, fs_error_t *err);
@@ -89,5 +91,20 @@ typedef int (*store_job_f) (void *arg, int64_t id, const char *name, const char 
 int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err);
 /* The placement record of task idx of job, parsed (new reference), or NULL. */
 json_t *store_task_placement (struct store *s, int64_t job, size_t idx);
+
+/* --- submission tokens (docs/protocol.md, "Tokens") ---------------------
+ * The reply given to a request that carried a token, kept so that the same
+ * request sent again (a client that heard no answer) gets the same answer
+ * instead of being done twice.  Kept at least 24 h (store_tokens_prune). */
+
+/* 1 with *reply (new reference) when token is known for op; 0 when unknown;
+ * -1 with err (FS_EINVAL when the token was given to another op). */
+int store_token_get (struct store *s, const char *token, const char *op, json_t **reply,
+                     fs_error_t *err);
+/* Keep reply for token (inside the caller's transaction, or on its own). */
+int store_token_put (struct store *s, const char *token, const char *op, const json_t *reply,
+                     double now, fs_error_t *err);
+/* Forget tokens created before `before`; the number forgotten, or -1. */
+int store_tokens_prune (struct store *s, double before, fs_error_t *err);
 
 #endif

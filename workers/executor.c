@@ -25,7 +25,9 @@
 
 #define LOG_TAIL_MAX (256 << 10)
 
-enum xphase { X_STAGING, X_RUNNING, X_FINISHING, X_DONE };
+/* X_REPORTED: ended, its final task.update sent and kept (journalled) until
+ * the scheduler acknowledges it; X_DONE: forgotten at the next tick. */
+enum xphase { X_STAGING, X_RUNNING, X_FINISHING, X_REPORTED, X_DONE };
 
 struct xtask {
     int64_t job;
@@ -36,15 +38,18 @@ struct xtask {
     enum xphase phase;
     char dir[PATH_MAX];
     json_t *start;              /* the task.start body */
-    struct job_spec *spec;
-    size_t tidx;
+    const char **command;       /* its command (borrowed from start), NULL-terminated */
     json_t *staged;             /* {input: {file, dset}} */
     json_t *transfers;
     int64_t bytes_local, bytes_moved;
     struct launch_proc *proc;
-    bool recorded;              /* has a "+" line in running.log (see journal()) */
-    int rec_sid;                /* what that line says */
-    unsigned long long rec_start;
+    char rec[LAUNCH_RECORD_MAX];    /* the launcher's record of it ("" before launch) */
+    json_t *final;              /* X_REPORTED: the task.update to deliver */
+    int64_t final_id;           /* the request id it was last sent with */
+    unsigned hello_gen;         /* the hello that carried it (0: none) */
+    bool launched;              /* the launch was journalled (the record may be missing) */
+    bool held;                  /* recovered before launch: staged once the scheduler
+                                 * has heard our hello (it may kill it first) */
     double stage_started;       /* when its inputs' staging began */
     bool killed;
     struct xtask *next;
@@ -60,8 +65,8 @@ struct executor {
     void *arg;
     const struct launcher *launcher;
     struct xtask *tasks;
-    int jfd;                    /* running.log (see journal()) */
-    int nrecorded;              /* tasks with a "+" line and no "-" yet */
+    int jfd;                    /* tasks.journal (see journal()) */
+    unsigned hello_gen;         /* hellos built so far */
     uint64_t cache_max;         /* bytes (see cache_trim()) */
     double last_trim;
     bool cache_dirty;           /* inputs were staged into the cache since */
@@ -96,133 +101,179 @@ static double mtime_of (const struct stat *st)
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
 }
 
-/* --- tasks a crashed worker left running --------------------------------------
- * A task's processes outlive a worker that crashes (after a restart they are
- * nobody's children, and the scheduler runs the task again elsewhere).  So the
- * worker keeps a journal, state_dir/running.log: "+ JOB TASK ATTEMPT SID START"
- * when a task starts (its session id and its leader's start time), "- JOB TASK
- * ATTEMPT" when it ends or is killed.  A worker starting up kills the sessions
- * of the starts without an end, then empties the journal; it is emptied again
- * whenever no task runs.  Appends, not a file per task: creating files is what
- * a busy site does most per task already. */
-static void journal (struct executor *ex, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+/* --- the journal ----------------------------------------------------------------
+ * A task attempt outlives the worker that started it: it runs under its
+ * monitor (launch.h), and its result must reach the scheduler even if the
+ * worker or the scheduler restarts meanwhile.  So the worker journals every
+ * attempt in state_dir/tasks.journal, one JSON object a line:
+ *
+ *   {"start": TASK.START BODY}                       accepted
+ *   {"run": {job, task, attempt, rec}}              launched; rec: the launcher's record
+ *   {"end": {job, task, attempt, update}}           ended; update: the final task.update
+ *   {"ack": {job, task, attempt}}                   the scheduler has it: forgotten
+ *
+ * A worker starting up replays it: an attempt with an end is reported again,
+ * one that was launched is adopted from its record (poll then tells how it
+ * ended, also while no worker ran), one that was only accepted is staged
+ * again once the scheduler has heard the site's hello.  Appends, no fsync: the
+ * journal must survive the worker, not the machine (a machine that restarts
+ * has lost its tasks anyway).  It is emptied when no attempt is left, and
+ * rewritten with the live ones past JOURNAL_COMPACT bytes. */
+#define JOURNAL_COMPACT (256 << 10)
 
-static void journal (struct executor *ex, const char *fmt, ...)
+static void journal_line (int fd, const char *kind, json_t *o)
 {
-    if (ex->jfd < 0)
+    json_t *line = json_pack ("{s:o}", kind, o);
+    char *text = line ? json_dumps (line, JSON_COMPACT) : NULL;
+    json_decref (line);
+    if (!text || fd < 0) {
+        free (text);
         return;
-    char line[256];
-    va_list ap;
-    va_start (ap, fmt);
-    int n = vsnprintf (line, sizeof (line), fmt, ap);
-    va_end (ap);
-    if (n > 0 && (size_t)n < sizeof (line) && write (ex->jfd, line, (size_t)n) != n)
+    }
+    size_t n = strlen (text);
+    text[n] = '\n';            /* json_dumps left room for the NUL */
+    if (write (fd, text, n + 1) != (ssize_t) (n + 1))
         log_msg (LOG_WARN, "event=journal.fail reason=\"%s\"", strerror (errno));
+    free (text);
 }
 
-static void task_record (struct executor *ex, struct xtask *t)
+static json_t *task_key (const struct xtask *t)
 {
-    int sid = ex->launcher->pid (t->proc);
-    unsigned long long start = sid > 0 ? launch_start_time (sid) : 0;
-    if (start == 0)
-        return;                     /* ended already (or never ran) */
-    journal (ex, "+ %lld %s %d %d %llu\n", (long long)t->job, t->task, t->attempt, sid, start);
-    t->recorded = true;
-    t->rec_sid = sid;
-    t->rec_start = start;
-    ex->nrecorded++;
+    return json_pack ("{s:I, s:s, s:i}", "job", (json_int_t) t->job, "task", t->task, "attempt",
+                      t->attempt);
 }
 
-#define JOURNAL_COMPACT (64 << 10)
+/* The lines that bring a reader to t's state, into fd. */
+static void journal_task (int fd, const struct xtask *t)
+{
+    journal_line (fd, "start", json_incref (t->start));
+    if (t->launched && !t->rec[0])
+        journal_line (fd, "launch", task_key (t));
+    if (t->rec[0]) {
+        json_t *k = task_key (t);
+        json_object_set_new (k, "rec", json_string (t->rec));
+        journal_line (fd, "run", k);
+    }
+    if (t->final) {
+        json_t *k = task_key (t);
+        json_object_set_new (k, "update", json_incref (t->final));
+        journal_line (fd, "end", k);
+    }
+}
 
-/* A site that is never idle never empties its journal: past JOURNAL_COMPACT
- * bytes it is rewritten with the tasks running now (then renamed over). */
 static void journal_compact (struct executor *ex)
 {
     struct stat st;
     if (ex->jfd < 0 || fstat (ex->jfd, &st) < 0 || st.st_size < JOURNAL_COMPACT)
         return;
     char path[PATH_MAX], tmp[PATH_MAX + 8];
-    state_path (ex->cfg, "running.log", path, sizeof (path));
+    state_path (ex->cfg, "tasks.journal", path, sizeof (path));
     snprintf (tmp, sizeof (tmp), "%s.new", path);
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
-    int old = ex->jfd;
-    ex->jfd = fd;
     for (struct xtask *t = ex->tasks; t; t = t->next)
-        if (t->recorded)
-            journal (ex, "+ %lld %s %d %d %llu\n", (long long)t->job, t->task, t->attempt,
-                     t->rec_sid, t->rec_start);
+        if (t->phase != X_DONE)
+            journal_task (fd, t);
     if (rename (tmp, path) == 0) {
-        close (old);
+        close (ex->jfd);
+        ex->jfd = fd;
     } else {                        /* keep the old one */
         close (fd);
         unlink (tmp);
-        ex->jfd = old;
     }
 }
 
-static void task_unrecord (struct executor *ex, struct xtask *t)
+/* t is forgotten: the journal says so (or starts afresh when nothing is left). */
+static void journal_forget (struct executor *ex, struct xtask *t)
 {
-    if (!t->recorded)
+    bool any = false;
+    for (struct xtask *o = ex->tasks; o && !any; o = o->next)
+        any = o != t && o->phase != X_DONE;
+    if (!any && ex->jfd >= 0 && ftruncate (ex->jfd, 0) == 0)
         return;
-    t->recorded = false;
-    if (--ex->nrecorded == 0 && ex->jfd >= 0 && ftruncate (ex->jfd, 0) == 0)
-        return;                     /* nothing runs: start the journal afresh */
-    journal (ex, "- %lld %s %d\n", (long long)t->job, t->task, t->attempt);
+    journal_line (ex->jfd, "ack", task_key (t));
     journal_compact (ex);
 }
 
-struct leftover {
-    long long job;
-    char task[JOB_IDENT_MAX + 1];
-    int attempt;
-    long sid;
-    unsigned long long start;
-};
+static struct xtask *xfind (struct executor *ex, int64_t job, const char *task, int attempt);
+static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *err);
+static void task_adopt (struct executor *ex, struct xtask *t);
+static void xtask_free (struct executor *ex, struct xtask *t);
 
-/* Kill what the journal of a previous worker says still runs; open it afresh. */
-static void kill_leftovers (struct executor *ex)
+/* Replay the journal of earlier workers (see above), then keep appending. */
+static void journal_replay (struct executor *ex)
 {
     char path[PATH_MAX];
     state_path (ex->cfg, "running.log", path, sizeof (path));
+    unlink (path);                  /* the journal of fedsched 0.1, whose tasks died with it */
+    state_path (ex->cfg, "tasks.journal", path, sizeof (path));
     FILE *f = fopen (path, "r");
-    struct leftover *v = NULL;
-    size_t n = 0, cap = 0;
-    char line[512];
-    while (f && fgets (line, sizeof (line), f)) {
-        struct leftover e = { 0 };
-        if (sscanf (line, "+ %lld %63s %d %ld %llu", &e.job, e.task, &e.attempt, &e.sid, &e.start) == 5) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                struct leftover *nv = realloc (v, cap * sizeof (*v));
-                if (!nv)
-                    break;
-                v = nv;
-            }
-            v[n++] = e;
-        } else if (sscanf (line, "- %lld %63s %d", &e.job, e.task, &e.attempt) == 3) {
-            for (size_t i = 0; i < n; i++)
-                if (v[i].job == e.job && v[i].attempt == e.attempt && !strcmp (v[i].task, e.task)) {
-                    v[i] = v[--n];
-                    break;
-                }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0;
+    while (f && (len = getline (&line, &cap, f)) > 0) {
+        lineno++;
+        json_error_t je;
+        json_t *o = json_loadb (line, (size_t) len, 0, &je);
+        const char *kind = NULL;
+        json_t *v = NULL;
+        if (o && json_object_size (o) == 1) {
+            kind = json_object_iter_key (json_object_iter (o));
+            v = json_object_get (o, kind);
         }
+        json_int_t job = json_integer_value (json_object_get (v, "job"));
+        const char *task = json_string_value (json_object_get (v, "task"));
+        int attempt = (int) json_integer_value (json_object_get (v, "attempt"));
+        struct xtask *t = task ? xfind (ex, job, task, attempt) : NULL;
+        fs_error_t err;
+        if (!kind || !task) {
+            /* A line cut short by a crash mid-write is the only expected one. */
+            log_msg (LOG_WARN, "event=journal.bad line=%d file=%s", lineno, path);
+        } else if (!strcmp (kind, "start")) {
+            if (!t && !xtask_new (ex, json_incref (v), &err))
+                log_msg (LOG_WARN, "event=journal.bad line=%d reason=\"%s\"", lineno, err.text);
+        } else if (t && !strcmp (kind, "launch")) {
+            t->launched = true;
+        } else if (t && !strcmp (kind, "run")) {
+            snprintf (t->rec, sizeof (t->rec), "%s", json_string_value (json_object_get (v, "rec")) ?: "");
+        } else if (t && !strcmp (kind, "end")) {
+            json_decref (t->final);
+            t->final = json_incref (json_object_get (v, "update"));
+        } else if (t && !strcmp (kind, "ack")) {
+            t->phase = X_DONE;
+        }
+        json_decref (o);
     }
+    free (line);
     if (f)
         fclose (f);
-    for (size_t i = 0; i < n; i++) {
-        int k = launch_kill_orphans (v[i].sid, v[i].start);
-        log_msg (k ? LOG_WARN : LOG_INFO,
-                 "event=task.leftover job=%lld task=%s attempt=%d session=%ld killed=%d", v[i].job,
-                 v[i].task, v[i].attempt, v[i].sid, k);
+    /* Drop the forgotten, and bring the others back to where they were. */
+    struct xtask **pp = &ex->tasks;
+    while (*pp) {
+        struct xtask *t = *pp;
+        if (t->phase == X_DONE) {
+            *pp = t->next;
+            xtask_free (ex, t);
+            continue;
+        }
+        if (t->final)
+            t->phase = X_REPORTED;
+        else if (t->rec[0] || t->launched)
+            task_adopt (ex, t);
+        else
+            t->held = true;
+        log_msg (LOG_INFO, "event=task.recovered job=%lld task=%s attempt=%d state=%s",
+                 (long long) t->job, t->task, t->attempt,
+                 t->phase == X_REPORTED ? "ended" : t->phase == X_RUNNING ? "running" : "staging");
+        pp = &t->next;
     }
-    free (v);
     ex->jfd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (ex->jfd < 0)
         log_msg (LOG_WARN, "event=journal.fail path=%s reason=\"%s\"", path, strerror (errno));
+    for (struct xtask *t = ex->tasks; t; t = t->next)
+        journal_task (ex->jfd, t);
 }
 
 struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
@@ -244,7 +295,7 @@ struct executor *executor_create (const struct site_config *cfg, int cores, int 
     ex->launcher = launcher_find (cfg->launcher[0] ? cfg->launcher : "mpirun", &err);
     if (!ex->launcher)
         log_msg (LOG_ERR, "event=launcher.unknown reason=\"%s\"", err.text);
-    kill_leftovers (ex);
+    journal_replay (ex);
     ex->cache_max = cfg->cache_max;
     struct statvfs vfs;
     if (!ex->cache_max && statvfs (cfg->state_dir, &vfs) == 0)
@@ -256,12 +307,12 @@ struct executor *executor_create (const struct site_config *cfg, int cores, int 
 static void xtask_free (struct executor *ex, struct xtask *t)
 {
     if (t->proc)
-        ex->launcher->destroy (t->proc);      /* kills what still runs */
-    task_unrecord (ex, t);
+        ex->launcher->release (t->proc);      /* a task still running runs on */
     json_decref (t->start);
+    free (t->command);
+    json_decref (t->final);
     json_decref (t->staged);
     json_decref (t->transfers);
-    job_spec_destroy (t->spec);
     free (t);
 }
 
@@ -287,7 +338,7 @@ static struct xtask *xfind (struct executor *ex, int64_t job, const char *task, 
     return NULL;
 }
 
-static void update (struct executor *ex, struct xtask *t, const char *state, json_t *extra)
+static json_t *update_body (struct executor *ex, struct xtask *t, const char *state, json_t *extra)
 {
     json_t *body = json_pack ("{s:s, s:I, s:s, s:i, s:s, s:I, s:I}", "site", ex->cfg->name, "job",
                               (json_int_t)t->job, "task", t->task, "attempt", t->attempt, "state",
@@ -297,7 +348,27 @@ static void update (struct executor *ex, struct xtask *t, const char *state, jso
         json_object_update (body, extra);
         json_decref (extra);
     }
-    ex->send (ex->arg, "task.update", body);
+    return body;
+}
+
+/* A passing state (STAGING, RUNNING): sent once; a hello tells it again. */
+static void update (struct executor *ex, struct xtask *t, const char *state, json_t *extra)
+{
+    ex->send (ex->arg, "task.update", update_body (ex, t, state, extra));
+}
+
+/* The task's last word (COMPLETED, FAILED): journalled, and kept until the
+ * scheduler acknowledges it (executor_acked, executor_hello_ok). */
+static void report_final (struct executor *ex, struct xtask *t, const char *state, json_t *extra)
+{
+    json_decref (t->final);
+    t->final = update_body (ex, t, state, extra);
+    json_t *k = task_key (t);
+    json_object_set_new (k, "update", json_incref (t->final));
+    journal_line (ex->jfd, "end", k);
+    t->final_id = ex->send (ex->arg, "task.update", json_incref (t->final));
+    t->hello_gen = 0;
+    t->phase = X_REPORTED;
 }
 
 static void task_failed (struct executor *ex, struct xtask *t, int exit_code, bool site_failure,
@@ -308,8 +379,7 @@ static void task_failed (struct executor *ex, struct xtask *t, int exit_code, bo
     json_t *extra = json_pack ("{s:s, s:b}", "error", why, "site_failure", site_failure);
     if (exit_code != -1000)
         json_object_set_new (extra, "exit_code", json_integer (exit_code));
-    update (ex, t, "FAILED", extra);
-    t->phase = X_DONE;
+    report_final (ex, t, "FAILED", extra);
 }
 
 /* --- staging (in the stage pool) ---------------------------------------- */
@@ -520,97 +590,176 @@ static void submit_stage (struct executor *ex, struct xtask *t, bool finish)
 
 /* --- the event loop's side ----------------------------------------------- */
 
-int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err)
+/* A task attempt from its task.start body (taken), linked into ex's list.
+ * NULL with *err when the body lacks what every task has. */
+static struct xtask *xtask_new (struct executor *ex, json_t *start, fs_error_t *err)
 {
     json_int_t job, attempt, ranks;
-    const char *task, *file, *text;
+    const char *task;
+    json_t *command;
     double walltime;
     json_error_t jerr;
-    if (json_unpack_ex (m->body, &jerr, 0, "{s:I, s:s, s:I, s:I, s:F, s:{s:s, s:s}}", "job", &job,
+    if (json_unpack_ex (start, &jerr, 0, "{s:I, s:s, s:I, s:I, s:F, s:o}", "job", &job,
                         "task", &task, "attempt", &attempt, "ranks", &ranks, "walltime", &walltime,
-                        "jobfile", "file", &file, "text", &text) < 0)
-        return errprintf (err, FS_EINVAL, "task.start: %s", jerr.text);
-    if (!ex->launcher)
-        return errprintf (err, FS_EFAIL, "site %s has no usable launcher '%s'", ex->cfg->name,
-                          ex->cfg->launcher);
-    if (xfind (ex, job, task, -1)) {
-        struct xtask *old = xfind (ex, job, task, -1);
-        if (old->phase != X_DONE)
-            return errprintf (err, FS_EFAIL, "task %s of job %lld is already here", task, (long long)job);
+                        "command", &command) < 0) {
+        json_decref (start);
+        errprintf (err, FS_EINVAL, "task.start: %s", jerr.text);
+        return NULL;
+    }
+    fs_error_t e2;
+    size_t n = json_array_size (command);
+    bool strings = n > 0;
+    for (size_t i = 0; i < n; i++)
+        strings = strings && json_is_string (json_array_get (command, i));
+    if (!strings || ident_valid ("task", task, &e2) < 0) {
+        json_decref (start);
+        errprintf (err, FS_EINVAL, "task.start: %s", strings ? e2.text
+                   : "command must be a non-empty array of strings");
+        return NULL;
     }
     struct xtask *t = calloc (1, sizeof (*t));
-    if (!t)
-        return errprintf (err, FS_EFAIL, "out of memory");
+    const char **cmd = calloc (n + 1, sizeof (*cmd));
+    if (!t || !cmd) {
+        free (t);
+        free (cmd);
+        json_decref (start);
+        errprintf (err, FS_EFAIL, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        cmd[i] = json_string_value (json_array_get (command, i));
+    t->command = cmd;
     t->job = job;
     snprintf (t->task, sizeof (t->task), "%s", task);
     t->attempt = (int)attempt;
     t->ranks = (int)ranks;
     t->walltime = walltime;
-    t->start = json_incref (m->body);
+    t->start = start;
     t->transfers = json_array ();
     snprintf (t->dir, sizeof (t->dir), "%.3900s/jobs/%lld/%.64s", ex->cfg->state_dir, (long long)job, task);
     t->next = ex->tasks;
     ex->tasks = t;
-    struct job_errors errs = JOB_ERRORS_INIT;
-    t->spec = jobfile_load_string (file, text, strlen (text), NULL, &errs);
-    long idx = t->spec ? jobfile_task_index (t->spec, task) : -1;
-    job_errors_clear (&errs);
-    if (idx < 0) {
-        task_failed (ex, t, -1000, false, "the job file sent with the task does not parse here");
-        return 0;
-    }
-    t->tidx = (size_t)idx;
+    return t;
+}
+
+static void task_stage (struct executor *ex, struct xtask *t)
+{
     if (mkdirs (t->dir) < 0) {
         task_failed (ex, t, -1000, true, "cannot create the task's directory");
-        return 0;
+        return;
     }
-    log_msg (LOG_INFO, "event=task.start job=%lld task=%s attempt=%d ranks=%d", (long long)job, task,
-             t->attempt, t->ranks);
     update (ex, t, "STAGING", NULL);
     submit_stage (ex, t, false);
+}
+
+int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err)
+{
+    if (!ex->launcher)
+        return errprintf (err, FS_EFAIL, "site %s has no usable launcher '%s'", ex->cfg->name,
+                          ex->cfg->launcher);
+    json_int_t job = json_integer_value (json_object_get (m->body, "job"));
+    const char *task = json_string_value (json_object_get (m->body, "task"));
+    int attempt = (int)json_integer_value (json_object_get (m->body, "attempt"));
+    struct xtask *old = task ? xfind (ex, job, task, -1) : NULL;
+    if (old && old->phase != X_DONE && old->phase != X_REPORTED) {
+        if (old->attempt == attempt)
+            return 0;               /* this very attempt again: it is here already */
+        return errprintf (err, FS_EFAIL, "task %s of job %lld is already here (attempt %d)",
+                          task, (long long)job, old->attempt);
+    }
+    struct xtask *t = xtask_new (ex, json_incref (m->body), err);
+    if (!t)
+        return -1;
+    journal_line (ex->jfd, "start", json_incref (t->start));
+    log_msg (LOG_INFO, "event=task.start job=%lld task=%s attempt=%d ranks=%d", (long long)t->job,
+             t->task, t->attempt, t->ranks);
+    task_stage (ex, t);
     return 0;
 }
 
-static int resolve (void *arg, const struct job_task *task, bool is_output, const char *name,
-                    char *file, size_t filesz, char *dset, size_t dsetsz, fs_error_t *err)
+/* Where the placeholders of t's command point: its staged inputs, and its
+ * outputs in its directory; names the task lacks are refused. */
+static int resolve (void *arg, bool is_output, const char *name, char *file, size_t filesz,
+                    char *dset, size_t dsetsz, fs_error_t *err)
 {
     struct xtask *t = arg;
-    (void)task;
     if (is_output) {
+        bool known = false;
+        size_t i;
+        json_t *o;
+        json_array_foreach (json_object_get (t->start, "outputs"), i, o)
+            known = known || !strcmp (json_string_value (json_object_get (o, "name")) ?: "", name);
+        if (!known)
+            return errprintf (err, FS_EINVAL, "task '%s': no output '%s'", t->task, name);
         snprintf (file, filesz, "%s/%s.h5", t->dir, name);
         snprintf (dset, dsetsz, "/%s", name);
         return 0;
     }
     json_t *s = json_object_get (t->staged, name);
     if (!s)
-        return errprintf (err, FS_EFAIL, "input %s was not staged", name);
+        return errprintf (err, FS_EINVAL, "task '%s': no input '%s'", t->task, name);
     snprintf (file, filesz, "%s", json_string_value (json_object_get (s, "file")));
     snprintf (dset, dsetsz, "%s", json_string_value (json_object_get (s, "dset")));
     return 0;
 }
 
+/* Everything of t's launch but its argv, for start and adopt.  The buffers
+ * are the caller's (see struct launch_bufs). */
+struct launch_bufs {
+    char ejob[64], etask[128], esite[128], eattempt[48];
+    char out[PATH_MAX + 16], err[PATH_MAX + 16], status[PATH_MAX + 32], name[256];
+    const char *env[5];
+    const char *ro[FS_MAX_ROOTS + 1];
+};
+
+static void launch_spec_of (struct executor *ex, struct xtask *t, struct launch_bufs *b,
+                            struct launch_spec *spec)
+{
+    snprintf (b->ejob, sizeof (b->ejob), "FEDSCHED_JOB=%lld", (long long)t->job);
+    snprintf (b->etask, sizeof (b->etask), "FEDSCHED_TASK=%s", t->task);
+    snprintf (b->esite, sizeof (b->esite), "FEDSCHED_SITE=%s", ex->cfg->name);
+    snprintf (b->eattempt, sizeof (b->eattempt), "FEDSCHED_ATTEMPT=%d", t->attempt);
+    snprintf (b->out, sizeof (b->out), "%s/stdout", t->dir);
+    snprintf (b->err, sizeof (b->err), "%s/stderr", t->dir);
+    snprintf (b->status, sizeof (b->status), "%s/exit.%d.json", t->dir, t->attempt);
+    snprintf (b->name, sizeof (b->name), "fedsched.%s.%lld.%s.%d", ex->cfg->name,
+              (long long)t->job, t->task, t->attempt);
+    b->env[0] = b->ejob;
+    b->env[1] = b->etask;
+    b->env[2] = b->esite;
+    b->env[3] = b->eattempt;
+    b->env[4] = NULL;
+    int n = 0;
+    for (int i = 0; i < ex->cfg->nroots; i++)
+        b->ro[n++] = ex->cfg->roots[i].path;
+    b->ro[n] = NULL;
+    *spec = (struct launch_spec){
+        .ranks = t->ranks, .env = b->env, .cwd = t->dir, .stdout_path = b->out,
+        .stderr_path = b->err, .walltime_s = t->walltime, .site = ex->cfg->name,
+        .hostfile = ex->cfg->hostfile[0] ? ex->cfg->hostfile : NULL,
+        .site_cores = ex->node_cores, .status_path = b->status, .name = b->name,
+        .readonly = b->ro,
+    };
+}
+
 static void task_launch (struct executor *ex, struct xtask *t)
 {
     fs_error_t err = { 0 };
-    char **argv = jobfile_expand_argv (t->spec, t->tidx, ex->cfg->name, t->ranks, t->job, resolve, t,
-                                       NULL, &err);
+    char **argv = jobfile_expand_command (t->command, t->task, ex->cfg->name, t->ranks, t->job,
+                                          resolve, t, NULL, &err);
     if (!argv) {
         task_failed (ex, t, -1000, false, err.text);
         return;
     }
-    char ejob[64], etask[128], esite[128], out[PATH_MAX + 16], errf[PATH_MAX + 16];
-    snprintf (ejob, sizeof (ejob), "FEDSCHED_JOB=%lld", (long long)t->job);
-    snprintf (etask, sizeof (etask), "FEDSCHED_TASK=%s", t->task);
-    snprintf (esite, sizeof (esite), "FEDSCHED_SITE=%s", ex->cfg->name);
-    snprintf (out, sizeof (out), "%s/stdout", t->dir);
-    snprintf (errf, sizeof (errf), "%s/stderr", t->dir);
-    const char *env[] = { ejob, etask, esite, NULL };
-    struct launch_spec spec = {
-        .argv = (const char *const *)argv, .ranks = t->ranks, .env = env, .cwd = t->dir,
-        .stdout_path = out, .stderr_path = errf, .walltime_s = t->walltime,
-        .site = ex->cfg->name, .hostfile = ex->cfg->hostfile[0] ? ex->cfg->hostfile : NULL,
-        .site_cores = ex->node_cores,
-    };
+    struct launch_bufs b;
+    struct launch_spec spec;
+    launch_spec_of (ex, t, &b, &spec);
+    spec.argv = (const char *const *)argv;
+    unlink (b.status);
+    /* Journalled before the start: should this worker die right after it, the
+     * next one looks for the monitor by its status file (adopt with no record). */
+    journal_line (ex->jfd, "launch", task_key (t));
+    t->launched = true;
     t->proc = ex->launcher->start (&spec, &err);
     jobfile_argv_free (argv);
     if (!t->proc) {
@@ -618,10 +767,42 @@ static void task_launch (struct executor *ex, struct xtask *t)
         return;
     }
     t->phase = X_RUNNING;
-    task_record (ex, t);
+    if (ex->launcher->record (t->proc, t->rec, sizeof (t->rec)) == 0) {
+        json_t *k = task_key (t);
+        json_object_set_new (k, "rec", json_string (t->rec));
+        journal_line (ex->jfd, "run", k);
+    }
     log_msg (LOG_INFO, "event=task.running job=%lld task=%s attempt=%d pid=%d", (long long)t->job,
              t->task, t->attempt, ex->launcher->pid (t->proc));
     update (ex, t, "RUNNING", NULL);
+}
+
+/* A task an earlier worker launched (t->rec; "" when it died between the
+ * launch and the record): found again, or held to be launched anew when no
+ * trace of it is left. */
+static void task_adopt (struct executor *ex, struct xtask *t)
+{
+    struct launch_bufs b;
+    struct launch_spec spec;
+    fs_error_t err = { 0 };
+    launch_spec_of (ex, t, &b, &spec);
+    t->proc = ex->launcher ? ex->launcher->adopt (&spec, t->rec, &err) : NULL;
+    if (!t->proc) {
+        if (err.code == FS_ENOTFOUND) {     /* never started */
+            t->rec[0] = '\0';
+            t->launched = false;
+            t->held = true;
+            return;
+        }
+        log_msg (LOG_WARN, "event=task.adopt_fail job=%lld task=%s attempt=%d reason=\"%s\"",
+                 (long long)t->job, t->task, t->attempt, err.text);
+        t->phase = X_RUNNING;               /* reported failed at the first tick */
+        t->held = false;
+        return;
+    }
+    t->phase = X_RUNNING;
+    log_msg (LOG_INFO, "event=task.adopted job=%lld task=%s attempt=%d pid=%d", (long long)t->job,
+             t->task, t->attempt, ex->launcher->pid (t->proc));
 }
 
 /* --- the cache of staged inputs ---------------------------------------------
@@ -767,10 +948,9 @@ void executor_result (struct executor *ex, const char *json, size_t len)
         } else {
             log_msg (LOG_INFO, "event=task.completed job=%lld task=%s attempt=%d", (long long)t->job,
                      t->task, t->attempt);
-            update (ex, t, "COMPLETED",
-                    json_pack ("{s:O, s:O, s:i}", "outputs", json_object_get (r, "outputs"),
-                               "transfers", t->transfers, "exit_code", 0));
-            t->phase = X_DONE;
+            report_final (ex, t, "COMPLETED",
+                          json_pack ("{s:O, s:O, s:i}", "outputs", json_object_get (r, "outputs"),
+                                     "transfers", t->transfers, "exit_code", 0));
         }
     }
     json_decref (r);
@@ -782,17 +962,27 @@ void executor_tick (struct executor *ex)
         ex->cache_dirty = false;
         cache_trim (ex);
     }
+    if (ex->launcher && ex->launcher->tick)
+        ex->launcher->tick ();
     struct xtask **pp = &ex->tasks;
     while (*pp) {
         struct xtask *t = *pp;
-        if (t->phase == X_RUNNING) {
+        if (t->phase == X_RUNNING && !t->proc) {
+            task_failed (ex, t, -1000, true, "the task could not be found again after the "
+                         "site's worker restarted (see the worker's log)");
+        } else if (t->phase == X_RUNNING) {
             struct launch_status st;
             fs_error_t err;
             int r = ex->launcher->poll (t->proc, &st, &err);
-            if (r != 0)
-                task_unrecord (ex, t);
             if (r < 0) {
                 task_failed (ex, t, -1000, true, err.text);
+            } else if (r == 1 && st.site_failure) {
+                log_msg (LOG_INFO, "event=task.failed job=%lld task=%s attempt=%d site_failure=1 "
+                         "requeue=%d reason=\"%s\"", (long long)t->job, t->task, t->attempt,
+                         st.requeue, st.error);
+                json_t *extra = json_pack ("{s:s, s:b, s:b}", "error", st.error, "site_failure", 1,
+                                           "requeue", st.requeue);
+                report_final (ex, t, "FAILED", extra);
             } else if (r == 1) {
                 char why[700];
                 if (st.exit_code == 0 && !st.killed) {
@@ -812,6 +1002,10 @@ void executor_tick (struct executor *ex)
                 }
             }
         }
+        if (t->phase != X_RUNNING && t->proc) {
+            ex->launcher->destroy (t->proc);    /* it has ended */
+            t->proc = NULL;
+        }
         if (t->phase == X_DONE) {           /* forget it; its logs stay on disk */
             *pp = t->next;
             xtask_free (ex, t);
@@ -827,12 +1021,14 @@ int executor_kill (struct executor *ex, const json_t *body, fs_error_t *err)
     const char *task = json_string_value (json_object_get (body, "task"));
     json_t *ja = json_object_get (body, "attempt");
     struct xtask *t = task ? xfind (ex, job, task, ja ? (int)json_integer_value (ja) : -1) : NULL;
-    if (!t)
-        return 0;                   /* already gone: nothing to kill */
+    if (!t || t->phase == X_REPORTED || t->phase == X_DONE)
+        return 0;                   /* already ended: nothing to kill */
     t->killed = true;
     log_msg (LOG_INFO, "event=task.kill job=%lld task=%s attempt=%d reason=\"%s\"", (long long)job,
              task, t->attempt, json_string_value (json_object_get (body, "reason")) ?: "");
-    if (t->phase == X_RUNNING && ex->launcher->kill (t->proc, SIGTERM, err) < 0)
+    if (t->held)
+        task_failed (ex, t, -1000, false, "killed before it started");
+    else if (t->phase == X_RUNNING && t->proc && ex->launcher->kill (t->proc, SIGTERM, err) < 0)
         return -1;
     return 0;
 }
@@ -880,21 +1076,71 @@ json_t *executor_logs (struct executor *ex, const json_t *body, fs_error_t *err)
     return json_pack ("{s:o, s:o, s:b}", "stdout", out, "stderr", errs, "truncated", truncated);
 }
 
-json_t *executor_tasks (struct executor *ex)
+static const char *phase_name (enum xphase p)
 {
+    return p == X_REPORTED ? "ended" : p == X_STAGING ? "staging" : "running";
+}
+
+json_t *executor_hello (struct executor *ex, unsigned *gen)
+{
+    *gen = ++ex->hello_gen;
     json_t *a = json_array ();
-    for (struct xtask *t = ex->tasks; t; t = t->next)
-        if (t->phase != X_DONE)
-            json_array_append_new (a, json_pack ("{s:I, s:s, s:i}", "job", (json_int_t)t->job,
-                                                 "task", t->task, "attempt", t->attempt));
+    for (struct xtask *t = ex->tasks; t; t = t->next) {
+        if (t->phase == X_DONE)
+            continue;
+        json_t *e = task_key (t);
+        json_object_set_new (e, "state", json_string (phase_name (t->phase)));
+        if (t->phase == X_REPORTED) {
+            json_object_set (e, "update", t->final);
+            t->hello_gen = *gen;
+        }
+        json_array_append_new (a, e);
+    }
     return a;
+}
+
+static void forget (struct executor *ex, struct xtask *t)
+{
+    journal_forget (ex, t);
+    t->phase = X_DONE;
+}
+
+void executor_acked (struct executor *ex, int64_t id)
+{
+    for (struct xtask *t = ex->tasks; t; t = t->next)
+        if (t->phase == X_REPORTED && t->final_id == id) {
+            forget (ex, t);
+            return;
+        }
+}
+
+void executor_hello_ok (struct executor *ex, unsigned gen)
+{
+    for (struct xtask *t = ex->tasks; t; t = t->next) {
+        if (t->phase == X_REPORTED && t->hello_gen == gen)
+            forget (ex, t);
+        else if (t->held && t->phase == X_STAGING) {
+            t->held = false;
+            log_msg (LOG_INFO, "event=task.restage job=%lld task=%s attempt=%d", (long long)t->job,
+                     t->task, t->attempt);
+            task_stage (ex, t);
+        }
+    }
+}
+
+int executor_running (struct executor *ex)
+{
+    int n = 0;
+    for (struct xtask *t = ex->tasks; t; t = t->next)
+        n += t->phase == X_STAGING || t->phase == X_RUNNING || t->phase == X_FINISHING;
+    return n;
 }
 
 int executor_cores_used (struct executor *ex)
 {
     int n = 0;
     for (struct xtask *t = ex->tasks; t; t = t->next)
-        if (t->phase != X_DONE)
+        if (t->phase == X_STAGING || t->phase == X_RUNNING || t->phase == X_FINISHING)
             n += t->ranks;
     return n;
 }

@@ -13,6 +13,7 @@
 #define FS_EXECUTOR_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "common/config.h"
 #include "common/msg.h"
@@ -21,8 +22,9 @@
 
 struct executor;
 
-/* Send a request (op, body stolen) to the scheduler. */
-typedef void (*executor_send_f) (void *arg, const char *op, json_t *body);
+/* Send a request (op, body stolen) to the scheduler; returns its id (for
+ * executor_acked). */
+typedef int64_t (*executor_send_f) (void *arg, const char *op, json_t *body);
 
 /* cfg, holdings and pool (the stage pool, whose results come back to the
  * event loop as frame 'X' + JSON, for executor_result) are borrowed. */
@@ -32,7 +34,9 @@ typedef void (*executor_send_f) (void *arg, const char *op, json_t *body);
 struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
                                   struct holdings *holdings, struct iopool *pool,
                                   executor_send_f send, void *arg);
-void executor_destroy (struct executor *ex);    /* kills what still runs; accepts NULL */
+/* Accepts NULL.  Tasks still running run on (under their monitors): the next
+ * worker adopts them from the journal. */
+void executor_destroy (struct executor *ex);
 
 int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err);
 int executor_kill (struct executor *ex, const json_t *body, fs_error_t *err);
@@ -41,8 +45,17 @@ json_t *executor_logs (struct executor *ex, const json_t *body, fs_error_t *err)
 void executor_result (struct executor *ex, const char *json, size_t len);
 /* Poll running tasks; call often (every few tens of ms). */
 void executor_tick (struct executor *ex);
-/* [{job, task, attempt}] of the tasks this site holds (for hello). */
-json_t *executor_tasks (struct executor *ex);
+/* The site's account of its tasks for a hello: [{job, task, attempt, state:
+ * "staging"|"running"|"ended", update?: the final task.update of an ended
+ * one}].  *gen names this hello for executor_hello_ok(). */
+json_t *executor_hello (struct executor *ex, unsigned *gen);
+/* The scheduler answered hello gen: it has every result that hello carried;
+ * tasks recovered before their launch are staged now. */
+void executor_hello_ok (struct executor *ex, unsigned gen);
+/* The scheduler answered the task.update sent with request id. */
+void executor_acked (struct executor *ex, int64_t id);
+/* Tasks staging, running or finishing, and the cores they hold. */
+int executor_running (struct executor *ex);
 int executor_cores_used (struct executor *ex);
 
 #endif

@@ -55,6 +55,8 @@ struct worker {
     struct executor *exec;
     struct zsock *sched, *data, *pull;
     bool hello_ok;
+    int64_t hello_id;               /* the last hello sent, and what it carried */
+    unsigned hello_gen;
     double hello_sent, hb_sent, hb_interval;
     double last_data;               /* when the data port last had a request */
     double keys_asked;              /* last sites.keys request */
@@ -77,16 +79,22 @@ static void to_sched (struct worker *w, struct zmsg *m)
         log_msg (LOG_WARN, "event=send.fail to=scheduler reason=\"%s\"", err.text);
 }
 
+/* The hello carries the site's account of its tasks (executor_hello): the
+ * scheduler reconciles its own with it, and takes the results it carries. */
 static void send_hello (struct worker *w)
 {
+    unsigned gen;
+    json_t *tasks = executor_hello (w->exec, &gen);
     json_t *body = json_pack ("{s:i, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o}", "proto",
                               FS_PROTO_VERSION, "name", w->cfg.name, "region", w->cfg.region,
                               "data_uri", w->cfg.advertise, "cores", w->cores, "numa",
                               w->topo.numa_nodes, "memory", (json_int_t)w->topo.memory, "gpus",
-                              w->topo.gpus, "tasks", executor_tasks (w->exec));
+                              w->topo.gpus, "tasks", tasks);
     if (w->curve_key[0])
         json_object_set_new (body, "curve_key", json_string (w->curve_key));
-    to_sched (w, msg_request ("site.hello", ++w->next_id, body));
+    w->hello_id = ++w->next_id;
+    w->hello_gen = gen;
+    to_sched (w, msg_request ("site.hello", w->hello_id, body));
     w->hello_sent = clock_wall ();
 }
 
@@ -112,10 +120,12 @@ static void send_register (struct zsock *out, bool via_pool, struct worker *w, j
 }
 
 /* The executor's way to the scheduler. */
-static void exec_send (void *arg, const char *op, json_t *body)
+static int64_t exec_send (void *arg, const char *op, json_t *body)
 {
     struct worker *w = arg;
-    to_sched (w, msg_request (op, ++w->next_id, body));
+    int64_t id = ++w->next_id;
+    to_sched (w, msg_request (op, id, body));
+    return id;
 }
 
 /* --- jobs run in the I/O pool ---------------------------------------- */
@@ -188,7 +198,14 @@ static void on_sched (struct worker *w, struct zmsg *z)
         return;
     }
     if (m.is_reply) {
-        if (!strcmp (m.op, "site.hello")) {
+        if (!strcmp (m.op, "task.update")) {
+            /* Processed (applied, or fenced as stale): the result is delivered. */
+            if (!m.ok)
+                log_msg (LOG_WARN, "event=request.error op=%s reason=\"%s\"", m.op, m.errtext);
+            executor_acked (w->exec, m.id);
+        } else if (!strcmp (m.op, "site.hello")) {
+            if (m.ok && m.id == w->hello_id)
+                executor_hello_ok (w->exec, w->hello_gen);
             if (m.ok) {
                 json_t *iv = json_object_get (m.body, "heartbeat_interval");
                 if (json_is_number (iv) && json_number_value (iv) > 0.05)
@@ -363,9 +380,7 @@ static int worker_run (struct worker *w)
         }
         if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
             w->hb_sent = now;
-            json_t *ts = executor_tasks (w->exec);
-            int nrun = (int)json_array_size (ts);
-            json_decref (ts);
+            int nrun = executor_running (w->exec);
             to_sched (w, msg_request ("site.heartbeat", ++w->next_id,
                                       json_pack ("{s:s, s:i, s:i}", "name", w->cfg.name,
                                                  "cores_free",

@@ -5,14 +5,32 @@
  *   local   (adapters/launch/local/)   fork/exec of the task's argv, one process
  *   mpirun  (adapters/launch/mpirun/)  Open MPI 4.1 mpirun -np RANKS ... argv
  *
- * The worker's event loop drives a task with four calls, none of which blocks
+ * The worker's event loop drives a task with these calls, none of which blocks
  * (start waits only for the fork/exec itself):
  *
  *     struct launch_proc *p = l->start (&spec, &err);   // NULL: not started, err says why
- *     ...on a timer, every 20 ms to 1 s:
+ *     l->record (p, rec, sizeof rec);                    // kept in the worker's journal
+ *     ...on a timer, every 20 ms to 1 s (after l->tick (), where a launcher has one):
  *     if (l->poll (p, &st, &err) == 1) { report st; l->destroy (p); }
  *     ...on cancel:
  *     l->kill (p, SIGTERM, &err);                        // poll reports the end later
+ *     ...when the worker stops:  l->release (p);          // the task runs on
+ *     ...a new worker:           p = l->adopt (&spec, rec, &err);
+ *
+ * Monitored tasks (spec.status_path set, as the worker always does).  The
+ * task runs under a small monitor process of its own, `fedsched-monitor`
+ * (adapters/launch/monitor.c; found beside the running executable, or at
+ * $FEDSCHED_MONITOR), as Slurm's slurmstepd and HTCondor's starter do: the
+ * monitor starts the task, enforces its walltime, passes on kills, and when the
+ * task has ended writes its launch_status into status_path (atomically: a
+ * temporary file renamed over).  The monitor outlives the worker, so a worker
+ * that stops or crashes kills nothing: a new worker adopts the task from the
+ * record the old one journalled (the monitor's pid and start time), and poll
+ * then reports the task's real end, also when it ended while no worker ran.
+ * A monitor that is gone without a status file (killed, node restarted) is
+ * reported by poll as ended with error set and site_failure true.  With
+ * spec.readonly, the monitor runs the task in a mount namespace of its own in
+ * which those directories (the site's data roots) are read-only.
  *
  * Process tree.  Each task runs in its own session (setsid), so its session
  * id is the leader's pid.  kill() signals every process of that session and
@@ -24,9 +42,9 @@
  * once those are gone too, so an ended task leaves no stragglers holding cores.  A process that calls setsid()
  * itself (a daemon) escapes; that needs cgroups, which v1 doesn't use.
  *
- * Timing.  Walltime and the SIGKILL escalation are enforced inside poll, so
- * their precision is the caller's poll period; runtime_s is measured from
- * start to the poll that saw the leader end.
+ * Timing.  Walltime and the SIGKILL escalation are enforced inside poll (the
+ * monitor's, for a monitored task), so their precision is the poll period;
+ * runtime_s is measured from start to the poll that saw the leader end.
  *
  * Exit codes follow the shell: the leader's exit status, or 128+N when a
  * signal N killed it.  When the task could not be executed, the task still
@@ -39,9 +57,7 @@
  * apart (empty when the task really ran).
  *
  * Requirements on the caller: don't set SIGCHLD to SIG_IGN and don't reap
- * with waitpid(-1, ...): the launcher reaps its own children by pid.  Tasks
- * outlive the worker if it dies (no PDEATHSIG): a restarted worker can find a
- * task again by its session id (pid()).
+ * with waitpid(-1, ...): the launcher reaps its own children by pid.
  *
  * Errors: functions return NULL or -1 and fill *err (which may be NULL) with
  * errprintf(): FS_EINVAL for a bad spec, FS_EFAIL for a system failure
@@ -51,6 +67,7 @@
 #define FS_LAUNCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "common/error.h"
 
@@ -80,6 +97,16 @@ struct launch_spec {
                                        sysconf(_SC_NPROCESSORS_ONLN) */
     bool oversubscribe;             /* always --oversubscribe (else only when ranks >
                                        site_cores); oversubscribed runs use --bind-to none */
+
+    /* The task attempt, for monitors and batch systems. */
+    const char *status_path;        /* monitored (see above): where its launch_status goes;
+                                       NULL: the task is a plain child of the caller */
+    const char *name;               /* names federation, job, task and attempt (batch job
+                                       names); NULL: none */
+    const char *const *readonly;    /* NULL or NULL-terminated directories the task sees
+                                       read-only (monitored tasks only) */
+    bool die_with_parent;           /* SIGKILL the task's leader when its parent dies (the
+                                       monitor sets it for the task it runs) */
 };
 
 /* How a task ended (filled by poll when it returns 1). */
@@ -89,8 +116,21 @@ struct launch_status {
     bool walltime_exceeded;         /* the launcher killed it for its walltime */
     bool killed;                    /* kill() was called before it ended (cancel) */
     double runtime_s;
-    char error[512];                /* why it couldn't run (125/126/127); "" if it ran */
+    char error[512];                /* why it couldn't run (125/126/127), or why its end
+                                       is unknown (monitor lost); "" if it ran */
+    bool site_failure;              /* the site failed the task (its monitor or node was
+                                       lost, ...): not the task's own failure */
+    bool requeue;                   /* with site_failure: run it again elsewhere without
+                                       using up its retries (batch preemption, node failure) */
 };
+
+/* Write st to path atomically (path.tmp, renamed over path), as one JSON object
+ * {exit_code, signal, walltime_exceeded, killed, runtime_s, error, site_failure,
+ * requeue}; absent keys read as 0/false/"".  -1 with *err on failure. */
+int launch_status_write (const char *path, const struct launch_status *st, fs_error_t *err);
+/* 1 with *st filled when path holds a status, 0 when there is no file, -1 with
+ * *err when it is malformed. */
+int launch_status_read (const char *path, struct launch_status *st, fs_error_t *err);
 
 struct launch_proc;                 /* one task; opaque */
 
@@ -119,17 +159,37 @@ struct launcher {
     /* Free the task; accepts NULL.  A task still running is SIGKILLed with its
      * whole tree and reaped (waits only for the kernel to deliver SIGKILL). */
     void (*destroy) (struct launch_proc *p);
+
+    /* A one-line text (no newline, shorter than LAUNCH_RECORD_MAX) from which
+     * adopt() finds the task again after the worker restarted: 0, or -1 when the
+     * task cannot be adopted (it never ran). */
+    int (*record) (const struct launch_proc *p, char *buf, size_t size);
+
+    /* The task an earlier worker started with this spec and journalled as rec.
+     * It may have ended meanwhile: poll then reports how.  NULL with *err when
+     * rec is malformed. */
+    struct launch_proc *(*adopt) (const struct launch_spec *spec, const char *rec,
+                                  fs_error_t *err);
+
+    /* Forget the task without killing it (the worker stops; a later one adopts
+     * it); accepts NULL.  A plain child is killed as by destroy(). */
+    void (*release) (struct launch_proc *p);
+
+    /* Optional (NULL): called once per turn of the worker's loop before the
+     * polls, for launchers that look every task up at once (a batch system's
+     * queue). */
+    void (*tick) (void);
 };
 
-/* Tasks a previous worker left behind (it crashed; tasks have no PDEATHSIG).
- * The start time of process pid, in clock ticks after boot (/proc/PID/stat),
- * or 0 if it is gone: recorded with the session id when a task starts. */
+#define LAUNCH_RECORD_MAX 256
+
+/* The start time of process pid, in clock ticks after boot (/proc/PID/stat),
+ * or 0 if it is gone (a zombie counts as gone). */
 unsigned long long launch_start_time (long pid);
-/* SIGKILL every live process of session sid that started no earlier than
- * since (its leader's recorded start time); if the leader's pid now belongs to
- * a process started later (a recycled pid), only processes older than that
- * one.  Returns how many were signalled. */
-int launch_kill_orphans (long sid, unsigned long long since);
+
+/* The monitor's entry point (the fedsched-monitor program, and test programs
+ * that run monitored tasks: they call it when argv[1] is "__monitor"). */
+int launch_monitor_main (int argc, char **argv);
 
 /* The launcher called name ("local", "mpirun"), or NULL with *err listing the
  * known ones.  Borrowed, static. */

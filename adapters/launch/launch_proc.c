@@ -32,12 +32,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/prctl.h>
+
 #include "adapters/launch/launch_proc.h"
 #include "common/clock.h"
 
-extern char **environ;
-
 struct launch_proc {
+    struct monitored *mon;      /* a monitored task (monitor.c); the rest is unused */
     pid_t pid;                  /* session leader; -1 when it never ran or once reaped */
     int sid;                    /* the session id for pid(), kept after reaping */
     int errfd;                  /* the task's stderr file, for fedsched's notes; -1 */
@@ -195,41 +196,7 @@ unsigned long long launch_start_time (long pid)
     int sid;
     unsigned long long start = 0;
     bool zombie;
-    return pid > 0 && proc_stat (pid, &sid, &start, &zombie) == 0 ? start : 0;
-}
-
-int launch_kill_orphans (long sid, unsigned long long since)
-{
-    if (sid <= 1 || since == 0)
-        return 0;
-    /* Should the leader's pid have been recycled by a new session leader
-     * (same session id), only processes older than it are the task's. */
-    unsigned long long until = ~0ull;
-    int ls;
-    unsigned long long lstart;
-    bool lz;
-    if (proc_stat (sid, &ls, &lstart, &lz) == 0 && lstart != since)
-        until = lstart;
-    int n = 0;
-    DIR *d = opendir ("/proc");
-    if (!d)
-        return 0;
-    struct dirent *de;
-    while ((de = readdir (d))) {
-        char *end;
-        long pid = strtol (de->d_name, &end, 10);
-        int s;
-        unsigned long long start;
-        bool zombie;
-        if (*end || pid <= 1 || proc_stat (pid, &s, &start, &zombie) < 0 || zombie)
-            continue;
-        if (s != sid || start < since || start >= until)
-            continue;
-        if (kill ((pid_t)pid, SIGKILL) == 0)
-            n++;
-    }
-    closedir (d);
-    return n;
+    return pid > 0 && proc_stat (pid, &sid, &start, &zombie) == 0 && !zombie ? start : 0;
 }
 
 /* Send sig to the leader's process group and to every process of session
@@ -355,15 +322,17 @@ static void close_from (int lo, long maxfd)
 __attribute__ ((noreturn))
 static void child (const char *cwd, const char *path, char *const argv[], char *const envp[],
                    int infd, int outfd, int errfd, int repfd, long maxfd,
-                   const struct sigaction *dfl)
+                   const struct sigaction *dfl, pid_t parent, const sigset_t *mask)
 {
     struct child_report r = { STAGE_SETUP, 0 };
-    sigset_t none;
 
     if (setsid () < 0)
         goto fail;
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
+    /* The monitor's task dies with the monitor (parent > 0), also should the
+     * monitor have died before this line: then its parent is another process. */
+    if (parent > 0 && (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent))
+        goto fail;
+    sigprocmask (SIG_SETMASK, mask, NULL);
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             sigaction (s, dfl, NULL);   /* EINVAL for libc-reserved ones: fine */
@@ -396,16 +365,28 @@ fail:
 __attribute__ ((noinline))
 static pid_t spawn_child (const char *cwd, const char *path, char *const argv[],
                           char *const envp[], int infd, int outfd, int errfd, int repfd,
-                          long maxfd, const struct sigaction *dfl)
+                          long maxfd, const struct sigaction *dfl, pid_t parent,
+                          const sigset_t *mask)
 {
     pid_t pid = vfork ();
     if (pid == 0)
-        child (cwd, path, argv, envp, infd, outfd, errfd, repfd, maxfd, dfl);
+        child (cwd, path, argv, envp, infd, outfd, errfd, repfd, maxfd, dfl, parent, mask);
     return pid;
 }
 
 struct launch_proc *launch_proc_spawn (const struct launch_spec *spec, const char *path,
                                        char *const argv[], char *const envp[], fs_error_t *err)
+{
+    if (spec->status_path)
+        return launch_monitor_spawn (spec, path, argv, envp, err);
+    sigset_t none;
+    sigemptyset (&none);
+    return launch_proc_spawn_masked (spec, path, argv, envp, &none, err);
+}
+
+struct launch_proc *launch_proc_spawn_masked (const struct launch_spec *spec, const char *path,
+                                              char *const argv[], char *const envp[],
+                                              const sigset_t *mask, fs_error_t *err)
 {
     char where[160];
     int infd = -1, outfd = -1, pfd[2] = { -1, -1 };
@@ -438,7 +419,7 @@ struct launch_proc *launch_proc_spawn (const struct launch_spec *spec, const cha
 
     p->t0 = clock_mono ();
     pid_t pid = spawn_child (spec->cwd, path, argv, envp, infd, outfd, p->errfd, pfd[1], maxfd,
-                             &dfl);
+                             &dfl, spec->die_with_parent ? getpid () : 0, mask);
     if (pid < 0) {
         errprintf (err, FS_EFAIL, "cannot start a task at %s: vfork: %s", where, strerror (errno));
         goto fail;
@@ -504,6 +485,8 @@ static const char *signame (int sig, char *buf, size_t size)
 
 int launch_proc_poll (struct launch_proc *p, struct launch_status *st, fs_error_t *err)
 {
+    if (p->mon)
+        return launch_monitor_poll (p->mon, st, err);
     if (!p->done) {
         siginfo_t si;
         memset (&si, 0, sizeof (si));
@@ -563,6 +546,8 @@ int launch_proc_poll (struct launch_proc *p, struct launch_status *st, fs_error_
 int launch_proc_kill (struct launch_proc *p, int sig, fs_error_t *err)
 {
     char name[32];
+    if (p->mon)
+        return launch_monitor_kill (p->mon, sig, err);
     if (p->done)
         return 0;
     if (sig <= 0 || sig >= NSIG)
@@ -584,13 +569,44 @@ int launch_proc_kill (struct launch_proc *p, int sig, fs_error_t *err)
 
 int launch_proc_pid (const struct launch_proc *p)
 {
-    return p ? p->sid : -1;
+    return !p ? -1 : p->mon ? launch_monitor_pid (p->mon) : p->sid;
 }
 
-void launch_proc_destroy (struct launch_proc *p)
+struct launch_proc *launch_proc_wrap (struct monitored *mon)
+{
+    struct launch_proc *p = calloc (1, sizeof (*p));
+    if (p)
+        p->mon = mon;
+    return p;
+}
+
+int launch_proc_record (const struct launch_proc *p, char *buf, size_t size)
+{
+    return p && p->mon ? launch_monitor_record (p->mon, buf, size) : -1;
+}
+
+struct launch_proc *launch_proc_adopt (const struct launch_spec *spec, const char *rec,
+                                       fs_error_t *err)
+{
+    struct monitored *mon = launch_monitor_adopt (spec, rec, err);
+    struct launch_proc *p = mon ? launch_proc_wrap (mon) : NULL;
+    if (mon && !p) {
+        launch_monitor_free (mon, false);
+        errprintf (err, FS_EFAIL, "out of memory adopting a task");
+    }
+    return p;
+}
+
+/* Free p; kill: a task still running is killed first (a plain child is always). */
+static void proc_free (struct launch_proc *p, bool kill_it)
 {
     if (!p)
         return;
+    if (p->mon) {
+        launch_monitor_free (p->mon, kill_it);
+        free (p);
+        return;
+    }
     if (!p->done && p->pid > 0) {
         signal_tree (p->pid, SIGKILL);
         while (waitpid (p->pid, NULL, 0) < 0 && errno == EINTR)
@@ -601,132 +617,23 @@ void launch_proc_destroy (struct launch_proc *p)
     free (p);
 }
 
-/* NAME=... matches name? */
-static bool env_is (const char *entry, const char *name, size_t len)
+void launch_proc_destroy (struct launch_proc *p)
 {
-    return strncmp (entry, name, len) == 0 && entry[len] == '=';
+    proc_free (p, true);
 }
 
-char **launch_env_merge (const char *const *extra1, const char *const *extra2, fs_error_t *err)
+void launch_proc_release (struct launch_proc *p)
 {
-    size_t n = 0;
-    for (char **e = environ; e && *e; e++)
-        n++;
-    const char *const *lists[2] = { extra1, extra2 };
-    for (int l = 0; l < 2; l++)
-        for (const char *const *e = lists[l]; e && *e; e++)
-            n++;
-    char **v = calloc (n + 1, sizeof (*v));
-    if (!v) {
-        errprintf (err, FS_EFAIL, "out of memory building a task's environment");
-        return NULL;
-    }
-    size_t k = 0;
-    for (char **e = environ; e && *e; e++)
-        v[k++] = *e;
-    for (int l = 0; l < 2; l++)
-        for (const char *const *e = lists[l]; e && *e; e++) {
-            const char *eq = strchr (*e, '=');
-            if (!eq || eq == *e) {
-                free (v);
-                errprintf (err, FS_EINVAL, "task environment entry '%s' is not NAME=VALUE", *e);
-                return NULL;
-            }
-            size_t len = (size_t) (eq - *e), j;
-            for (j = 0; j < k && !env_is (v[j], *e, len); j++)
-                ;
-            v[j] = (char *) *e;
-            if (j == k)
-                k++;
-        }
-    v[k] = NULL;
-    return v;
+    proc_free (p, false);
 }
 
-const char *launch_env_get (char *const envp[], const char *name)
+/* Leave a plain child running and unreaped: only its handle goes (the
+ * monitor's handle on its own process, when the worker releases the task). */
+void launch_proc_forget (struct launch_proc *p)
 {
-    size_t len = strlen (name);
-    for (char *const *e = envp; e && *e; e++)
-        if (env_is (*e, name, len))
-            return *e + len + 1;
-    return NULL;
-}
-
-/* 0 when path is an executable regular file, else ENOENT or EACCES. */
-static int exec_ok (const char *path)
-{
-    struct stat sb;
-    if (stat (path, &sb) < 0)
-        return errno == ENOMEM ? ENOMEM : errno == EACCES ? EACCES : ENOENT;
-    if (S_ISDIR (sb.st_mode) || access (path, X_OK) < 0)
-        return EACCES;
-    return 0;
-}
-
-/* Check candidate cand (as the child will exec it, after chdir(cwd)); returns
- * 0, ENOENT, EACCES or ENOMEM. */
-static int check_cand (const char *cand, const char *cwd)
-{
-    if (cand[0] == '/' || !cwd)
-        return exec_ok (cand);
-    size_t n = strlen (cwd) + strlen (cand) + 2;
-    char *full = malloc (n);
-    if (!full)
-        return ENOMEM;
-    snprintf (full, n, "%s/%s", cwd, cand);
-    int e = exec_ok (full);
-    free (full);
-    return e;
-}
-
-char *launch_resolve (const char *name, const char *path_env, const char *cwd)
-{
-    if (!name || !*name) {
-        errno = ENOENT;
-        return NULL;
-    }
-    if (strchr (name, '/')) {
-        int e = check_cand (name, cwd);
-        if (e) {
-            errno = e;
-            return NULL;
-        }
-        char *r = strdup (name);
-        if (!r)
-            errno = ENOMEM;
-        return r;
-    }
-    if (!path_env)
-        path_env = "/usr/local/bin:/usr/bin:/bin";
-    int last = ENOENT;
-    const char *s = path_env;
-    for (;;) {
-        const char *colon = strchr (s, ':');
-        size_t dlen = colon ? (size_t) (colon - s) : strlen (s);
-        size_t n = dlen + strlen (name) + 3;
-        char *cand = malloc (n);
-        if (!cand) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        if (dlen == 0)                  /* an empty entry is the working directory */
-            snprintf (cand, n, "./%s", name);
-        else
-            snprintf (cand, n, "%.*s/%s", (int) dlen, s, name);
-        int e = check_cand (cand, cwd);
-        if (e == 0)
-            return cand;
-        free (cand);
-        if (e == ENOMEM) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        if (e == EACCES)
-            last = EACCES;
-        if (!colon)
-            break;
-        s = colon + 1;
-    }
-    errno = last;
-    return NULL;
+    if (!p)
+        return;
+    if (p->errfd >= 0)
+        close (p->errfd);
+    free (p);
 }

@@ -8,6 +8,8 @@
 #ifndef FS_LAUNCH_PROC_H
 #define FS_LAUNCH_PROC_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "adapters/launch/launch.h"
@@ -29,6 +31,13 @@ int launch_spec_check (const struct launch_spec *spec, fs_error_t *err);
 struct launch_proc *launch_proc_spawn (const struct launch_spec *spec, const char *path,
                                        char *const argv[], char *const envp[], fs_error_t *err);
 
+/* launch_proc_spawn of a plain child whose signal mask starts as mask (a
+ * monitor starts with the signals it waits for blocked, so none of them can
+ * kill it before it is ready). */
+struct launch_proc *launch_proc_spawn_masked (const struct launch_spec *spec, const char *path,
+                                              char *const argv[], char *const envp[],
+                                              const sigset_t *mask, fs_error_t *err);
+
 /* A task that ended before it began: exit_code, message msg appended to the
  * stderr file.  NULL with *err if the stderr file can't be opened. */
 struct launch_proc *launch_proc_ended (const struct launch_spec *spec, int exit_code,
@@ -38,6 +47,33 @@ int launch_proc_poll (struct launch_proc *p, struct launch_status *st, fs_error_
 int launch_proc_kill (struct launch_proc *p, int sig, fs_error_t *err);
 int launch_proc_pid (const struct launch_proc *p);
 void launch_proc_destroy (struct launch_proc *p);
+/* The launcher ops record, adopt and release for local and mpirun (monitored
+ * tasks; a plain child has no record, and release kills it like destroy). */
+int launch_proc_record (const struct launch_proc *p, char *buf, size_t size);
+struct launch_proc *launch_proc_adopt (const struct launch_spec *spec, const char *rec,
+                                       fs_error_t *err);
+void launch_proc_release (struct launch_proc *p);
+/* Free the handle of a plain child without killing or reaping it. */
+void launch_proc_forget (struct launch_proc *p);
+
+/* --- monitored tasks (monitor.c) ------------------------------------------ */
+struct monitored;
+/* A handle on mon (taken); NULL when out of memory. */
+struct launch_proc *launch_proc_wrap (struct monitored *mon);
+/* Start fedsched-monitor, which runs path with argv and envp as spec says
+ * (spec->status_path set); the handle wraps it.  NULL with *err when the
+ * monitor could not be started. */
+struct launch_proc *launch_monitor_spawn (const struct launch_spec *spec, const char *path,
+                                          char *const argv[], char *const envp[],
+                                          fs_error_t *err);
+int launch_monitor_poll (struct monitored *m, struct launch_status *st, fs_error_t *err);
+int launch_monitor_kill (struct monitored *m, int sig, fs_error_t *err);
+int launch_monitor_pid (const struct monitored *m);
+int launch_monitor_record (const struct monitored *m, char *buf, size_t size);
+struct monitored *launch_monitor_adopt (const struct launch_spec *spec, const char *rec,
+                                        fs_error_t *err);
+/* Free m; kill_it: a task still running is killed (through its monitor). */
+void launch_monitor_free (struct monitored *m, bool kill_it);
 
 /* The worker's environment with extra ("K=V", each list NULL or NULL-terminated,
  * later ones win) applied.  The array is malloc'd (free() it), its strings are

@@ -890,6 +890,42 @@ static void test_expand_argv (void **state)
     job_spec_destroy (s);
 }
 
+static int cmd_resolver (void *arg, bool is_output, const char *name, char *file, size_t filesz,
+                         char *dset, size_t dsetsz, fs_error_t *err)
+{
+    (void)arg;
+    if (strcmp (name, is_output ? "y" : "x"))
+        return errprintf (err, FS_EINVAL, "no %s '%s'", is_output ? "output" : "input", name);
+    snprintf (file, filesz, "/s/%s.h5", name);
+    snprintf (dset, dsetsz, "/%s", name);
+    return 0;
+}
+
+/* A site expands a command from task.start alone: no job file. */
+static void test_expand_command (void **state)
+{
+    const char *cmd[] = { "run", "{in.x}", "{out.y.file}", "{task}/{job}/{site}/{ranks}",
+                          "{{x}}", NULL };
+    int argc = 0;
+    fs_error_t e;
+    char **argv = jobfile_expand_command (cmd, "t1", "s1", 2, 9, cmd_resolver, NULL, &argc, &e);
+    assert_non_null (argv);
+    assert_int_equal (argc, 5);
+    assert_string_equal (argv[1], "/s/x.h5:/x");
+    assert_string_equal (argv[2], "/s/y.h5");
+    assert_string_equal (argv[3], "t1/9/s1/2");
+    assert_string_equal (argv[4], "{x}");
+    assert_null (argv[5]);
+    jobfile_argv_free (argv);
+    const char *bad[] = { "run", "{in.z}", NULL };
+    assert_null (jobfile_expand_command (bad, "t1", "s1", 1, 9, cmd_resolver, NULL, NULL, &e));
+    assert_int_equal (e.code, FS_EINVAL);
+    assert_string_equal (e.text, "no input 'z'");
+    const char *brace[] = { "run", "{oops", NULL };
+    assert_null (jobfile_expand_command (brace, "t1", "s1", 1, 9, cmd_resolver, NULL, NULL, &e));
+    assert_int_equal (e.code, FS_EINVAL);
+}
+
 static void test_output_name (void **state)
 {
     char buf[300];
@@ -950,6 +986,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_yaml_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown (test_multiple_errors, setup, teardown),
         cmocka_unit_test_setup_teardown (test_expand_argv, setup, teardown),
+        cmocka_unit_test (test_expand_command),
         cmocka_unit_test_setup_teardown (test_output_name, setup, teardown),
         cmocka_unit_test_setup_teardown (test_large_dag, setup, teardown),
     };

@@ -593,6 +593,230 @@ static void test_mpirun_kill (void **state)
     assert_session_empty (sid);
 }
 
+/* --- monitored tasks (monitor.c) ------------------------------------------------ */
+
+static void test_status_file (void **state)
+{
+    struct launch_status st = { .exit_code = 3, .signal = 0, .walltime_exceeded = true,
+                                .runtime_s = 1.5, .site_failure = true, .requeue = true };
+    snprintf (st.error, sizeof (st.error), "why \"quoted\"\n");
+    struct launch_status back;
+    assert_int_equal (launch_status_read (tpath ("none.json"), &back, &err), 0);
+    assert_int_equal (launch_status_write (tpath ("st.json"), &st, &err), 0);
+    assert_int_equal (launch_status_read (tpath ("st.json"), &back, &err), 1);
+    assert_int_equal (back.exit_code, 3);
+    assert_true (back.walltime_exceeded && back.site_failure && back.requeue && !back.killed);
+    assert_string_equal (back.error, st.error);
+    FILE *f = fopen (tpath ("bad.json"), "w");
+    fputs ("{\"exit_code\": \"x\"}", f);
+    fclose (f);
+    assert_int_equal (launch_status_read (tpath ("bad.json"), &back, &err), -1);
+    assert_int_equal (err.code, FS_EINVAL);
+}
+
+/* A monitored spec for argv with status file tmp/NAME.json. */
+static struct launch_spec mspec (const char *const *argv, const char *name, char *status, size_t n)
+{
+    snprintf (status, n, "%s/%s.json", tmp, name);
+    unlink (status);
+    struct launch_spec spec = { .argv = argv, .site = "testsite", .cwd = tmp,
+                                .stderr_path = tpath ("mon.err"), .status_path = status };
+    return spec;
+}
+
+static void test_monitored_exit (void **state)
+{
+    char status[PATH_MAX];
+    const char *argv[] = { "sh", "-c", "exit 9", NULL };
+    struct launch_spec spec = mspec (argv, "exit", status, sizeof (status));
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 10);
+    local->destroy (p);
+    assert_int_equal (st.exit_code, 9);
+    assert_false (st.site_failure);
+    struct launch_status rec;
+    assert_int_equal (launch_status_read (status, &rec, &err), 1);
+    assert_int_equal (rec.exit_code, 9);
+}
+
+/* Released by one worker, adopted by the next: the task runs on, and its own
+ * end is reported, also when it ended while nobody watched. */
+static void test_monitored_adopt (void **state)
+{
+    char status[PATH_MAX], rec[LAUNCH_RECORD_MAX], script[PATH_MAX + 64];
+    snprintf (script, sizeof (script), "echo $$ > '%s'; while [ ! -e '%s' ]; do sleep 0.05; done; exit 5",
+              tpath ("adopt.pid"), tpath ("adopt.go"));
+    const char *argv[] = { "sh", "-c", script, NULL };
+    struct launch_spec spec = mspec (argv, "adopt", status, sizeof (status));
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_lines (local, p, tpath ("adopt.pid"), 1);
+    assert_int_equal (local->record (p, rec, sizeof (rec)), 0);
+    char *text = slurp (tpath ("adopt.pid"));
+    long task = strtol (text, NULL, 10);
+    free (text);
+    local->release (p);
+    assert_false (gone (task));                     /* released: it runs on */
+
+    p = local->adopt (&spec, rec, &err);
+    assert_non_null (p);
+    assert_int_equal (local->poll (p, &st, &err), 0);
+    fclose (fopen (tpath ("adopt.go"), "w"));
+    wait_end (local, p, &st, 10);
+    assert_int_equal (st.exit_code, 5);
+    local->destroy (p);
+
+    /* Ended while nobody watched: adopted from the record, the file tells. */
+    p = local->adopt (&spec, rec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 5);
+    assert_int_equal (st.exit_code, 5);
+    local->destroy (p);
+    /* ... and from no record at all (the worker died before it wrote one). */
+    p = local->adopt (&spec, "", &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 5);
+    assert_int_equal (st.exit_code, 5);
+    local->destroy (p);
+    unlink (status);
+    assert_null (local->adopt (&spec, "", &err));
+    assert_int_equal (err.code, FS_ENOTFOUND);
+    assert_null (local->adopt (&spec, "monitor x", &err));
+    assert_int_equal (err.code, FS_EINVAL);
+}
+
+/* A running task found by its status file alone (no record). */
+static void test_monitored_find (void **state)
+{
+    char status[PATH_MAX];
+    const char *argv[] = { "sleep", "30", NULL };
+    struct launch_spec spec = mspec (argv, "find", status, sizeof (status));
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    int mon = local->pid (p);
+    local->release (p);
+    usleep (200000);        /* a new worker comes later: the monitor's exec is complete */
+    p = local->adopt (&spec, "", &err);
+    assert_non_null (p);
+    assert_int_equal (local->pid (p), mon);
+    assert_int_equal (local->poll (p, &st, &err), 0);
+    assert_int_equal (local->kill (p, SIGTERM, &err), 0);
+    wait_end (local, p, &st, 10);
+    assert_true (st.killed);
+    assert_int_equal (st.exit_code, 128 + SIGTERM);
+    local->destroy (p);
+}
+
+static void test_monitored_walltime_kill (void **state)
+{
+    char status[PATH_MAX];
+    const char *argv[] = { "sleep", "30", NULL };
+    struct launch_spec spec = mspec (argv, "wall", status, sizeof (status));
+    spec.walltime_s = 0.5;
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    assert_true (wait_end (local, p, &st, 10) < 5);
+    assert_true (st.walltime_exceeded);
+    assert_int_equal (st.exit_code, 128 + SIGTERM);
+    local->destroy (p);
+
+    /* SIGKILL through the monitor: at once. */
+    spec.walltime_s = 0;
+    const char *trap[] = { "sh", "-c", "trap '' TERM; sleep 30", NULL };
+    spec.argv = trap;
+    p = local->start (&spec, &err);
+    assert_non_null (p);
+    usleep (200000);
+    assert_int_equal (local->kill (p, SIGKILL, &err), 0);
+    assert_true (wait_end (local, p, &st, 10) < 4);
+    assert_true (st.killed);
+    local->destroy (p);
+}
+
+/* The monitor killed (the node went down): a site failure, not an exit code. */
+static void test_monitored_lost (void **state)
+{
+    char status[PATH_MAX], script[PATH_MAX + 32];
+    snprintf (script, sizeof (script), "echo $$ > '%s'; exec sleep 30", tpath ("lost.pid"));
+    const char *argv[] = { "sh", "-c", script, NULL };
+    struct launch_spec spec = mspec (argv, "lost", status, sizeof (status));
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_lines (local, p, tpath ("lost.pid"), 1);
+    char *text = slurp (tpath ("lost.pid"));
+    long task = strtol (text, NULL, 10);
+    free (text);
+    kill (local->pid (p), SIGKILL);
+    wait_end (local, p, &st, 10);
+    assert_true (st.site_failure);
+    assert_non_null (strstr (st.error, "monitor"));
+    local->destroy (p);
+    for (int i = 0; i < 100 && !gone (task); i++)
+        usleep (20000);
+    assert_true (gone (task));                      /* it died with its monitor */
+}
+
+/* Directories listed read-only cannot be written by the task. */
+static void test_monitored_readonly (void **state)
+{
+    char status[PATH_MAX], script[PATH_MAX + 64];
+    const char *ro = tpath ("ro");
+    mkdir (ro, 0755);
+    snprintf (script, sizeof (script), "touch '%s/x' 2>/dev/null && exit 0; exit 4", ro);
+    const char *argv[] = { "sh", "-c", script, NULL };
+    const char *dirs[] = { ro, NULL };
+    struct launch_spec spec = mspec (argv, "ro", status, sizeof (status));
+    spec.readonly = dirs;
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 10);
+    local->destroy (p);
+    if (st.exit_code == 125)
+        skip ();                                    /* no namespaces here (see st.error) */
+    assert_int_equal (st.exit_code, 4);
+    assert_int_equal (access (tpath ("ro/x"), F_OK), -1);
+    /* Without the list the same task writes there. */
+    spec.readonly = NULL;
+    p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 10);
+    local->destroy (p);
+    assert_int_equal (st.exit_code, 0);
+}
+
+static void test_monitored_mpirun (void **state)
+{
+    if (!have_mpirun ())
+        skip ();
+    char status[PATH_MAX], rec[LAUNCH_RECORD_MAX], script[PATH_MAX + 64];
+    snprintf (script, sizeof (script), "echo $$ >> '%s'; while [ ! -e '%s' ]; do sleep 0.05; done",
+              tpath ("mranks"), tpath ("mgo"));
+    const char *argv[] = { "sh", "-c", script, NULL };
+    struct launch_spec spec = mspec (argv, "mpi", status, sizeof (status));
+    spec.ranks = 2;
+    spec.site_cores = 2;
+    struct launch_status st;
+    struct launch_proc *p = mpi->start (&spec, &err);
+    assert_non_null (p);
+    wait_lines (mpi, p, tpath ("mranks"), 2);
+    assert_int_equal (mpi->record (p, rec, sizeof (rec)), 0);
+    mpi->release (p);
+    p = mpi->adopt (&spec, rec, &err);
+    assert_non_null (p);
+    fclose (fopen (tpath ("mgo"), "w"));
+    wait_end (mpi, p, &st, 20);
+    mpi->destroy (p);
+    assert_int_equal (st.exit_code, 0);
+    assert_int_equal (count_lines (tpath ("mranks")), 2);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +835,14 @@ int main (void)
         cmocka_unit_test (test_mpirun_ranks),
         cmocka_unit_test (test_mpirun_failing_rank),
         cmocka_unit_test (test_mpirun_kill),
+        cmocka_unit_test (test_status_file),
+        cmocka_unit_test (test_monitored_exit),
+        cmocka_unit_test (test_monitored_adopt),
+        cmocka_unit_test (test_monitored_find),
+        cmocka_unit_test (test_monitored_walltime_kill),
+        cmocka_unit_test (test_monitored_lost),
+        cmocka_unit_test (test_monitored_readonly),
+        cmocka_unit_test (test_monitored_mpirun),
     };
     return cmocka_run_group_tests (tests, setup, teardown);
 }

@@ -43,4 +43,7 @@ const struct launcher launcher_local = {
     .kill = launch_proc_kill,
     .pid = launch_proc_pid,
     .destroy = launch_proc_destroy,
+    .record = launch_proc_record,
+    .adopt = launch_proc_adopt,
+    .release = launch_proc_release,
 };

@@ -57,7 +57,7 @@ static struct launch_proc *mpirun_start (const struct launch_spec *spec, fs_erro
     static const char *const root_env[] = { "OMPI_ALLOW_RUN_AS_ROOT=1",
                                             "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", NULL };
     static const char *const fedsched_vars[] = { "FEDSCHED_JOB", "FEDSCHED_TASK",
-                                                 "FEDSCHED_SITE", NULL };
+                                                 "FEDSCHED_SITE", "FEDSCHED_ATTEMPT", NULL };
     char where[160];
     struct launch_proc *p = NULL;
     char *mpath = NULL, *tpath = NULL, **xs = NULL, **argv = NULL;
@@ -94,7 +94,7 @@ static struct launch_proc *mpirun_start (const struct launch_spec *spec, fs_erro
         nenv++;
     for (const char *const *a = spec->argv; *a; a++)
         nargv++;
-    if (!(xs = calloc (nenv + 4, sizeof (*xs))))
+    if (!(xs = calloc (nenv + 5, sizeof (*xs))))
         goto nomem;
     for (const char *const *v = fedsched_vars; *v; v++)
         if (add_x (xs, &nx, *v, envp) < 0)
@@ -155,4 +155,7 @@ const struct launcher launcher_mpirun = {
     .kill = launch_proc_kill,
     .pid = launch_proc_pid,
     .destroy = launch_proc_destroy,
+    .record = launch_proc_record,
+    .adopt = launch_proc_adopt,
+    .release = launch_proc_release,
 };

@@ -1,0 +1,430 @@
+/* jobfile_fed.c - job files, pass 3: the checks against the federation.
+ *
+ * Datasets, slice bounds, reductions, pins, cores and the sites the inputs'
+ * policies allow, through a struct job_fedview.  A task's output inherits the
+ * most restrictive policy of its inputs (SPEC 6), so a consumer of an output
+ * that inherits `none` or `aggregate` must run where the producer may run,
+ * and one that inherits `regions` within those regions (or where the producer
+ * may run).  These are necessary conditions: a job is only refused when no
+ * placement can ever satisfy them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobfile_int.h"
+
+struct fctx {
+    struct pstate *ps;
+    const struct job_fedview *v;
+    size_t nsites;
+    struct job_site_info *sites;
+    struct strmap sitemap;
+    int maxcores;
+    size_t maxsite;
+    /* per task */
+    bool **allowed;             /* [ntasks][nsites], NULL: task not checked (errors) */
+    int *inh_rank;              /* inherited output policy rank (policy_rank) */
+    bool **inh_sites;           /* regions rank: sites in the inherited regions */
+};
+
+static void site_list (const struct fctx *f, const bool *set, bool with_cores, char *buf,
+                       size_t n)
+{
+    size_t o = 0, shown = 0, total = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < f->nsites; i++) {
+        if (set && !set[i])
+            continue;
+        total++;
+        if (shown >= 12 || o + 90 > n)
+            continue;
+        if (with_cores)
+            o += (size_t) snprintf (buf + o, n - o, "%s%s (%d cores)", o ? ", " : "",
+                                    f->sites[i].name, f->sites[i].cores);
+        else
+            o += (size_t) snprintf (buf + o, n - o, "%s%s", o ? ", " : "", f->sites[i].name);
+        shown++;
+    }
+    if (total > shown && o + 20 < n)
+        snprintf (buf + o, n - o, ", and %zu more", total - shown);
+    if (!total)
+        snprintf (buf, n, "none");
+}
+
+static bool in_regions (const fs_policy_t *p, const char *region)
+{
+    for (int r = 0; r < p->nregions; r++)
+        if (!strcmp (p->regions[r], region))
+            return true;
+    return false;
+}
+
+/* Look up, resolve and reduce one dataset input; 0 or -1 (reported). */
+static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_input *in,
+                                struct job_dataset_info *di)
+{
+    struct pstate *ps = f->ps;
+    fs_error_t e = { 0, "" };
+    int rc = -1;
+    int found = f->v->dataset_lookup (f->v->ctx, in->slice.name, di, &e);
+    if (found < 0) {
+        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
+                  "task '%s': input '%s': cannot look up dataset '%s': %s", t->name, in->name,
+                  in->slice.name, e.text);
+        goto out;
+    }
+    if (found == 0) {
+        perr_at (ps, in->text_mark, "task '%s': input '%s': unknown dataset '%s' (see "
+                 "'fedsched catalog')", t->name, in->name, in->slice.name);
+        goto out;
+    }
+    if (di->ndims < 0 || di->ndims > FS_MAXDIMS || di->nreplicas < 0
+        || di->nreplicas > JOB_MAX_REPLICAS) {
+        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
+                  "task '%s': input '%s': the catalog entry of '%s' is invalid", t->name,
+                  in->name, in->slice.name);
+        goto out;
+    }
+    if (slice_resolve (&in->slice, di->ndims, di->shape, &in->sel, &e) < 0) {
+        char shape[300] = "";
+        const char *why = e.text, *q;
+        if (!strncmp (why, "slice '", 7) && (q = strstr (why, "': ")))
+            why = q + 3;        /* the slice is named below */
+        size_t o = 0;
+        for (int d = 0; d < di->ndims && o < sizeof (shape); d++)
+            o += (size_t) snprintf (shape + o, sizeof (shape) - o, "%s%" PRIu64, d ? " x " : "",
+                                    di->shape[d]);
+        perr_at (ps, in->text_mark, "task '%s': input '%s': slice '%s': %s (dataset shape %s)",
+                 t->name, in->name, in->text, why, di->ndims ? shape : "scalar");
+        goto out;
+    }
+    if (in->reduce.op != RED_NONE) {
+        uint64_t sh[FS_MAXDIMS];
+        int nres = sel_out_shape (&in->sel, sh);
+        if (in->reduce.nblock != nres) {
+            perr_at (ps, in->reduce_mark, "task '%s': input '%s': reduce: %s gives %d block "
+                     "size%s but the slice '%s' selects %d dimension%s (integer indices drop "
+                     "theirs): give one block size per dimension", t->name, in->name,
+                     reduce_op_name (in->reduce.op), in->reduce.nblock,
+                     in->reduce.nblock == 1 ? "" : "s", in->text, nres, nres == 1 ? "" : "s");
+            goto out;
+        }
+    }
+    int r = reduce_out_shape (&in->sel, &in->reduce, in->out_shape, &e);
+    if (r < 0) {
+        perr_at (ps, in->reduce_mark, "task '%s': input '%s': reduce: %s", t->name, in->name,
+                 e.text);
+        goto out;
+    }
+    in->out_ndims = r;
+    in->ndims = di->ndims;
+    memcpy (in->shape, di->shape, sizeof (in->shape));
+    in->dtype = di->dtype;
+    in->policy = di->policy;
+    in->resolved = true;
+    rc = 0;
+out:
+    return rc;
+}
+
+/* Where input in of a task may be read, into set[] (true: allowed); *rank:
+ * the policy rank its data gives the task's outputs (a reduction that
+ * satisfies aggregate counts as raw); reg[]: when *rank is that of regions,
+ * the sites of those regions. */
+static void input_sites (struct fctx *f, const struct job_input *in,
+                         const struct job_dataset_info *di, bool *set, int *rank, bool *reg)
+{
+    size_t ns = f->nsites;
+    if (in->kind == JOB_IN_OUTPUT) {
+        size_t p = in->from_task_index;
+        if (!f->allowed[p]) {   /* the producer had errors: no constraint known */
+            *rank = 0;
+            for (size_t k = 0; k < ns; k++)
+                set[k] = true, reg[k] = false;
+            return;
+        }
+        *rank = f->inh_rank[p];
+        for (size_t k = 0; k < ns; k++) {
+            reg[k] = *rank == 1 && f->inh_sites[p][k];
+            set[k] = *rank == 0 || f->allowed[p][k] || reg[k];
+        }
+        return;
+    }
+    const fs_policy_t *p = &in->policy;
+    bool satisfied = p->kind == POLICY_AGGREGATE && in->reduce.op != RED_NONE
+                     && policy_reduce_satisfies (p, &in->sel, &in->reduce);
+    *rank = satisfied ? 0 : policy_rank (p);
+    for (size_t k = 0; k < ns; k++) {
+        reg[k] = p->kind == POLICY_REGIONS && in_regions (p, f->sites[k].region);
+        set[k] = p->kind == POLICY_RAW || satisfied || reg[k];
+    }
+    if (p->kind != POLICY_RAW && !satisfied)
+        for (int r = 0; r < di->nreplicas; r++) {
+            long k = strmap_get (&f->sitemap, di->replicas[r]);
+            if (k >= 0)
+                set[k] = true;
+        }
+}
+
+static const char *policy_why (const struct job_input *in, char *buf, size_t n)
+{
+    char pol[600];
+    policy_format (&in->policy, pol, sizeof (pol));
+    if (in->policy.kind == POLICY_AGGREGATE)
+        snprintf (buf, n, "policy %s%s", pol, in->reduce.op != RED_NONE
+                  ? ", not satisfied by its reduce" : ", read without a reduce");
+    else
+        snprintf (buf, n, "policy %s", pol);
+    return buf;
+}
+
+/* Sites, cores and policies for task ti; inputs already resolved. */
+static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
+                              struct job_dataset_info **dis)
+{
+    struct pstate *ps = f->ps;
+    struct job_spec *s = ps->spec;
+    struct job_task *t = &s->tasks[ti];
+    size_t ns = f->nsites;
+    struct job_mark rmark = t->ranks_mark.line ? t->ranks_mark : t->mark;
+    bool complete = true;
+    long pin = -1;
+
+    free (t->allowed);
+    t->allowed = NULL;
+    t->nallowed = 0;
+
+    if (ns == 0) {
+        perr_at (ps, t->mark, "task '%s': the federation has no sites to run it", t->name);
+        return;
+    }
+    if (t->site[0]) {
+        pin = strmap_get (&f->sitemap, t->site);
+        if (pin < 0) {
+            char names[600];
+            site_list (f, NULL, false, names, sizeof (names));
+            perr_at (ps, t->site_mark, "task '%s': site: '%s' is not a site of the federation "
+                     "(sites: %s)", t->name, t->site, names);
+            complete = false;
+        }
+    }
+    if (t->ranks > f->maxcores) {
+        perr_at (ps, rmark, "task '%s': ranks: %d ranks, but the largest site has %d cores "
+                 "(%s): no site can ever run it", t->name, t->ranks, f->maxcores,
+                 f->sites[f->maxsite].name);
+        complete = false;
+    }
+    bool *allowed = malloc (ns * sizeof (bool)), *set = malloc (ns * sizeof (bool));
+    bool *reg = calloc (ns, sizeof (bool)), *ireg = malloc (ns * sizeof (bool));
+    char why[1024] = "";
+    size_t wo = 0;
+    int rank = 0;
+    if (!allowed || !set || !reg || !ireg) {
+        ps->oom = true;
+        goto fail;
+    }
+    for (size_t k = 0; k < ns; k++)
+        allowed[k] = true;
+    for (size_t i = 0; i < t->ninputs; i++) {
+        const struct job_input *in = &t->inputs[i];
+        int r = 0;
+        if (!inputs_ok[i]) {
+            complete = false;
+            continue;
+        }
+        input_sites (f, in, dis[i], set, &r, ireg);
+        /* Outputs inherit the most restrictive policy; for regions (several
+         * inputs may tie) the union of their regions is what is certain. */
+        if (r > rank) {
+            rank = r;
+            memcpy (reg, ireg, ns * sizeof (bool));
+        }
+        else if (r == rank && r == 1)
+            for (size_t k = 0; k < ns; k++)
+                reg[k] = reg[k] || ireg[k];
+        bool restricts = false;
+        for (size_t k = 0; k < ns; k++)
+            if (!set[k]) {
+                restricts = true;
+                allowed[k] = false;
+            }
+        if (restricts && wo + 100 < sizeof (why)) {
+            char sites[300], pw[700];
+            site_list (f, set, false, sites, sizeof (sites));
+            if (in->kind == JOB_IN_DATASET)
+                wo += (size_t) snprintf (why + wo, sizeof (why) - wo, "%sinput '%s' (%s, %s) "
+                                         "only at %s", wo ? "; " : "", in->name, in->slice.name,
+                                         policy_why (in, pw, sizeof (pw)), sites);
+            else
+                wo += (size_t) snprintf (why + wo, sizeof (why) - wo, "%sinput '%s' (output of "
+                                         "task '%s', which inherits its inputs' policies) only "
+                                         "at %s", wo ? "; " : "", in->name, in->from_task, sites);
+        }
+    }
+    if (pin >= 0) {
+        for (size_t k = 0; k < ns; k++)
+            if ((long) k != pin)
+                allowed[k] = false;
+    }
+    if (!complete)
+        goto fail;
+    bool any = false, cores = false;
+    for (size_t k = 0; k < ns; k++)
+        if (allowed[k]) {
+            any = true;
+            if (f->sites[k].cores >= t->ranks)
+                cores = true;
+        }
+    if (!any) {
+        if (pin >= 0 && wo)
+            perr_at (ps, t->mark, "task '%s': no site may run it: pinned to site '%s', but %s",
+                     t->name, t->site, why);
+        else
+            perr_at (ps, t->mark, "task '%s': no site may run it under its inputs' data "
+                     "policies: %s", t->name, why);
+        goto fail;
+    }
+    if (!cores) {
+        char sites[700];
+        site_list (f, allowed, true, sites, sizeof (sites));
+        if (pin >= 0)
+            perr_at (ps, rmark, "task '%s': ranks: %d ranks, but the pinned site %s has "
+                     "fewer cores", t->name, t->ranks, sites);
+        else
+            perr_at (ps, rmark, "task '%s': ranks: %d ranks, but the sites its inputs' data "
+                     "policies allow have fewer cores: %s", t->name, t->ranks, sites);
+        goto fail;
+    }
+    size_t na = 0;
+    for (size_t k = 0; k < ns; k++) {
+        if (allowed[k] && f->sites[k].cores < t->ranks)
+            allowed[k] = false;
+        na += allowed[k];
+    }
+    free (t->allowed);
+    t->nallowed = 0;
+    if (!(t->allowed = calloc (na, sizeof (*t->allowed)))) {
+        ps->oom = true;
+        goto fail;
+    }
+    for (size_t k = 0; k < ns; k++)
+        if (allowed[k])
+            memcpy (t->allowed[t->nallowed++], f->sites[k].name, JOB_IDENT_MAX);
+    if (f->v->never_placeable) {
+        char nw[600] = "";
+        if (f->v->never_placeable (f->v->ctx, s, ti, nw, sizeof (nw))) {
+            perr_at (ps, t->mark, "task '%s': no site can ever run it: %s", t->name,
+                     nw[0] ? nw : "refused by the scheduler");
+            goto fail;
+        }
+    }
+    f->allowed[ti] = allowed;
+    f->inh_rank[ti] = rank;
+    f->inh_sites[ti] = reg;
+    free (set);
+    free (ireg);
+    return;
+fail:
+    free (allowed);
+    free (set);
+    free (reg);
+    free (ireg);
+}
+
+int fed_check (struct pstate *ps, const struct job_fedview *v)
+{
+    struct job_spec *s = ps->spec;
+    struct fctx f = { .ps = ps, .v = v };
+    fs_error_t e = { 0, "" };
+    size_t before = ps->errs->count + ps->errs->omitted;
+    int rc = -1;
+
+    f.nsites = v->site_count ? v->site_count (v->ctx) : 0;
+    if (f.nsites > 1000000)
+        f.nsites = 1000000;
+    f.sites = calloc (f.nsites ? f.nsites : 1, sizeof (*f.sites));
+    f.allowed = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.allowed));
+    f.inh_sites = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh_sites));
+    f.inh_rank = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh_rank));
+    if (!f.sites || !f.allowed || !f.inh_sites || !f.inh_rank
+        || strmap_init (&f.sitemap, f.nsites) < 0) {
+        ps->oom = true;
+        goto done;
+    }
+    for (size_t i = 0; i < f.nsites; i++) {
+        if (v->site_get (v->ctx, i, &f.sites[i], &e) < 0) {
+            errs_add (ps->errs, FS_EFAIL, ps->file, 0, 0, "cannot list the federation's sites: %s",
+                      e.text);
+            goto done;
+        }
+        f.sites[i].name[JOB_IDENT_MAX - 1] = '\0';
+        f.sites[i].region[JOB_IDENT_MAX - 1] = '\0';
+        strmap_put (&f.sitemap, f.sites[i].name, i);
+        if (i == 0 || f.sites[i].cores > f.maxcores) {
+            f.maxcores = f.sites[i].cores;
+            f.maxsite = i;
+        }
+    }
+    /* In dependency order when there is one, so producers come first. */
+    for (size_t oi = 0; oi < s->ntasks; oi++) {
+        size_t ti = s->order ? s->order[oi] : oi;
+        struct job_task *t = &s->tasks[ti];
+        if (ps->task_bad[ti])
+            continue;
+        bool *ok = calloc (t->ninputs ? t->ninputs : 1, sizeof (bool));
+        struct job_dataset_info **dis = calloc (t->ninputs ? t->ninputs : 1, sizeof (*dis));
+        if (!ok || !dis) {
+            free (ok);
+            free (dis);
+            ps->oom = true;
+            goto done;
+        }
+        for (size_t i = 0; i < t->ninputs; i++) {
+            struct job_input *in = &t->inputs[i];
+            in->resolved = false;
+            if (ps->input_bad[ti] && ps->input_bad[ti][i])
+                continue;
+            if (in->kind == JOB_IN_OUTPUT) {
+                ok[i] = true;
+                continue;
+            }
+            if (!(dis[i] = calloc (1, sizeof (**dis)))) {
+                ps->oom = true;
+                continue;
+            }
+            if (check_dataset_input (&f, t, in, dis[i]) == 0)
+                ok[i] = true;
+        }
+        if (s->order)           /* without an order, a producer's sites may be unknown */
+            check_task_sites (&f, ti, ok, dis);
+        else {
+            bool all = true;
+            for (size_t i = 0; i < t->ninputs; i++)
+                if (t->inputs[i].kind == JOB_IN_OUTPUT)
+                    ok[i] = false, all = false;
+            if (all)
+                check_task_sites (&f, ti, ok, dis);
+        }
+        for (size_t i = 0; i < t->ninputs; i++)
+            free (dis[i]);
+        free (dis);
+        free (ok);
+    }
+    rc = ps->errs->count + ps->errs->omitted > before ? -1 : 0;
+done:
+    for (size_t i = 0; i < s->ntasks; i++) {
+        if (f.allowed)
+            free (f.allowed[i]);
+        if (f.inh_sites)
+            free (f.inh_sites[i]);
+    }
+    free (f.allowed);
+    free (f.inh_sites);
+    free (f.inh_rank);
+    free (f.sites);
+    strmap_free (&f.sitemap);
+    return rc;
+}
+
