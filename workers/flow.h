@@ -7,14 +7,16 @@
  * what this transfer measures itself) and round-trip time:
  *
  *   piece   = rate_share x FLOW_PIECE_TIME, rounded down to a power of two,
- *             within [floor, FLOW_PIECE_MAX]: a quarter of a second on the wire
+ *             within [floor, FLOW_PIECE_MAX]: a tenth of a second on the wire
  *             at the transfer's share of the link, so pieces keep arriving on a
  *             1 Mbit/s link shared by many, and are 4 MiB on fast links;
- *   window  = bytes in flight (the credit): 2 x rate_share x rtt (the
- *             bandwidth-delay product, twice, so the sender never waits for a
- *             request) + 3 pieces, at least FLOW_WINDOW_PIECES pieces per stream,
- *             at most FLOW_WINDOW_MAX: it fills the link and bounds what each
- *             transfer has queued at the sender;
+ *   window  = bytes in flight (the credit) over all the transfers on the link:
+ *             2 x rate x rtt (the bandwidth-delay product, twice, so the sender
+ *             never waits for a request) + 2 pieces, at least FLOW_WINDOW_PIECES
+ *             pieces per stream, at most FLOW_WINDOW_MAX: it fills the link and
+ *             bounds what is queued at the sender (a window much above the
+ *             link's own buffering overflows it: packets dropped, and a new
+ *             connection's handshake waiting seconds for a retransmission);
  *   streams = ceil(rate x rtt / W) within [1, FLOW_STREAMS_MAX], W the most one
  *             TCP stream keeps in flight (half the smaller of the kernel's largest
  *             receive and send buffers, tcp_rmem/tcp_wmem): one stream moves at
