@@ -86,6 +86,9 @@ static void test_meter (void **state)
     for (int i = 1; i <= 20; i++)               /* then 2 MB/s for 5 s */
         flow_meter_add (&m, 10.5 + i * 0.25, 500000);
     assert_true (fabs (m.rate - 2e6) < 0.02 * 2e6);
+    /* a burst of 0.25 s at 20 MB/s moves it a fifth of the way, not all of it */
+    flow_meter_add (&m, 15.75, 5000000);
+    assert_true (m.rate > 4e6 && m.rate < 8e6);
 }
 
 /* Transfers on one link: the window is shared, and the next piece goes to the
