@@ -75,6 +75,7 @@ struct fetchx {
     int64_t next_id;
     uint64_t pieces, bytes, total;
     uint64_t min_piece, max_piece;  /* sizes asked for (for the log) */
+    uint64_t suppressed;        /* blocks the site suppressed, over the pieces landed */
     int stalls;
     int max_sharing;            /* the most transfers on the link while it ran */
     double t0, t_first;         /* data.open sent; the first piece arrived */
@@ -379,6 +380,7 @@ static int take_piece (struct fetchx *g, int s, struct zmsg *z, double now, fs_e
     struct extent ext;
     bool has_ext = jext && extent_parse (jext, &ext) == 0;
     char sum[20] = "";
+    json_int_t nsup = json_integer_value (json_object_get (m.body, "suppressed"));
     const char *jsum = json_string_value (json_object_get (m.body, "xxh3"));
     if (jsum)
         snprintf (sum, sizeof (sum), "%s", jsum);
@@ -409,6 +411,7 @@ static int take_piece (struct fetchx *g, int s, struct zmsg *z, double now, fs_e
     plan_piece (plan_of (g, q->plan_bytes, &tmp), q->index, off, cnt);
     if (format_out_write (g->out, off, cnt, data, err) < 0)
         return -1;
+    g->suppressed += nsup > 0 ? (uint64_t)nsup : 0;
     return piece_landed (g, q, now, 0);
 }
 
@@ -608,6 +611,8 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     if (pmin > 0 && pmin < (json_int_t)FLOW_PIECE_MIN_OLD)
         for (g.floor = FLOW_PIECE_MIN; (json_int_t)g.floor < pmin; g.floor *= 2)
             ;
+    json_int_t below = json_integer_value (json_object_get (h, "suppress_below"));
+    res->suppress_below = below > 0 ? (uint64_t)below : 0;
     json_int_t pb = json_integer_value (json_object_get (h, "piece_bytes"));
     if (pb < (json_int_t)g.floor || pb > (json_int_t)FETCH_MAXPIECE)
         pb = (json_int_t)flow_piece_target (g.rate0 / g.nstreams, g.floor);
@@ -685,6 +690,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         close (g.lfd);
     res->bytes = g.bytes;
     res->local_bytes = g.local_bytes;
+    res->suppressed = g.suppressed;
     res->seconds = clock_mono () - t0;
     res->pieces = g.pieces;
     res->streams = g.nstreams;

@@ -40,6 +40,8 @@ struct fetch_result {
     uint64_t window;            /* bytes in flight at most, at the end */
     int streams;                /* connections to the site */
     int stalls;                 /* times a stream went quiet and was reconnected */
+    uint64_t suppress_below;    /* an aggregate policy's threshold the site applied (0: none) */
+    uint64_t suppressed;        /*   and how many blocks it suppressed (NaN) */
 };
 
 /* Called after each piece; total is the size of the whole result. */

@@ -13,7 +13,8 @@
 #    inside a namespace), `up` again in the same DIR works and leaves no stale
 #    namespace; after another SIGKILL `down` removes every namespace, root veth and
 #    route of the federation, and a second `down` is fine.
-# Skips (exit 77) only when not root or `ip netns add` is impossible here.
+# Skips (exit 77: ctest reports it skipped) only when not root or `ip netns add` is
+# impossible here.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"

@@ -13,18 +13,9 @@
 # test uses (fedsched, h5py, yaml, mpirun) and make FED_DIR (fed_dir).
 wan_need() {
     local probe="fs-probe-$$"
-    if [ "$(id -u)" != 0 ]; then
-        log "SKIP: not root (--wan creates network namespaces)"
-        exit 77
-    fi
-    if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
-        log "SKIP: no ip/tc tools (iproute2)"
-        exit 77
-    fi
-    if ! ip netns add "$probe" 2>/dev/null; then
-        log "SKIP: 'ip netns add' is not possible here"
-        exit 77
-    fi
+    [ "$(id -u)" = 0 ] || skip "not root (--wan creates network namespaces)"
+    command -v ip >/dev/null 2>&1 && command -v tc >/dev/null 2>&1 || skip "no ip/tc tools (iproute2)"
+    ip netns add "$probe" 2>/dev/null || skip "'ip netns add' is not possible here"
     ip netns del "$probe"
     need fedsched
     need h5py
