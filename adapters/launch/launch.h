@@ -107,6 +107,12 @@ struct launch_spec {
                                        read-only (monitored tasks only) */
     bool die_with_parent;           /* SIGKILL the task's leader when its parent dies (the
                                        monitor sets it for the task it runs) */
+    const char *const *wrapper;     /* NULL, or a NULL-terminated argv every launcher puts
+                                       in front of the program it starts for each rank (an
+                                       app's sandbox, adapters/sandbox/):
+                                       mpirun -np N ... WRAPPER... PROG ARGS, or
+                                       WRAPPER... PROG ARGS; wrapper[0] is looked up on
+                                       the task's PATH like the command (127 if missing) */
 };
 
 /* How a task ended (filled by poll when it returns 1). */
