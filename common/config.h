@@ -47,6 +47,18 @@ struct data_root {
     fs_policy_t policy;             /* default raw */
 };
 
+/* site.yaml apps: (docs/operator-guide.md, "Apps"). */
+#define FS_APPS_ALLOW_MAX 64
+#define FS_APPS_DEFAULT_MAX_BYTES (1ULL << 30)
+struct site_apps {
+    char trust[PATH_MAX];           /* directory of publishers' .pub keys; "": nobody is
+                                     * trusted (the site runs no apps) */
+    int nallow;                     /* 0: every app is allowed */
+    char allow[FS_APPS_ALLOW_MAX][128];     /* name globs (name_glob) */
+    char sandbox[16];               /* "bwrap", "none"; "": bwrap where installed */
+    uint64_t max_bytes;             /* largest bundle held or fetched; default 1 GiB */
+};
+
 struct site_config {
     char path[PATH_MAX];
     char name[64];                  /* required: [A-Za-z0-9_-]+ */
@@ -70,6 +82,7 @@ struct site_config {
                                      * from the file themselves; default true */
     int nroots;
     struct data_root roots[FS_MAX_ROOTS];
+    struct site_apps apps;
 };
 
 /* Load and validate; on failure nothing is allocated. */

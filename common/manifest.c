@@ -1,6 +1,7 @@
 /* manifest.c - app.yaml and NAME@VERSION (see manifest.h). */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,4 +347,49 @@ const char *manifest_entry (const struct app_manifest *m, const char *name)
         if (!strcmp (m->entry[i].name, name))
             return m->entry[i].path;
     return NULL;
+}
+
+/* --- claims ------------------------------------------------------------------------ */
+
+int app_claim_from_json (const json_t *j, const char *what, struct app_claim *c, fs_error_t *err)
+{
+    const char *name, *version, *digest, *publisher, *sig = NULL;
+    json_int_t bytes;
+    json_error_t je;
+    memset (c, 0, sizeof (*c));
+    if (json_unpack_ex ((json_t *)j, &je, 0, "{s:s, s:s, s:s, s:I, s:s, s?s}", "name", &name,
+                        "version", &version, "digest", &digest, "bytes", &bytes, "publisher",
+                        &publisher, "signature", &sig) < 0)
+        return errprintf (err, FS_EINVAL, "%s: app: %s", what, je.text);
+    if (app_name_valid (name, err) < 0 || app_version_valid (version, err) < 0)
+        return errprefix (err, "%s", what);
+    if (!sign_digest_valid (digest))
+        return errprintf (err, FS_EINVAL, "%s: app digest '%.80s' is not sha256:HEX", what, digest);
+    if (bytes <= 0)
+        return errprintf (err, FS_EINVAL, "%s: app bytes must be positive", what);
+    if (!sign_key_valid (publisher))
+        return errprintf (err, FS_EINVAL, "%s: publisher '%.80s' is not ed25519:HEX", what,
+                          publisher);
+    if (!sig || !sign_sig_valid (sig))
+        return errprintf (err, FS_EINVAL, "%s: the bundle of %s@%s is not signed (no valid "
+                          "signature): unsigned bundles never run", what, name, version);
+    snprintf (c->name, sizeof (c->name), "%s", name);
+    snprintf (c->version, sizeof (c->version), "%s", version);
+    snprintf (c->digest, sizeof (c->digest), "%s", digest);
+    c->bytes = (uint64_t)bytes;
+    snprintf (c->publisher, sizeof (c->publisher), "%s", publisher);
+    snprintf (c->signature, sizeof (c->signature), "%s", sig);
+    return 0;
+}
+
+json_t *app_claim_to_json (const struct app_claim *c)
+{
+    return json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s}", "name", c->name, "version", c->version,
+                      "digest", c->digest, "bytes", (json_int_t)c->bytes, "publisher",
+                      c->publisher, "signature", c->signature);
+}
+
+const char *app_claim_hex (const struct app_claim *c)
+{
+    return c->digest + 7;
 }

@@ -27,8 +27,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
+#include "sign.h"
 
 #define APP_MANIFEST "app.yaml"
 #define APP_NAME_MAX 64             /* names, versions, entry names: 63 bytes + NUL */
@@ -77,6 +79,26 @@ struct app_manifest *manifest_from_json (const json_t *j, const char *what, fs_e
 const char *manifest_entry (const struct app_manifest *m, const char *name);
 /* Is requirement r a shared library (else a command)? */
 bool manifest_req_is_lib (const char *r);
+
+/* A claim is what a message says of a bundle (docs/protocol.md, "Apps"):
+ * {name, version, digest, bytes, publisher, signature}, each checked for
+ * form (not yet whether the signature verifies: sign_verify_app). */
+struct app_claim {
+    char name[APP_NAME_MAX];
+    char version[APP_NAME_MAX];
+    char digest[SIGN_DIGEST_TEXT];
+    uint64_t bytes;
+    char publisher[SIGN_KEY_TEXT];
+    char signature[SIGN_SIG_TEXT];
+};
+
+/* Fill c from a JSON object with those fields (what: the message, for
+ * errors).  FS_EINVAL when a field is missing or malformed (an empty or absent
+ * signature included: "not signed"). */
+int app_claim_from_json (const json_t *j, const char *what, struct app_claim *c, fs_error_t *err);
+json_t *app_claim_to_json (const struct app_claim *c);
+/* The hex digits of c->digest (the file names' HEX). */
+const char *app_claim_hex (const struct app_claim *c);
 
 /* Names and versions (FS_EINVAL with what is wrong). */
 int app_name_valid (const char *s, fs_error_t *err);

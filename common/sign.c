@@ -135,7 +135,7 @@ static int write_new (const char *path, const char *text, mode_t mode, fs_error_
                           errno == EEXIST ? " (keys are never overwritten: remove it first, or "
                           "choose another --name)" : "");
     size_t n = strlen (text);
-    ssize_t w = write (fd, text, n);
+    ssize_t w = fchmod (fd, mode) == 0 ? write (fd, text, n) : -1;   /* whatever the umask */
     int e = errno;
     if (close (fd) < 0 || w != (ssize_t)n) {
         unlink (path);
