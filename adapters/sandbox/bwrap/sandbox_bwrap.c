@@ -8,6 +8,10 @@
  *                                  could remount / read-write)
  *         --die-with-parent        gone when mpirun's daemon or the monitor is
  *         [--unshare-pid]          a pid namespace of its own for one-rank tasks
+ *         [--dev-bind /dev/shm /dev/shm]  multi-rank tasks: the host's shared memory,
+ *                                  where Open MPI's ranks meet (its shared-memory
+ *                                  transport and MPI-IO's semaphores); a private
+ *                                  /dev/shm per rank would cut them apart
  *         --                       then the entry point and its arguments
  *
  * bwrap always sets no_new_privs, so nothing inside gains privileges by exec
@@ -48,16 +52,19 @@ static char **bwrap_wrap (const struct sandbox_spec *spec, fs_error_t *err)
     const char *dir = spec->workdir;
     if (!dir || dir[0] != '/')
         return errprintf (err, FS_EINVAL, "bwrap: the task's directory must be absolute"), NULL;
-    const char *v[] = { "bwrap",       "--ro-bind",         "/",          "/",
-                        "--dev",       "/dev",              "--proc",     "/proc",
-                        "--bind",      dir,                 dir,          "--chdir",
-                        dir,           "--cap-drop",        "ALL",        "--die-with-parent",
-                        "--unshare-pid", "--" };
-    size_t n = sizeof (v) / sizeof (v[0]);
+    const char *v[24] = { "bwrap",  "--ro-bind", "/",       "/",      "--dev",  "/dev",
+                          "--proc", "/proc",     "--bind",  dir,      dir,      "--chdir",
+                          dir,      "--cap-drop", "ALL",    "--die-with-parent" };
+    size_t n = 16;
     if (spec->ranks > 1) {
-        v[n - 2] = "--";        /* ranks share the host's pids */
-        n--;
+        /* Ranks share the host's pids and shared memory. */
+        v[n++] = "--dev-bind";
+        v[n++] = "/dev/shm";
+        v[n++] = "/dev/shm";
+    } else {
+        v[n++] = "--unshare-pid";
     }
+    v[n++] = "--";
     return sandbox_argv_new (v, n, err);
 }
 
