@@ -245,12 +245,12 @@ static int fetch_checked (struct appcache *c, const struct app_claim *claim, con
                       claim->version, why);
 }
 
-/* Steps 3 and 4 of appcache.h for claim (hex taken as in flight). */
-static int prepare (struct appcache *c, const struct app_claim *claim, const json_t *app,
-                    struct app_ready *out, fs_error_t *err)
+/* What is refused before any byte moves, and again at every use of an
+ * unpacked bundle (a publisher revoked since, an app no longer allowed, a
+ * claim whose signature does not hold). */
+static int precheck (struct appcache *c, const struct app_claim *claim, fs_error_t *err)
 {
     const char *site = c->cfg->name;
-    /* What can be refused before any byte moves. */
     if (!appstore_trusts (c->store, claim->publisher))
         return errprintf (err, FS_EFAIL, "site %s does not trust the publisher of %s@%s "
                           "(%.24s...): its key is not in apps.trust", site, claim->name,
@@ -262,6 +262,18 @@ static int prepare (struct appcache *c, const struct app_claim *claim, const jso
         return errprintf (err, FS_EFAIL, "the bundle of %s@%s (%" PRIu64 " bytes) is larger than "
                           "site %s's apps.max_bytes (%" PRIu64 ")", claim->name, claim->version,
                           claim->bytes, site, appstore_max_bytes (c->store));
+    if (sign_verify_app (claim->publisher, claim->name, claim->version, claim->digest,
+                         claim->signature, err) < 0) {
+        err->code = FS_EFAIL;
+        return errprefix (err, "site %s refuses to run %s@%s", site, claim->name, claim->version);
+    }
+    return 0;
+}
+
+/* Steps 3 and 4 of appcache.h for claim (hex taken as in flight). */
+static int prepare (struct appcache *c, const struct app_claim *claim, const json_t *app,
+                    struct app_ready *out, fs_error_t *err)
+{
     char held[PATH_MAX], file[PATH_MAX + 16];
     if (appstore_held (c->store, claim->digest, held, sizeof (held))) {
         if (appstore_verify (c->store, held, claim, err) < 0)
@@ -282,7 +294,7 @@ int appcache_ensure (struct appcache *c, const json_t *app, const char *entry,
 {
     struct app_claim claim;
     memset (out, 0, sizeof (*out));
-    if (app_claim_from_json (app, "task.start", &claim, err) < 0)
+    if (app_claim_from_json (app, "task.start", &claim, err) < 0 || precheck (c, &claim, err) < 0)
         return -1;
     const char *hex = app_claim_hex (&claim);
     char dir[PATH_MAX];
@@ -362,9 +374,10 @@ json_t *appcache_store (struct appcache *c, const json_t *body, fs_error_t *err)
         unlink (file);
         return NULL;
     }
+    char pname[SIGN_NAME_MAX];
+    appstore_publisher_name (c->store, claim.publisher, pname);
     meta = app_claim_to_json (&claim);
-    json_object_set_new (meta, "publisher_name",
-                         json_string (appstore_publisher_name (c->store, claim.publisher)));
+    json_object_set_new (meta, "publisher_name", json_string (pname));
     json_object_set_new (meta, "manifest", manifest_to_json (m));
     free (m);
     if (appstore_hold (c->store, file, &claim, meta, err) < 0) {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,7 +23,9 @@
 
 struct appstore {
     const struct site_config *cfg;
+    pthread_mutex_t lock;       /* over trust */
     struct sign_trust *trust;
+    struct timespec trust_mtime, trust_ctime;   /* of the directory when loaded */
     const struct sandbox *sandbox;
     char store[PATH_MAX];
     char incoming[PATH_MAX];
@@ -55,8 +58,14 @@ struct appstore *appstore_create (const struct site_config *cfg, fs_error_t *err
         return NULL;
     }
     s->cfg = cfg;
+    pthread_mutex_init (&s->lock, NULL);
     if (sign_init (err) < 0)
         goto fail;
+    struct stat tst;
+    if (cfg->apps.trust[0] && stat (cfg->apps.trust, &tst) == 0) {
+        s->trust_mtime = tst.st_mtim;
+        s->trust_ctime = tst.st_ctim;
+    }
     s->trust = cfg->apps.trust[0] ? sign_trust_load (cfg->apps.trust, err) : sign_trust_empty ();
     if (!s->trust) {
         errprefix (err, "%s", cfg->path);
@@ -94,7 +103,41 @@ void appstore_destroy (struct appstore *s)
     if (!s)
         return;
     sign_trust_destroy (s->trust);
+    pthread_mutex_destroy (&s->lock);
     free (s);
+}
+
+/* The trust directory again when it changed (a .pub added, removed or
+ * renamed): revoking a publisher takes effect at the next task, without a
+ * restart.  A directory that is gone trusts nobody.  Lock held. */
+static void trust_refresh (struct appstore *s)
+{
+    const char *dir = s->cfg->apps.trust;
+    struct stat st;
+    if (!dir[0])
+        return;
+    if (stat (dir, &st) < 0) {
+        if (sign_trust_count (s->trust) > 0) {
+            sign_trust_destroy (s->trust);
+            s->trust = sign_trust_empty ();
+            log_msg (LOG_WARN, "event=apps.trust_reload dir=%s publishers=0 reason=\"%s\"", dir,
+                     strerror (errno));
+        }
+        return;
+    }
+    if (st.st_mtim.tv_sec == s->trust_mtime.tv_sec && st.st_mtim.tv_nsec == s->trust_mtime.tv_nsec
+        && st.st_ctim.tv_sec == s->trust_ctime.tv_sec && st.st_ctim.tv_nsec == s->trust_ctime.tv_nsec)
+        return;
+    fs_error_t err;
+    struct sign_trust *t = sign_trust_load (dir, &err);
+    if (!t)
+        return;
+    sign_trust_destroy (s->trust);
+    s->trust = t;
+    s->trust_mtime = st.st_mtim;
+    s->trust_ctime = st.st_ctim;
+    log_msg (LOG_INFO, "event=apps.trust_reload dir=%s publishers=%zu skipped=%zu", dir,
+             sign_trust_count (t), sign_trust_skipped (t));
 }
 
 const struct sandbox *appstore_sandbox (const struct appstore *s)
@@ -117,20 +160,26 @@ bool appstore_allows (const struct appstore *s, const char *name)
     return false;
 }
 
-bool appstore_trusts (const struct appstore *s, const char *publisher)
+bool appstore_trusts (struct appstore *s, const char *publisher)
 {
-    return sign_trust_has (s->trust, publisher);
+    pthread_mutex_lock (&s->lock);
+    trust_refresh (s);
+    bool yes = sign_trust_has (s->trust, publisher);
+    pthread_mutex_unlock (&s->lock);
+    return yes;
 }
 
-const char *appstore_publisher_name (const struct appstore *s, const char *publisher)
+void appstore_publisher_name (struct appstore *s, const char *publisher, char name[SIGN_NAME_MAX])
 {
+    name[0] = '\0';
+    pthread_mutex_lock (&s->lock);
     for (size_t i = 0; i < sign_trust_count (s->trust); i++)
         if (!strcmp (sign_trust_key (s->trust, i), publisher))
-            return sign_trust_name (s->trust, i);
-    return "";
+            snprintf (name, SIGN_NAME_MAX, "%s", sign_trust_name (s->trust, i));
+    pthread_mutex_unlock (&s->lock);
 }
 
-int appstore_verify (const struct appstore *s, const char *file, const struct app_claim *c,
+int appstore_verify (struct appstore *s, const char *file, const struct app_claim *c,
                      fs_error_t *err)
 {
     const char *site = s->cfg->name;
@@ -147,7 +196,7 @@ int appstore_verify (const struct appstore *s, const char *file, const struct ap
         return errprintf (err, FS_EFAIL, "the bundle of %s@%s has %lld bytes, not the %" PRIu64
                           " it was published with", c->name, c->version, (long long)st.st_size,
                           c->bytes);
-    if (!sign_trust_has (s->trust, c->publisher))
+    if (!appstore_trusts (s, c->publisher))
         return errprintf (err, FS_EFAIL, "site %s does not trust the publisher of %s@%s "
                           "(%.24s...): its key is not in apps.trust", site, c->name, c->version,
                           c->publisher);
@@ -219,9 +268,12 @@ json_t *appstore_held_meta (const struct appstore *s, const char *digest)
 json_t *appstore_hello (struct appstore *s)
 {
     json_t *trust = json_array (), *allow = json_array (), *held = json_array ();
+    pthread_mutex_lock (&s->lock);
+    trust_refresh (s);
     for (size_t i = 0; i < sign_trust_count (s->trust); i++)
         json_array_append_new (trust, json_pack ("{s:s, s:s}", "key", sign_trust_key (s->trust, i),
                                                  "name", sign_trust_name (s->trust, i)));
+    pthread_mutex_unlock (&s->lock);
     for (int i = 0; i < s->cfg->apps.nallow; i++)
         json_array_append_new (allow, json_string (s->cfg->apps.allow[i]));
     DIR *d = opendir (s->store);

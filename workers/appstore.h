@@ -18,8 +18,8 @@
  * FS_EFAIL with the reason in words (what `explain` and the task's error
  * show).
  *
- * Thread-safe: the I/O pool's threads use it at once; the trust set and
- * policy are fixed at start (a site changes them by restarting its worker).
+ * Thread-safe: the I/O pool's threads use it at once.  The policy is fixed
+ * at start; the trust directory is read again when it changes (below).
  */
 #ifndef FS_APPSTORE_H
 #define FS_APPSTORE_H
@@ -46,12 +46,15 @@ const struct sandbox *appstore_sandbox (const struct appstore *s);
 uint64_t appstore_max_bytes (const struct appstore *s);
 /* Does apps.allow let the app called name run here? */
 bool appstore_allows (const struct appstore *s, const char *name);
-bool appstore_trusts (const struct appstore *s, const char *publisher);
-/* The name a trusted key has here (its .pub file), or "" . Borrowed. */
-const char *appstore_publisher_name (const struct appstore *s, const char *publisher);
+/* Is publisher in the trust directory?  The directory is read again when it
+ * changed since (a .pub added, removed or renamed), so revoking a publisher
+ * needs no restart; placement learns of it at the worker's next hello. */
+bool appstore_trusts (struct appstore *s, const char *publisher);
+/* The name a trusted key has here (its .pub file), or "". */
+void appstore_publisher_name (struct appstore *s, const char *publisher, char name[SIGN_NAME_MAX]);
 
 /* Check file against c (above).  0, or -1 with err (FS_EFAIL). */
-int appstore_verify (const struct appstore *s, const char *file, const struct app_claim *c,
+int appstore_verify (struct appstore *s, const char *file, const struct app_claim *c,
                      fs_error_t *err);
 
 /* Paths (buf >= PATH_MAX): the held bundle, the upload, a temporary name for
