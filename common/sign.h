@@ -1,6 +1,7 @@
 /* sign.h - digests and signatures of app bundles (SPEC section 10): SHA-256
- * content addresses and Ed25519 publisher signatures, on libsodium (the only
- * module that includes sodium.h).
+ * content addresses (OpenSSL's libcrypto: it uses the CPU's SHA extensions)
+ * and Ed25519 publisher signatures (libsodium); the only module that includes
+ * sodium.h or openssl/.
  *
  * A publisher signs a statement that binds the app's name and version to the
  * bundle's digest, so a signature can't be moved to another app or version:

@@ -52,6 +52,7 @@ struct app_ready {
     char from[64];              /*   from this site, */
     uint64_t bytes;             /*   so many bytes, */
     double seconds;             /*   in so long */
+    double fetch_s, verify_s, unpack_s;     /* a first use here: its steps (0 otherwise) */
 };
 
 /* Make task.start's app (its claim and replicas) ready here and find its
