@@ -4,6 +4,7 @@
  * The slice is checked here first (syntax, then against the catalog's shape),
  * so mistakes cost no transfer; the transfer itself is workers/fetch.c.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,13 @@ static const struct cli_verb v_get = {
     "                        over blocks of B1 x B2 x .. of the result's dimensions;\n"
     "                        partial blocks at the high edges are dropped; mean and sum\n"
     "                        give float64.\n"
+    "                        Data under an aggregate policy is served only as sum or mean\n"
+    "                        over whole cells of its grid (its policy: 'fedsched catalog'); with\n"
+    "                        a threshold, blocks whose sum is below it come out as NaN and\n"
+    "                        their count is printed on stderr.\n"
     "  --json                print what was fetched: name, site, output, dataset, bytes,\n"
-    "                        local_bytes (copied from the site's file on this host), seconds\n"
+    "                        local_bytes (copied from the site's file on this host), seconds,\n"
+    "                        suppressed and suppress_below (an aggregate policy's threshold)\n"
     "Environment: FEDSCHED_TIMEOUT (seconds of silence before giving up, default 10);\n"
     "FEDSCHED_LOCAL_READS=0 streams every piece even from a site on this host.",
     "o:d:r:", get_opts,
@@ -85,12 +91,15 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
     for (int d = 0; d < ndims && d < FS_MAXDIMS; d++)
         shape[d] = (uint64_t)json_integer_value (json_array_get (jshape, (size_t)d));
     fs_sel_t sel;
-    uint64_t oshape[FS_MAXDIMS];
+    uint64_t oshape[FS_MAXDIMS], blocks = 1;
+    int orank = 0;
     if (slice_resolve (&sl, ndims, shape, &sel, err) < 0
-        || (red.op != RED_NONE && reduce_out_shape (&sel, &red, oshape, err) < 0)) {
+        || (red.op != RED_NONE && (orank = reduce_out_shape (&sel, &red, oshape, err)) < 0)) {
         json_decref (r);
         return errprefix (err, "%s", slicetext);
     }
+    for (int d = 0; d < orank; d++)
+        blocks *= oshape[d];
     struct get_bar bar = { NULL, sl.name };
     struct fetch_result res;
     int rc = fetch_slice (co, sl.name, &sel, &red, json_object_get (ds, "replicas"), outfile,
@@ -98,10 +107,18 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
     json_decref (r);
     progress_finish (bar.bar, rc == 0);
     progress_destroy (bar.bar);
+    /* An aggregate policy's threshold: the blocks it turned into NaN. */
+    if (rc == 0 && res.suppress_below)
+        fprintf (stderr, "fedsched: %" PRIu64 " of %" PRIu64 " block%s suppressed (NaN in %s): "
+                 "their sums are below %" PRIu64 ", the threshold of the dataset's policy\n",
+                 res.suppressed, blocks, blocks == 1 ? "" : "s", outfile, res.suppress_below);
     if (rc == 0 && co->json) {
-        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "name", sl.name, "site", res.site,
-                               "output", outfile, "dataset", dsetpath, "bytes", (json_int_t)res.bytes,
-                               "local_bytes", (json_int_t)res.local_bytes, "seconds", res.seconds);
+        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:o}", "name", sl.name,
+                               "site", res.site, "output", outfile, "dataset", dsetpath, "bytes",
+                               (json_int_t)res.bytes, "local_bytes", (json_int_t)res.local_bytes,
+                               "seconds", res.seconds, "suppressed", (json_int_t)res.suppressed,
+                               "suppress_below", res.suppress_below
+                               ? json_integer ((json_int_t)res.suppress_below) : json_null ());
         if (o)
             cli_print_json (o);
         json_decref (o);

@@ -8,13 +8,14 @@
 #define FS_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum {
     FS_OK = 0,
-    FS_EFAIL = 1,       /* the operation failed: not found, refused, job failed */
+    FS_EFAIL = 1,       /* the operation failed: refused, job failed */
     FS_EINVAL = 2,      /* invalid input: usage, job file, slice, name */
     FS_ENOTFOUND = 3,   /* no such thing (a dataset, job, task attempt): for callers to
-                         * test; users see exit code 1 (client_fail) */
+                         * test; users and the protocol see 1 (errcode_exit) */
     FS_EUNREACH = 75,   /* scheduler or site unreachable */
     FS_ETIMEOUT = 124,  /* a --timeout expired */
 };
@@ -24,6 +25,11 @@ typedef struct {
     char text[1024];
 } fs_error_t;
 
+/* The code as an exit code of the fedsched command and as the code of a
+ * protocol error reply (SPEC section 3): FS_ENOTFOUND is 1, and so is 0 (an
+ * error without a code); the others are themselves. */
+int errcode_exit (int code);
+
 /* Fill *e (which may be NULL) with code and printf-style text; always returns -1. */
 int errprintf (fs_error_t *e, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -31,5 +37,10 @@ int verrprintf (fs_error_t *e, int code, const char *fmt, va_list ap);
 
 /* Prepend "PREFIX: " to e->text (e.g. a file name); returns -1. */
 int errprefix (fs_error_t *e, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* Copy s into buf[n] in a form safe to print inside quotes in a message:
+ * non-printable bytes become \xNN, quotes and backslashes are escaped, long
+ * strings are cut with "...".  Returns buf. */
+const char *errquote (const char *s, char *buf, size_t n);
 
 #endif

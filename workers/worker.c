@@ -34,6 +34,7 @@
 #include "executor.h"
 #include "holdings.h"
 #include "iopool.h"
+#include "siteops.h"
 #include "worker.h"
 #include "common/clock.h"
 
@@ -63,6 +64,7 @@ struct worker {
     double keys_asked;              /* last sites.keys request */
     bool trimmed;                   /* heap given back since then */
     int64_t next_id;
+    json_t *ops_sent;               /* the operator keys the scheduler was told of */
 };
 
 static volatile sig_atomic_t worker_stop;
@@ -94,6 +96,12 @@ static void send_hello (struct worker *w)
     if (w->curve_key[0])
         json_object_set_new (body, "curve_key", json_string (w->curve_key));
     json_object_set_new (body, "apps", appstore_hello (w->apps));
+    json_t *ops = siteops_operators (&w->cfg);
+    if (ops) {
+        json_decref (w->ops_sent);
+        w->ops_sent = json_incref (ops);
+        json_object_set_new (body, "operators", ops);
+    }
     w->hello_id = ++w->next_id;
     w->hello_gen = gen;
     to_sched (w, msg_request ("site.hello", w->hello_id, body));
@@ -134,7 +142,7 @@ static int64_t exec_send (void *arg, const char *op, json_t *body)
 
 struct site_job {
     struct worker *w;
-    struct msg m;           /* site.publish request; unused for the start-up scan */
+    struct msg m;           /* unused for the start-up scan */
 };
 
 static void scan_job (void *arg, struct zsock *out)
@@ -152,39 +160,6 @@ static void scan_job (void *arg, struct zsock *out)
     send_register (out, true, j->w, datasets, 1000000);
     json_decref (datasets);
     json_decref (skipped);
-    free (j);
-}
-
-static void publish_job (void *arg, struct zsock *out)
-{
-    struct site_job *j = arg;
-    if (!out) {
-        msg_release (&j->m);
-        free (j);
-        return;
-    }
-    fs_error_t err = { 0 };
-    const char *path = NULL, *name = NULL, *policy = NULL;
-    json_t *datasets = json_array (), *skipped = json_array ();
-    struct zmsg *reply;
-    if (msg_get_str (&j->m, "path", true, &path, &err) < 0
-        || msg_get_str (&j->m, "name", false, &name, &err) < 0
-        || msg_get_str (&j->m, "policy", false, &policy, &err) < 0
-        || holdings_publish (j->w->holdings, path, name, policy, datasets, skipped, &err) < 0) {
-        log_msg (LOG_INFO, "event=publish.refused path=\"%s\" reason=\"%s\"", path ? path : "",
-                 err.text);
-        reply = msg_error (j->m.op, j->m.id, err.code, "%s", err.text);
-        json_decref (datasets);
-        json_decref (skipped);
-    } else {
-        log_msg (LOG_INFO, "event=publish path=\"%s\" datasets=%zu skipped=%zu", path,
-                 json_array_size (datasets), json_array_size (skipped));
-        reply = msg_reply (j->m.op, j->m.id,
-                           json_pack ("{s:o, s:o}", "datasets", datasets, "skipped", skipped));
-    }
-    zmsg_insert (reply, 0, "S", 1);
-    zsock_send (out, &reply, &err);
-    msg_release (&j->m);
     free (j);
 }
 
@@ -312,13 +287,22 @@ static void on_sched (struct worker *w, struct zmsg *z)
         msg_release (&m);
         return;
     }
-    if (!strcmp (m.op, "site.publish") || !strcmp (m.op, "site.app_store")
-        || !strcmp (m.op, "site.probe")) {
+    if (!strcmp (m.op, "site.app_store") || !strcmp (m.op, "site.probe")) {
         struct site_job *j = calloc (1, sizeof (*j));
         if (j) {
             j->w = w;
             j->m = m;
-            iopool_submit (w->pool, strcmp (m.op, "site.publish") ? apps_job : publish_job, j);
+            iopool_submit (w->pool, apps_job, j);
+            return;
+        }
+        errprintf (&err, FS_EFAIL, "out of memory");
+    } else if (!strcmp (m.op, "site.publish") || !strcmp (m.op, "site.policy")) {
+        struct siteop *j = calloc (1, sizeof (*j));
+        if (j) {
+            j->holdings = w->holdings;
+            j->cfg = &w->cfg;
+            j->m = m;
+            iopool_submit (w->pool, siteops_job, j);
             return;
         }
         errprintf (&err, FS_EFAIL, "out of memory");
@@ -455,12 +439,13 @@ static int worker_run (struct worker *w)
         if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
             w->hb_sent = now;
             int nrun = executor_running (w->exec);
-            to_sched (w, msg_request ("site.heartbeat", ++w->next_id,
-                                      json_pack ("{s:s, s:i, s:i, s:o}", "name", w->cfg.name,
-                                                 "cores_free",
-                                                 w->cores - executor_cores_used (w->exec),
-                                                 "running", nrun, "apps",
-                                                 appcache_digests (w->appcache))));
+            json_t *hb = json_pack ("{s:s, s:i, s:i, s:o}", "name", w->cfg.name, "cores_free",
+                                    w->cores - executor_cores_used (w->exec), "running", nrun,
+                                    "apps", appcache_digests (w->appcache));
+            json_t *ops = siteops_operators_changed (&w->cfg, &w->ops_sent);
+            if (ops)                /* keys/admin/ changed: the scheduler's early check follows */
+                json_object_set_new (hb, "operators", ops);
+            to_sched (w, msg_request ("site.heartbeat", ++w->next_id, hb));
         }
     }
     return 0;
@@ -501,7 +486,10 @@ int worker_main (int argc, char **argv)
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return 1;
     }
-    w.holdings = holdings_create (&w.cfg);
+    if (!(w.holdings = holdings_create (&w.cfg, &err))) {
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return err.code ? err.code : 1;
+    }
     if (w.cfg.security == SEC_CURVE) {
         char path[PATH_MAX + 16];
         snprintf (path, sizeof (path), "%s/site.key", w.cfg.keys);
