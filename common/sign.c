@@ -419,7 +419,8 @@ struct sign_trust *sign_trust_load (const char *dir, fs_error_t *err)
         errprintf (err, FS_EFAIL, "out of memory");
         return NULL;
     }
-    qsort (t->v, t->n, sizeof (*t->v), by_key);
+    if (t->n > 1)
+        qsort (t->v, t->n, sizeof (*t->v), by_key);
     /* The same key in two files counts once. */
     size_t k = 0;
     for (size_t i = 0; i < t->n; i++)
@@ -459,7 +460,7 @@ size_t sign_trust_skipped (const struct sign_trust *t)
 
 bool sign_trust_has (const struct sign_trust *t, const char *pub)
 {
-    if (!t || !pub)
+    if (!t || !pub || t->n == 0)
         return false;
     struct trusted k;
     snprintf (k.pub, sizeof (k.pub), "%s", pub);

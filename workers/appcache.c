@@ -65,7 +65,7 @@ struct appcache *appcache_create (const struct site_config *cfg, struct appstore
     while (d && (de = readdir (d))) {
         if (strlen (de->d_name) > 64 && is_hex64 (de->d_name, 64)
             && (!strncmp (de->d_name + 64, ".tmp-", 5) || !strncmp (de->d_name + 64, ".evict-", 7))) {
-            char p[PATH_MAX + 80];
+            char p[PATH_MAX + 300];
             fs_error_t e;
             snprintf (p, sizeof (p), "%s/%s", c->dir, de->d_name);
             bundle_remove_tree (p, &e);
@@ -417,7 +417,7 @@ void appcache_list (struct appcache *c, appcache_entry_f f, void *arg)
         if (!is_hex64 (de->d_name, strlen (de->d_name))
             || fstatat (dirfd (d), de->d_name, &st, 0) < 0 || !S_ISDIR (st.st_mode))
             continue;
-        char sz[PATH_MAX + 80], digest[SIGN_DIGEST_TEXT];
+        char sz[PATH_MAX + 300], digest[SIGN_DIGEST_TEXT];
         uint64_t bytes = 0;
         snprintf (sz, sizeof (sz), "%s/%s.size", c->dir, de->d_name);
         FILE *fp = fopen (sz, "re");
@@ -427,7 +427,7 @@ void appcache_list (struct appcache *c, appcache_entry_f f, void *arg)
         }
         if (fp)
             fclose (fp);
-        snprintf (digest, sizeof (digest), "sha256:%s", de->d_name);
+        snprintf (digest, sizeof (digest), "sha256:%.64s", de->d_name);
         f (arg, digest, bytes, (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9);
     }
     if (d)

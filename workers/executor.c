@@ -1005,7 +1005,7 @@ static void cache_trim (struct executor *ex)
         qsort (v, n, sizeof (*v), by_use);
         uint64_t target = ex->cache_max - ex->cache_max / 10;
         for (size_t i = 0; i < n && total > target; i++) {
-            char path[PATH_MAX + 64];
+            char path[PATH_MAX + 80];
             if (v[i].app) {
                 if (!app_in_use (ex, v[i].name) && appcache_evict (ex->appcache, v[i].name, guard)) {
                     total -= v[i].size;
