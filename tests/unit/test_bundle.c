@@ -105,6 +105,43 @@ static int pack_to (const char *dir, const char *out, char dig[SIGN_DIGEST_TEXT]
     return rc;
 }
 
+/* The headers of a bundle as bundle.h promises them: paths in bytewise order,
+ * times 0, owner and group 0 with no names, normalised modes. */
+static void check_headers (const char *file)
+{
+    struct archive *a = archive_read_new ();
+    struct archive_entry *e;
+    archive_read_support_filter_zstd (a);
+    archive_read_support_format_tar (a);
+    assert_int_equal (archive_read_open_filename (a, file, 65536), ARCHIVE_OK);
+    char prev[PATH_MAX] = "";
+    int n = 0;
+    while (archive_read_next_header (a, &e) == ARCHIVE_OK) {
+        char name[PATH_MAX];
+        snprintf (name, sizeof (name), "%s", archive_entry_pathname (e));
+        size_t len = strlen (name);
+        if (len > 1 && name[len - 1] == '/')
+            name[len - 1] = '\0';
+        if (n++ && strcmp (prev, name) >= 0)
+            fail_msg ("entries out of order: '%s' after '%s'", name, prev);
+        snprintf (prev, sizeof (prev), "%s", name);
+        assert_int_equal (archive_entry_mtime (e), 0);
+        assert_int_equal (archive_entry_uid (e), 0);
+        assert_int_equal (archive_entry_gid (e), 0);
+        const char *un = archive_entry_uname (e), *gn = archive_entry_gname (e);
+        assert_true (!un || !*un);
+        assert_true (!gn || !*gn);
+        mode_t perm = archive_entry_perm (e);
+        switch (archive_entry_filetype (e)) {
+        case AE_IFDIR: assert_int_equal (perm, 0755); break;
+        case AE_IFLNK: assert_int_equal (perm, 0777); break;
+        default: assert_true (perm == 0755 || perm == 0644);
+        }
+    }
+    archive_read_free (a);
+    assert_int_equal (n, 8);
+}
+
 static void test_deterministic (void **state)
 {
     (void)state;
@@ -116,6 +153,7 @@ static void test_deterministic (void **state)
     assert_int_equal (pack_to (a, at (tmpdir, "a.fsb"), da, &ia, &err), 0);
     assert_int_equal (pack_to (b, at (tmpdir, "b.fsb"), db, &ib, &err), 0);
     assert_string_equal (da, db);
+    check_headers (at (tmpdir, "a.fsb"));
     assert_int_equal (ia.entries, 8);
     assert_int_equal (ia.bytes, ib.bytes);
     /* Packing again gives the same bytes too. */
