@@ -338,30 +338,9 @@ int bundle_read_member (const char *path, const char *member, size_t max, char *
 
 /* --- unpacking ----------------------------------------------------------------- */
 
-struct dirlist {
-    char **v;
-    size_t n, cap;
-};
-
-static int dirlist_add (struct dirlist *l, const char *p)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 32;
-        char **nv = realloc (l->v, cap * sizeof (*nv));
-        if (!nv)
-            return -1;
-        l->v = nv;
-        l->cap = cap;
-    }
-    if (!(l->v[l->n] = strdup (p)))
-        return -1;
-    l->n++;
-    return 0;
-}
-
 static int unpack_entries (struct archive *a, struct archive *disk, const char *path,
                            const char *dest, const struct bundle_limits *lim,
-                           struct bundle_info *in, struct dirlist *dirs, fs_error_t *err)
+                           struct bundle_info *in, fs_error_t *err)
 {
     uint64_t max_entries = lim && lim->max_entries ? lim->max_entries : DEFAULT_MAX_ENTRIES;
     uint64_t max_bytes = lim ? lim->max_bytes : 0;
@@ -388,9 +367,7 @@ static int unpack_entries (struct archive *a, struct archive *disk, const char *
         if (type != AE_IFDIR && lstat (full, &st) == 0)
             return errprintf (err, FS_EINVAL, "%s: entry '%s' appears twice: refused", path, rel);
         if (type == AE_IFDIR) {
-            archive_entry_set_perm (e, 0755);
-            if (dirlist_add (dirs, full) < 0)
-                return errprintf (err, FS_EFAIL, "out of memory");
+            archive_entry_set_perm (e, 0755);   /* 0555 once complete */
         } else if (type == AE_IFREG) {
             int64_t size = archive_entry_size (e);
             if (size < 0)
@@ -437,6 +414,16 @@ static int unpack_entries (struct archive *a, struct archive *disk, const char *
     return 0;
 }
 
+static int read_only (const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)f;
+    if (flag == FTW_DP)
+        return chmod (p, 0555);
+    if (flag == FTW_F && (st->st_mode & 0222))
+        return chmod (p, st->st_mode & 0555);
+    return flag == FTW_DNR || flag == FTW_NS ? -1 : 0;
+}
+
 int bundle_unpack (const char *path, const char *dest_in, const struct bundle_limits *lim,
                    struct bundle_info *info, fs_error_t *err)
 {
@@ -455,7 +442,6 @@ int bundle_unpack (const char *path, const char *dest_in, const struct bundle_li
     struct archive *a = open_read (path, err);
     struct archive *disk = a ? archive_write_disk_new () : NULL;
     struct bundle_info in = { 0 };
-    struct dirlist dirs = { 0 };
     int rc = -1;
     if (a && !disk)
         errprintf (err, FS_EFAIL, "out of memory");
@@ -463,7 +449,7 @@ int bundle_unpack (const char *path, const char *dest_in, const struct bundle_li
         archive_write_disk_set_options (disk, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_NO_OVERWRITE
                                                   | ARCHIVE_EXTRACT_SECURE_SYMLINKS
                                                   | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-        rc = unpack_entries (a, disk, path, dest, lim, &in, &dirs, err);
+        rc = unpack_entries (a, disk, path, dest, lim, &in, err);
         if (archive_write_close (disk) != ARCHIVE_OK && rc == 0)
             rc = errprintf (err, FS_EFAIL, "%s: cannot finish unpacking: %s", path,
                             archive_error_string (disk) ?: "write error");
@@ -471,15 +457,10 @@ int bundle_unpack (const char *path, const char *dest_in, const struct bundle_li
     }
     if (a)
         archive_read_free (a);
-    /* Read-only once complete: the directories last (deepest first). */
-    for (size_t i = dirs.n; i-- > 0;) {
-        if (rc == 0 && chmod (dirs.v[i], 0555) < 0)
-            rc = errprintf (err, FS_EFAIL, "%s: %s", dirs.v[i], strerror (errno));
-        free (dirs.v[i]);
-    }
-    free (dirs.v);
-    if (rc == 0 && chmod (dest, 0555) < 0)
-        rc = errprintf (err, FS_EFAIL, "%s: %s", dest, strerror (errno));
+    /* Read-only once complete, every directory (also those made on the way to
+     * a file whose directory the archive did not list) and every file. */
+    if (rc == 0 && nftw (dest, read_only, 32, FTW_DEPTH | FTW_PHYS) != 0)
+        rc = errprintf (err, FS_EFAIL, "%s: cannot make it read-only: %s", dest, strerror (errno));
     if (rc < 0) {
         fs_error_t e2;
         bundle_remove_tree (dest, &e2);

@@ -354,6 +354,28 @@ static void test_unpack_refuses (void **state)
     refused (many, 3, &few, "more than 2 entries");
 }
 
+/* A file whose directory the archive does not list: the directory made on the
+ * way is read-only too (found by tests/fuzz/fuzz_bundle.c). */
+static void test_implicit_dir (void **state)
+{
+    (void)state;
+    char file[PATH_MAX], dest[PATH_MAX];
+    struct stat st;
+    fs_error_t err;
+    const struct craft c[] = { { "d/e/x", AE_IFREG, "x", -1 } };
+    snprintf (file, sizeof (file), "%s/implicit.fsb", tmpdir);
+    snprintf (dest, sizeof (dest), "%s/implicit", tmpdir);
+    write_archive (file, c, 1);
+    assert_int_equal (bundle_unpack (file, dest, NULL, NULL, &err), 0);
+    assert_int_equal (stat (at (dest, "d"), &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0555);
+    assert_int_equal (stat (at (dest, "d/e"), &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0555);
+    assert_int_equal (stat (at (dest, "d/e/x"), &st), 0);
+    assert_int_equal (st.st_mode & 0777, 0444);
+    assert_int_equal (bundle_remove_tree (dest, &err), 0);
+}
+
 static void test_damaged (void **state)
 {
     (void)state;
@@ -421,6 +443,7 @@ int main (void)
         cmocka_unit_test (test_unpack),
         cmocka_unit_test (test_pack_refuses),
         cmocka_unit_test (test_unpack_refuses),
+        cmocka_unit_test (test_implicit_dir),
         cmocka_unit_test (test_damaged),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
