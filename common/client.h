@@ -65,6 +65,9 @@ struct zmsg *client_recv (struct client *c, long timeout_ms);
 int client_send_data (struct client *c, const char *op, int64_t id, json_t *body,
                       const void *data, size_t len, fs_error_t *err);
 int client_reconnect (struct client *c, fs_error_t *err);
+/* Wait up to timeout_ms for a message on any of cs[0..n-1] (entries may be
+ * NULL); ready[i] says which.  The number ready, 0 on timeout, -1 on error. */
+int client_poll (struct client **cs, int n, bool *ready, long timeout_ms);
 
 /* Print "fedsched: error: TEXT" on stderr and return the exit code of err. */
 int client_fail (const fs_error_t *err);

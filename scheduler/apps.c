@@ -12,6 +12,8 @@
 #include "placement.h"
 #include "registry.h"
 
+#define APP_HOLDERS_MAX 64
+
 struct asite {
     char name[64];
     json_t *policy;             /* {trust: [{key, name}], allow, sandbox, max_bytes}; NULL */
@@ -469,17 +471,36 @@ void apps_place_free (struct app_place *ap)
     memset (ap, 0, sizeof (*ap));
 }
 
-json_t *apps_start_body (const struct app_place *ap, struct registry *reg)
+json_t *apps_start_body (const struct app_place *ap, struct placement_fed *f, int site,
+                         struct registry *reg)
 {
-    json_t *reps = json_array ();
+    /* The holders (the sites that serve the bundle), nearest to site first, each
+     * with the link's estimate (the fetch sizes its pieces by it), as for inputs. */
+    int held[APP_HOLDERS_MAX], n = 0, order[APP_HOLDERS_MAX];
     size_t i;
     json_t *v;
     json_array_foreach (json_object_get (ap->meta, "sites"), i, v) {
-        struct site *s = registry_get (reg, json_string_value (v) ?: "", false);
-        if (s)
-            json_array_append_new (reps, json_pack ("{s:s, s:s, s:s, s:s}", "site", s->name, "uri",
-                                                    s->data_uri, "state", s->up ? "up" : "down",
-                                                    "key", s->curve_key));
+        int k = placement_fed_find (f, json_string_value (v) ?: "");
+        if (k >= 0 && n < APP_HOLDERS_MAX)
+            held[n++] = k;
+    }
+    struct placement_input in = { ap->label, (uint64_t)json_integer_value (json_object_get (ap->meta,
+                                  "bytes")), held, n, NULL, false };
+    int no = placement_sources (f, &in, site, order, APP_HOLDERS_MAX);
+    const struct placement_links *l = placement_fed_links (f);
+    json_t *reps = json_array ();
+    for (int k = 0; k < no; k++) {
+        const char *name = placement_fed_site_const (f, order[k])->name;
+        struct site *s = registry_get (reg, name, false);
+        json_t *e = json_pack ("{s:s, s:s, s:s, s:s}", "site", name, "uri", s ? s->data_uri : "",
+                               "state", s && s->up ? "up" : "down", "key", s ? s->curve_key : "");
+        if (order[k] != site) {
+            struct placement_link_info li;
+            placement_links_get (l, order[k], site, &li);
+            json_object_set_new (e, "bandwidth", json_real (li.bandwidth));
+            json_object_set_new (e, "latency", json_real (li.latency));
+        }
+        json_array_append_new (reps, e);
     }
     const json_t *m = ap->meta;
     return json_pack ("{s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "name", json_object_get (m, "name"),

@@ -82,9 +82,11 @@ int apps_place (struct apps *a, const struct placement_fed *f, const char *name,
                 const char *version, struct app_place *ap, struct placement_input *in,
                 fs_error_t *err);
 void apps_place_free (struct app_place *ap);
-/* task.start's "app" (new reference): the claim, and the holders as
- * replicas [{site, uri, state, key}] from reg. */
-json_t *apps_start_body (const struct app_place *ap, struct registry *reg);
+/* task.start's "app" (new reference) for a task placed at site (an index of
+ * f): the claim, and the holders as replicas [{site, uri, state, key,
+ * bandwidth?, latency?}], nearest first (placement_sources). */
+json_t *apps_start_body (const struct app_place *ap, struct placement_fed *f, int site,
+                         struct registry *reg);
 /* "NAME@VERSION sha256:HEX" of ap's app, into buf. */
 const char *apps_ref (const struct app_place *ap, char *buf, size_t size);
 
