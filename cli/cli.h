@@ -27,6 +27,9 @@ int cmd_watch (int argc, char **argv);
 int cmd_cancel (int argc, char **argv);
 int cmd_logs (int argc, char **argv);
 int cmd_links (int argc, char **argv);
+/* The app verbs (apps.c). */
+int cmd_app (int argc, char **argv);
+int cmd_apps (int argc, char **argv);
 /* The simulator (sim.c): no scheduler needed. */
 int cmd_sim (int argc, char **argv);
 

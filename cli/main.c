@@ -34,7 +34,9 @@ static const struct {
     { "links", cmd_links, "the bandwidth/latency matrix placement uses" },
     { "drain", cmd_drain, "operators: stop placing work on a site" },
     { "resume", cmd_resume, "operators: place work on a drained site again" },
-    { "keygen", cmd_keygen, "write a CURVE key pair" },
+    { "keygen", cmd_keygen, "write a CURVE key pair (--sign: an app publisher's signing pair)" },
+    { "app", cmd_app, "app publish SITE DIR: pack, sign and publish an app" },
+    { "apps", cmd_apps, "list the published apps: versions, digests, sites, trust [GLOB]" },
     { "sim", cmd_sim, "simulate a federation scenario: fedsched vs centralised, random, greedy" },
     { NULL, NULL, NULL },
 };

@@ -134,6 +134,17 @@ int client_send (struct client *c, const char *op, int64_t id, json_t *body, fs_
     return zsock_send (c->sock, &m, err);
 }
 
+int client_send_data (struct client *c, const char *op, int64_t id, json_t *body,
+                      const void *data, size_t len, fs_error_t *err)
+{
+    struct zmsg *m = msg_request (op, id, body);
+    if (!m || zmsg_addmem (m, data, len) < 0) {
+        zmsg_destroy (&m);
+        return errprintf (err, FS_EFAIL, "cannot encode %s", op);
+    }
+    return zsock_send (c->sock, &m, err);
+}
+
 struct zmsg *client_recv (struct client *c, long timeout_ms)
 {
     bool ready;

@@ -61,6 +61,9 @@ void client_token (char *buf, size_t size);
  * client_reconnect() drops queued replies and connects anew. */
 int client_send (struct client *c, const char *op, int64_t id, json_t *body, fs_error_t *err);
 struct zmsg *client_recv (struct client *c, long timeout_ms);
+/* client_send with one binary frame after the JSON (data borrowed; copied). */
+int client_send_data (struct client *c, const char *op, int64_t id, json_t *body,
+                      const void *data, size_t len, fs_error_t *err);
 int client_reconnect (struct client *c, fs_error_t *err);
 /* Wait up to timeout_ms for a message on any of cs[0..n-1] (entries may be
  * NULL); ready[i] says which.  The number ready, 0 on timeout, -1 on error. */

@@ -487,8 +487,9 @@ static const char *const site_keys[] = {
     "version", "name", "region", "scheduler", "listen", "advertise", "state_dir", "cores",
     "launcher", "hostfile", "security", "keys", "heartbeat", "io_threads", "piece_size",
     "cache_max", "local_reads", "slurm",
-    "data_roots", NULL
+    "data_roots", "apps", NULL
 };
+static const char *const apps_keys[] = { "trust", "allow", "sandbox", "max_bytes", NULL };
 static const char *const site_heartbeat_keys[] = { "interval", NULL };
 static const char *const root_keys[] = { "path", "prefix", "policy", NULL };
 static const char *const policy_keys[] = { "regions", "aggregate", NULL };
@@ -717,6 +718,50 @@ static int parse_slurm (struct cfg_ctx *c, const struct ynode *n, struct slurm_c
     return 0;
 }
 
+/* apps: {trust: DIR, allow: [GLOB, ...], sandbox: bwrap|none, max_bytes: SIZE} */
+static int parse_apps (struct cfg_ctx *c, const struct ynode *n, struct site_apps *a)
+{
+    const struct ynode *v;
+    if (cfg_map (c, n, "apps", apps_keys) < 0)
+        return -1;
+    if ((v = ynode_get (n, "trust")) && cfg_existing_path (c, v, "apps.trust", true, a->trust) < 0)
+        return -1;
+    if ((v = ynode_get (n, "allow"))) {
+        size_t count;
+        if (cfg_seq (c, v, "apps.allow", &count) < 0)
+            return -1;
+        if (count > FS_APPS_ALLOW_MAX)
+            return ynode_error (c->file, v, c->err, "apps.allow: %zu globs, at most %d", count,
+                                FS_APPS_ALLOW_MAX);
+        if (count == 0)
+            return ynode_error (c->file, v, c->err, "apps.allow: an empty list would allow no "
+                                "app: leave allow out to allow every app, or give name globs");
+        for (size_t i = 0; i < count; i++) {
+            char *g = a->allow[a->nallow];
+            if (cfg_string (c, v->items[i], "apps.allow", g, sizeof (a->allow[0])) < 0)
+                return -1;
+            if (strspn (g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-*?")
+                != strlen (g))
+                return ynode_error (c->file, v->items[i], c->err, "apps.allow: '%s' is not a "
+                                    "glob of app names (letters, digits, '._-', '*' and '?')", g);
+            a->nallow++;
+        }
+    }
+    if ((v = ynode_get (n, "sandbox"))) {
+        if (ynode_string (c->file, v, "apps.sandbox", a->sandbox, sizeof (a->sandbox), NULL) < 0
+            || (strcmp (a->sandbox, "bwrap") && strcmp (a->sandbox, "none")))
+            return ynode_error (c->file, v, c->err, "apps.sandbox: expected 'bwrap' or 'none'");
+    }
+    if ((v = ynode_get (n, "max_bytes"))) {
+        if (ynode_size (c->file, v, "apps.max_bytes", &a->max_bytes, c->err) < 0)
+            return -1;
+        if (a->max_bytes < 1024)
+            return ynode_error (c->file, v, c->err, "apps.max_bytes: %" PRIu64 " bytes is below "
+                                "1KiB", a->max_bytes);
+    }
+    return 0;
+}
+
 static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_config *cfg)
 {
     const struct ynode *n;
@@ -805,6 +850,8 @@ static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_
         return -1;
     if ((n = ynode_get (root, "data_roots")) && parse_data_roots (c, n, cfg) < 0)
         return -1;
+    if ((n = ynode_get (root, "apps")) && parse_apps (c, n, &cfg->apps) < 0)
+        return -1;
     return 0;
 }
 
@@ -826,6 +873,7 @@ int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err
     cfg->local_reads = true;
     strcpy (cfg->slurm.mpi, "srun");
     cfg->slurm.poll = 2;
+    cfg->apps.max_bytes = FS_APPS_DEFAULT_MAX_BYTES;
 
     int rc = site_parse (&c, root, cfg);
     ydoc_free (root);

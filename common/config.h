@@ -60,6 +60,18 @@ struct slurm_config {
     double poll;                    /* seconds between squeue/sacct rounds, default 2 */
 };
 
+/* site.yaml apps: (docs/operator-guide.md, "Apps"). */
+#define FS_APPS_ALLOW_MAX 64
+#define FS_APPS_DEFAULT_MAX_BYTES (1ULL << 30)
+struct site_apps {
+    char trust[PATH_MAX];           /* directory of publishers' .pub keys; "": nobody is
+                                     * trusted (the site runs no apps) */
+    int nallow;                     /* 0: every app is allowed */
+    char allow[FS_APPS_ALLOW_MAX][128];     /* name globs (name_glob) */
+    char sandbox[16];               /* "bwrap", "none"; "": bwrap where installed */
+    uint64_t max_bytes;             /* largest bundle held or fetched; default 1 GiB */
+};
+
 struct site_config {
     char path[PATH_MAX];
     char name[64];                  /* required: [A-Za-z0-9_-]+ */
@@ -84,6 +96,7 @@ struct site_config {
     struct slurm_config slurm;      /* launcher: slurm only */
     int nroots;
     struct data_root roots[FS_MAX_ROOTS];
+    struct site_apps apps;
 };
 
 /* The `links:` mapping of federation.yaml (node n), also the one of the

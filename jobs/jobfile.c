@@ -342,7 +342,7 @@ done:
 /* Parse: inputs, outputs, tasks */
 
 static const char *const task_keys[] = { "name", "command", "ranks", "walltime", "retries",
-                                         "inputs", "outputs", "after", "site", NULL };
+                                         "inputs", "outputs", "after", "site", "app", NULL };
 static const char *const input_keys[] = { "slice", "reduce", NULL };
 static const char *const output_keys[] = { "publish", NULL };
 static const char *const top_keys[] = { "version", "name", "tasks", NULL };
@@ -720,6 +720,21 @@ static void parse_task (struct pstate *ps, size_t ti, const struct ynode *tn)
         snprintf (what, sizeof (what), "task '%s': site", t->name);
         if (get_ident (ps, n, what, "site", t->site) < 0)
             t->site[0] = '\0', t->site_mark = (struct job_mark) { 0, 0 };
+    }
+    if ((n = ynode_get (tn, "app"))) {
+        fs_error_t ea = { 0, "" };
+        t->app_mark = mark_of (n);
+        snprintf (what, sizeof (what), "task '%s': app", t->name);
+        if (get_string (ps, n, what, t->app, sizeof (t->app)) < 0)
+            t->app[0] = '\0';
+        else if (app_ref_parse (t->app, t->app_name, t->app_version, &ea) < 0) {
+            perr (ps, n, "%s: %s", what, ea.text);
+            t->app[0] = '\0';
+        }
+        /* The program is an entry point's name, never a path or a placeholder. */
+        if (t->app[0] && t->argc > 0 && app_name_valid (t->argv[0], &ea) < 0)
+            perr_at (ps, t->argv_marks[0], "task '%s': command[0] '%s' must name an entry point "
+                     "of app %s (its name, not a path)", t->name, t->argv[0], t->app);
     }
     if (t->argv)
         check_command (ps, t, inputs_ok, outputs_ok);

@@ -18,6 +18,8 @@
  *         outputs:                        NAME -> {} (or empty) | {publish: NAME}
  *         after: [TASK, ...]              explicit dependencies
  *         site: SITE                      pin
+ *         app: NAME@VERSION               a published app (SPEC section 10):
+ *                                         command[0] is one of its entry points
  *
  * Input values: a string of the form IDENT.IDENT (no '/', no '[') is a task
  * output reference; anything else is a slice (common/slice.h).  A dataset
@@ -49,6 +51,7 @@
 
 #include "common/dtype.h"
 #include "common/error.h"
+#include "common/manifest.h"
 #include "common/policy.h"
 #include "common/slice.h"
 
@@ -160,6 +163,10 @@ struct job_task {
     struct job_mark *after_marks;   /* (owned) */
     char site[JOB_IDENT_MAX];       /* pin, "" when none */
     struct job_mark site_mark;
+    char app[APP_REF_MAX];          /* a published app, "NAME@VERSION"; "" when none:
+                                     * command[0] is then one of its entry points */
+    char app_name[APP_NAME_MAX], app_version[APP_NAME_MAX];
+    struct job_mark app_mark;
     size_t ndeps;
     struct job_dep *deps;           /* unique, ascending task index (owned) */
     /* Filled by jobfile_check(): the sites where the task may run as far as
@@ -190,6 +197,13 @@ struct job_dataset_info {
     char replicas[JOB_MAX_REPLICAS][JOB_IDENT_MAX];   /* sites holding it */
 };
 
+/* A published app as the validator sees it (the scheduler's app table). */
+struct job_app_info {
+    bool mpi;
+    int nentry;
+    char entry[APP_ENTRY_MAX][APP_NAME_MAX];    /* its entry-point names */
+};
+
 struct job_site_info {
     char name[JOB_IDENT_MAX];
     char region[JOB_IDENT_MAX];
@@ -206,6 +220,15 @@ struct job_fedview {
     size_t (*site_count) (void *ctx);
     /* 0, or -1 (err filled). */
     int (*site_get) (void *ctx, size_t i, struct job_site_info *out, fs_error_t *err);
+    /* May be NULL (apps are then not checked): the app name@version, 1 found
+     * (*out filled), 0 unknown, -1 lookup failed (err filled). */
+    int (*app_lookup) (void *ctx, const char *name, const char *version,
+                       struct job_app_info *out, fs_error_t *err);
+    /* May be NULL: can site ever run the app (trust, allow, requirements)?  1
+     * yes or maybe, 0 no with why.  A task whose allowed sites all say no is
+     * refused ("no site can run app ..."). */
+    int (*app_site) (void *ctx, const char *name, const char *version, const char *site,
+                     char *why, size_t whysz);
 };
 
 /* ------------------------------------------------------------------ */

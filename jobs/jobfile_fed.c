@@ -300,6 +300,61 @@ fail:
     free (set);
 }
 
+/* A task's app: published, command[0] one of its entry points, ranks > 1 only
+ * for an MPI app.  true when it is published (its sites can be checked). */
+static bool check_app (struct pstate *ps, const struct job_fedview *v, const struct job_task *t)
+{
+    struct job_app_info info;
+    fs_error_t e = { 0, "" };
+    memset (&info, 0, sizeof (info));
+    int r = v->app_lookup (v->ctx, t->app_name, t->app_version, &info, &e);
+    if (r < 0) {
+        errs_add (ps->errs, FS_EFAIL, ps->file, t->app_mark.line, t->app_mark.col,
+                  "task '%s': cannot look app %s up: %s", t->name, t->app, e.text);
+        return false;
+    }
+    if (r == 0) {
+        perr_at (ps, t->app_mark, "task '%s': unknown app '%s' (not published: see 'fedsched "
+                 "apps', and 'fedsched app publish SITE DIR')", t->name, t->app);
+        return false;
+    }
+    bool found = false;
+    char list[600] = "";
+    size_t o = 0;
+    for (int i = 0; i < info.nentry && i < APP_ENTRY_MAX; i++) {
+        found = found || (t->argc > 0 && !strcmp (info.entry[i], t->argv[0]));
+        if (o < sizeof (list))
+            o += (size_t)snprintf (list + o, sizeof (list) - o, "%s%s", i ? ", " : "",
+                                   info.entry[i]);
+    }
+    if (!found && t->argc > 0)
+        perr_at (ps, t->argv_marks[0], "task '%s': command[0] '%s' is not an entry point of app "
+                 "%s (entry points: %s)", t->name, t->argv[0], t->app, list);
+    if (!info.mpi && t->ranks > 1)
+        perr_at (ps, t->ranks_mark, "task '%s': app %s is not an MPI app (mpi: false in its "
+                 "app.yaml): ranks must be 1", t->name, t->app);
+    return true;
+}
+
+/* The sites the inputs and the pin allow (t->allowed) must include one that can
+ * run the app: trusts its publisher, allows it, provides what it requires. */
+static void check_app_sites (struct pstate *ps, const struct job_fedview *v,
+                             const struct job_task *t)
+{
+    char why[2048];
+    size_t o = 0;
+    for (size_t i = 0; i < t->nallowed; i++) {
+        char w[400] = "";
+        if (v->app_site (v->ctx, t->app_name, t->app_version, t->allowed[i], w, sizeof (w)))
+            return;
+        if (o < sizeof (why))
+            o += (size_t)snprintf (why + o, sizeof (why) - o, "%ssite %s %s", i ? "; " : "",
+                                   t->allowed[i], w);
+    }
+    if (t->nallowed > 0)
+        perr_at (ps, t->app_mark, "task '%s': no site can run app %s: %s", t->name, t->app, why);
+}
+
 int fed_check (struct pstate *ps, const struct job_fedview *v)
 {
     struct job_spec *s = ps->spec;
@@ -343,6 +398,7 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
         struct job_task *t = &s->tasks[ti];
         if (ps->task_bad[ti])
             continue;
+        bool app_ok = t->app[0] && v->app_lookup && check_app (ps, v, t);
         bool *ok = calloc (t->ninputs ? t->ninputs : 1, sizeof (bool));
         struct job_dataset_info **dis = calloc (t->ninputs ? t->ninputs : 1, sizeof (*dis));
         if (!ok || !dis) {
@@ -377,6 +433,8 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
             if (all)
                 check_task_sites (&f, ti, ok, dis);
         }
+        if (app_ok && v->app_site)
+            check_app_sites (ps, v, t);
         for (size_t i = 0; i < t->ninputs; i++)
             free (dis[i]);
         free (dis);

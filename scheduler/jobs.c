@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "jobs/jobfile.h"
+#include "apps.h"
 #include "jobs.h"
 #include "placement.h"
 #include "common/clock.h"
@@ -125,6 +126,7 @@ struct jobs {
         json_t *reply;
     } *toks;
     size_t ntoks, captoks;
+    struct apps *apps;          /* the federation's apps (SPEC section 10); NULL: none */
 };
 
 static json_t *iso_or_null (double t)
@@ -222,11 +224,52 @@ static void view_refresh (struct jobs *j)
     }
 }
 
+static int fv_app_lookup (void *ctx, const char *name, const char *version,
+                          struct job_app_info *out, fs_error_t *err)
+{
+    struct jobs *j = ctx;
+    fs_error_t e;
+    json_t *meta = j->apps ? apps_get (j->apps, name, version, &e) : NULL;
+    if (!meta)
+        return !j->apps || e.code == FS_ENOTFOUND ? 0 : (*err = e, -1);
+    json_t *man = json_object_get (meta, "manifest");
+    const char *k;
+    json_t *v;
+    out->mpi = json_is_true (json_object_get (man, "mpi"));
+    out->nentry = 0;
+    json_object_foreach (json_object_get (man, "entry"), k, v)
+        if (out->nentry < APP_ENTRY_MAX)
+            snprintf (out->entry[out->nentry++], APP_NAME_MAX, "%s", k);
+    json_decref (meta);
+    return 1;
+}
+
+/* May site run the app?  A site whose answer to a probe is still out (or that
+ * has not told its policy yet) may yet qualify: only a definite no is one. */
+static int fv_app_site (void *ctx, const char *name, const char *version, const char *site,
+                        char *why, size_t whysz)
+{
+    struct jobs *j = ctx;
+    fs_error_t e;
+    json_t *meta = j->apps ? apps_get (j->apps, name, version, &e) : NULL;
+    if (!meta)
+        return 1;
+    int r = apps_site_may_run (j->apps, site, meta, why, whysz);
+    json_decref (meta);
+    return r == 1 || !strncmp (why, "has not said yet", 16) || !strncmp (why, "has not told", 12);
+}
+
 static const struct job_fedview *view_of (struct jobs *j, struct job_fedview *v)
 {
     view_refresh (j);
-    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get };
+    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get, fv_app_lookup,
+                               fv_app_site };
     return v;
+}
+
+void jobs_set_apps (struct jobs *j, struct apps *apps)
+{
+    j->apps = apps;
 }
 
 /* --- jobs in memory and in the store ------------------------------------ */
@@ -852,7 +895,7 @@ static json_t *replicas_json (struct jobs *j, const struct pin *p, int site)
 }
 
 static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin *pins,
-                           const struct placement_task *pt, int site)
+                           const struct placement_task *pt, int site, const struct app_place *ap)
 {
     const struct job_task *ts = &jb->spec->tasks[k];
     struct jtask *t = &jb->t[k];
@@ -892,6 +935,14 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
                               (json_int_t)jb->id, "task", ts->name, "attempt", t->attempt, "ranks",
                               ts->ranks, "walltime", ts->walltime, "command", command, "inputs",
                               inputs, "outputs", outputs);
+    if (ap->meta) {
+        /* The app it runs, recorded for its provenance (status: app). */
+        char ref[APP_REF_MAX + SIGN_DIGEST_TEXT];
+        fs_error_t err;
+        json_object_set_new (body, "app", apps_start_body (ap, j->fed, site, j->reg));
+        if (store_task_app_save (j->store, jb->id, k, apps_ref (ap, ref, sizeof (ref)), &err) < 0)
+            log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+    }
     snprintf (t->site, sizeof (t->site), "%s", sname);
     struct site *reg = registry_get (j->reg, sname, false);
     t->sent_conn = reg ? reg->conn : 0;
@@ -933,15 +984,28 @@ static void task_place (struct jobs *j, struct job *jb, size_t k, int queued_sit
         ins[i] = pins[i].in;
         bytes += (double)ins[i].bytes;
     }
+    /* An app: its bundle is one more input, and sites that can't run it are vetoed. */
+    struct app_place ap = { 0 };
+    fs_error_t err;
+    if (ts->app[0] && (!j->apps || apps_place (j->apps, j->fed, ts->app_name, ts->app_version,
+                                               &ap, &ins[ts->ninputs], &err) < 0)) {
+        snprintf (why, sizeof (why), "app %s: %.800s", ts->app, j->apps ? err.text : "no apps here");
+        apps_place_free (&ap);
+        task_fail (j, jb, t, NO_EXIT, why);
+        pins_free (pins, ts->ninputs);
+        free (ins);
+        return;
+    }
     double est = dispatch_runtime (j->disp, task_command (ts, cmd, sizeof (cmd)), bytes,
                                    ts->walltime);
     struct placement_task pt = { ts->ranks, est, ts->site[0] != '\0',
                                  ts->site[0] ? placement_fed_find (j->fed, ts->site) : -1,
-                                 (int)ts->ninputs, ins };
+                                 (int)ts->ninputs + (ap.meta != NULL), ins,
+                                 ap.meta ? ap.vetoes : NULL };
     struct placement_result res;
-    fs_error_t err;
     if (queued_site >= 0) {
-        task_dispatch (j, jb, k, pins, &pt, queued_site);
+        task_dispatch (j, jb, k, pins, &pt, queued_site, &ap);
+        apps_place_free (&ap);
         free (ins);
         pins_free (pins, ts->ninputs);
         return;
@@ -949,6 +1013,7 @@ static void task_place (struct jobs *j, struct job *jb, size_t k, int queued_sit
     if ((pt.pinned && pt.pin_site < 0) || placement_fed_count (j->fed) == 0
         || j->ncand < placement_fed_count (j->fed)) {
         /* No site has said hello yet (or not the pinned one): wait for them. */
+        apps_place_free (&ap);
         free (ins);
         pins_free (pins, ts->ninputs);
         return;
@@ -976,7 +1041,7 @@ static void task_place (struct jobs *j, struct job *jb, size_t k, int queued_sit
         if (res.status == PLACEMENT_NEVER) {
             task_fail (j, jb, t, NO_EXIT, res.reason);
         } else if (go) {
-            task_dispatch (j, jb, k, pins, &pt, res.site);
+            task_dispatch (j, jb, k, pins, &pt, res.site, &ap);
         } else if (act == DISPATCH_QUEUE) {
             site_view (j, site);
             log_msg (LOG_INFO, "event=task.queued job=%lld task=%s site=%s queued=%lld "
@@ -987,6 +1052,7 @@ static void task_place (struct jobs *j, struct job *jb, size_t k, int queued_sit
         }
         /* else: held (no site for now: sites down, replicas unreachable) */
     }
+    apps_place_free (&ap);
     free (ins);
     pins_free (pins, ts->ninputs);
 }
@@ -1352,9 +1418,14 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
         return NULL;
     }
     json_t *tasks = json_array ();
+    fs_error_t e;
+    json_t *apps = store_task_apps (j->store, jb->id, &e);     /* {idx: app it ran} */
     for (size_t k = 0; k < jb->ntasks; k++) {
         struct jtask *t = &jb->t[k];
         json_t *pl = jb->slim ? store_task_placement (j->store, jb->id, k) : json_incref (t->placement);
+        char idx[32];
+        snprintf (idx, sizeof (idx), "%zu", k);
+        json_t *app = json_object_get (apps, idx);
         json_array_append_new (
             tasks, json_pack ("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:I, s:I, s:i, s:o, s:o, s:O}",
                               "name", t->name, "state", tstate_names[t->state], "site",
@@ -1365,7 +1436,10 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
                               (json_int_t)t->bytes_moved, "attempt", t->attempt, "error",
                               t->error[0] ? json_string (t->error) : json_null (), "placement",
                               pl ? pl : json_null (), "batch", t->batch ? t->batch : json_null ()));
+        json_object_set_new (json_array_get (tasks, k), "app",
+                             app ? json_incref (app) : json_null ());
     }
+    json_decref (apps);
     return json_pack ("{s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)jb->id, "name", jb->name,
                       "state", jstate_names[jb->state], "submitted", iso_or_null (jb->submitted),
                       "ended", iso_or_null (jb->ended), "tasks", tasks);

@@ -29,6 +29,9 @@ typedef int (*jobs_send_f) (void *arg, const char *site, struct zmsg *m);
 struct jobs *jobs_create (struct store *st, struct registry *reg, const struct fed_config *cfg,
                           jobs_send_f send, void *arg, fs_error_t *err);
 void jobs_destroy (struct jobs *j);     /* accepts NULL */
+/* The federation's apps (borrowed, outlives j): job files may name them. */
+struct apps;
+void jobs_set_apps (struct jobs *j, struct apps *apps);
 
 /* Client requests: a reply body (new reference) or NULL with err.  A job
  * file refused (validate, submit) also gives every one of its errors, one per

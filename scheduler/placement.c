@@ -532,6 +532,8 @@ const char *placement_excl_name (enum placement_excl e)
         return "replicas-down";
     case PLACE_EXCL_NO_REPLICA:
         return "no-replica";
+    case PLACE_EXCL_APP:
+        return "app";
     }
     return "?";
 }
@@ -584,6 +586,9 @@ static void sb_describe (struct sbuf *b, const struct placement_fed *f,
         if (in)
             sbuf_printf (b, "input %s has no replica yet", input_name (in, c->input, nm, sizeof (nm)));
         break;
+    case PLACE_EXCL_APP:
+        sbuf_printf (b, "%s", t->vetoes && t->vetoes[c->site] ? t->vetoes[c->site] : "can't run the app");
+        break;
     }
 }
 
@@ -611,6 +616,7 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
         {PLACE_EXCL_POLICY, "refused by input policies"},
         {PLACE_EXCL_REPLICAS_DOWN, "cut off from every replica of an input"},
         {PLACE_EXCL_NO_REPLICA, "waiting for an input without replicas"},
+        {PLACE_EXCL_APP, "unable to run its app"},
     };
     bool first = true;
     for (size_t k = 0; k < sizeof (kinds) / sizeof (kinds[0]); k++) {
@@ -740,6 +746,8 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
             e = PLACE_EXCL_DRAINED;
         else if (site->cores < ranks)
             e = PLACE_EXCL_CORES;
+        else if (t->vetoes && t->vetoes[s])
+            e = PLACE_EXCL_APP;
         *c = (struct placement_candidate){
             .site = s,
             .excluded = e,

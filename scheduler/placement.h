@@ -16,8 +16,8 @@
  *   + runtime_s
  *
  * A site is a candidate only when it is up, not drained, has at least `ranks`
- * cores, is the pinned site (if the task is pinned) and every input's policy
- * lets the input's bytes go there.  The cheapest candidate wins; costs equal
+ * cores, is the pinned site (if the task is pinned), can run the task's app
+ * (no veto) and every input's policy lets the input's bytes go there.  The cheapest candidate wins; costs equal
  * within 1e-9 (relative) go to the site with more free cores, then to the
  * first name in strcmp() order.
  */
@@ -139,6 +139,10 @@ struct placement_task {
     int pin_site;               /* when pinned: the site index */
     int ninputs;
     const struct placement_input *inputs;       /* borrowed */
+    const char *const *vetoes;  /* NULL, or one per site index: why that site may not
+                                 * run the task at all (its app: publisher not trusted,
+                                 * app not allowed, a requirement missing), NULL where it
+                                 * may; borrowed.  An app's bundle is one of the inputs. */
 };
 
 /* ---- the decision -------------------------------------------------------- */
@@ -152,6 +156,7 @@ enum placement_excl {
     PLACE_EXCL_POLICY,          /* input `input`'s policy keeps its bytes away */
     PLACE_EXCL_REPLICAS_DOWN,   /* every replica of input `input` is at a down site */
     PLACE_EXCL_NO_REPLICA,      /* input `input` has no replica (yet) */
+    PLACE_EXCL_APP,             /* vetoed (placement_task.vetoes): can't run the app */
 };
 
 struct placement_candidate {
@@ -205,7 +210,7 @@ int placement_sources (const struct placement_fed *f, const struct placement_inp
 char *placement_candidate_describe (const struct placement_fed *f, const struct placement_task *t,
                                     const struct placement_candidate *c, char *buf, size_t n);
 /* A short token per exclusion: "", "pin", "down", "drained", "cores", "policy",
- * "replicas-down", "no-replica". */
+ * "replicas-down", "no-replica", "app". */
 const char *placement_excl_name (enum placement_excl e);
 
 /* For validate/submit: true when no site of the federation could ever run t,

@@ -22,6 +22,7 @@
 #include "common/msg.h"
 #include "common/names.h"
 #include "common/zsock.h"
+#include "apps.h"
 #include "jobs.h"
 #include "registry.h"
 #include "scheduler.h"
@@ -57,6 +58,7 @@ struct sched {
     struct store *store;
     struct registry *reg;
     struct jobs *jobs;
+    struct apps *apps;
     struct pending pending[PENDING_MAX];
     int64_t next_id;
     struct later *later;
@@ -277,6 +279,16 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
         return -1;
     log_msg (LOG_INFO, "event=site.up site=%s region=%s cores=%d data=%s", name, region,
              (int)cores, uri);
+    /* Its apps policy; then ask what it provides of the apps' requirements. */
+    json_t *probe = apps_site_hello (s->apps, name, json_object_get (m->body, "apps"), err);
+    if (!probe)
+        return -1;
+    if (json_array_size (probe) > 0) {
+        apps_site_probing (s->apps, name, probe);
+        send_to (s, s->rid, s->ridlen, msg_request ("site.probe", ++s->next_id,
+                                                    json_pack ("{s:O}", "requires", probe)));
+    }
+    json_decref (probe);
     json_t *tasks = json_object_get (m->body, "tasks");
     if (s->jobs && (!tasks || json_is_array (tasks)))
         jobs_site_hello (s->jobs, name, tasks ? tasks : json_array ());
@@ -340,6 +352,7 @@ static int h_site_heartbeat (struct sched *s, const struct msg *m, fs_error_t *e
     site->cores_free = (int)(free_ > site->cores ? site->cores : free_);
     site->running = (int)running;
     site->last_heartbeat = clock_wall ();
+    apps_site_cached (s->apps, site->name, json_object_get (m->body, "apps"));
     reply (s, m, NULL);
     return 0;
 }
@@ -511,6 +524,23 @@ static int token_replay (struct sched *s, const struct msg *m, const char *token
     return r;
 }
 
+/* A request with token asked again while the site still works on the first
+ * copy: the site's answer goes to this copy (true); false when none is in
+ * flight. */
+static bool pending_rejoin (struct sched *s, const struct msg *m, const char *token)
+{
+    for (int i = 0; token && i < PENDING_MAX; i++) {
+        struct pending *pd = &s->pending[i];
+        if (pd->used && !strcmp (pd->token, token) && !strcmp (pd->op, m->op)) {
+            memcpy (pd->rid, s->rid, s->ridlen);
+            pd->ridlen = s->ridlen;
+            pd->client_id = m->id;
+            return true;
+        }
+    }
+    return false;
+}
+
 static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *err)
 {
     const char *sitename, *path, *name, *policy, *token;
@@ -521,16 +551,8 @@ static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *
     int r = token_replay (s, m, token, err);
     if (r != 0)
         return r < 0 ? -1 : 0;
-    for (int i = 0; token && i < PENDING_MAX; i++) {
-        struct pending *pd = &s->pending[i];
-        if (pd->used && !strcmp (pd->token, token) && !strcmp (pd->op, m->op)) {
-            /* Asked again while the site works on it: answer the latest copy. */
-            memcpy (pd->rid, s->rid, s->ridlen);
-            pd->ridlen = s->ridlen;
-            pd->client_id = m->id;
-            return 0;
-        }
-    }
+    if (pending_rejoin (s, m, token))
+        return 0;
     if (ident_valid ("site", sitename, err) < 0 || (name && name_valid (name, err) < 0))
         return -1;
     fs_policy_t p;
@@ -570,6 +592,112 @@ static int h_catalog_policy (struct sched *s, const struct msg *m, fs_error_t *e
     return forward_to_site (s, m, site, "site.policy", NULL, err);
 }
 
+/* --- apps (SPEC section 10; docs/protocol.md, "Apps") ------------------------ */
+
+/* site.probe for requires to every up site (a new app's requirements). */
+static void probe_all (struct sched *s, json_t *requires)
+{
+    for (size_t i = 0; json_array_size (requires) > 0 && i < registry_count (s->reg); i++) {
+        struct site *site = registry_at (s->reg, i);
+        if (!site->up)
+            continue;
+        apps_site_probing (s->apps, site->name, requires);
+        send_to (s, site->rid, site->ridlen, msg_request ("site.probe", ++s->next_id,
+                                                          json_pack ("{s:O}", "requires", requires)));
+    }
+}
+
+/* The site an app request names: known and up. */
+static struct site *app_site (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *name;
+    if (msg_get_str (m, "site", true, &name, err) < 0 || ident_valid ("site", name, err) < 0)
+        return NULL;
+    struct site *site = registry_get (s->reg, name, false);
+    if (!site)
+        errprintf (err, FS_EFAIL, "unknown site '%s' (see 'fedsched sites')", name);
+    else if (!site->up)
+        errprintf (err, FS_EFAIL, "site '%s' is down: it can't take an app now", name);
+    return site && site->up ? site : NULL;
+}
+
+/* app.check: may NAME@VERSION be published with this digest, and where does
+ * its bundle go (the site's data port, its key, whether it holds it already). */
+static int h_app_check (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    bool held;
+    struct site *site = app_site (s, m, err);
+    if (!site || apps_precheck (s->apps, m->body, false, site->name, &held, err) < 0)
+        return -1;
+    reply (s, m, json_pack ("{s:s, s:s, s:s, s:b}", "site", site->name, "uri", site->data_uri,
+                            "key", site->curve_key, "held", held));
+    return 0;
+}
+
+/* app.publish: checked here (signature, immutability), then by the site,
+ * which keeps the uploaded bundle (site.app_store); its answer is recorded
+ * and given to the client (on_site_reply). */
+static int h_app_publish (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *token;
+    bool held;
+    if (msg_token (m, &token, err) < 0)
+        return -1;
+    int r = token_replay (s, m, token, err);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    if (pending_rejoin (s, m, token))
+        return 0;
+    struct site *site = app_site (s, m, err);
+    if (!site || apps_precheck (s->apps, m->body, true, site->name, &held, err) < 0)
+        return -1;
+    if (held) {
+        /* The same content again: nothing to do. */
+        json_t *body = json_pack ("{s:O, s:O, s:O, s:O, s:s, s:b}", "name",
+                                  json_object_get (m->body, "name"), "version",
+                                  json_object_get (m->body, "version"), "digest",
+                                  json_object_get (m->body, "digest"), "bytes",
+                                  json_object_get (m->body, "bytes"), "site", site->name, "new", 0);
+        if (token && store_token_put (s->store, token, m->op, body, clock_wall (), err) < 0)
+            log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err->text);
+        reply (s, m, body);
+        return 0;
+    }
+    return forward_to_site (s, m, site, "site.app_store", token, err);
+}
+
+static int h_app_list (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *glob;
+    if (msg_get_str (m, "glob", false, &glob, err) < 0)
+        return -1;
+    json_t *body = apps_list (s->apps, glob, err);
+    if (!body)
+        return -1;
+    reply (s, m, body);
+    return 0;
+}
+
+/* The site's answer to app.publish's site.app_store (pd: the client). */
+static void app_stored (struct sched *s, struct pending *pd, struct site *site, const struct msg *m)
+{
+    fs_error_t err;
+    bool fresh;
+    json_t *body = apps_stored (s->apps, site->name, m->body, &fresh, &err);
+    if (!body) {
+        send_to (s, pd->rid, pd->ridlen, msg_error (pd->op, pd->client_id, err.code, "%s", err.text));
+        return;
+    }
+    if (pd->token[0] && store_token_put (s->store, pd->token, pd->op, body, clock_wall (), &err) < 0)
+        log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+    send_to (s, pd->rid, pd->ridlen, msg_reply (pd->op, pd->client_id, body));
+    if (fresh) {
+        json_t *req = apps_requirements (s->apps);
+        probe_all (s, req);
+        json_decref (req);
+    }
+}
+
 /* A site answered a request we forwarded. */
 static void on_site_reply (struct sched *s, const struct msg *m)
 {
@@ -580,6 +708,14 @@ static void on_site_reply (struct sched *s, const struct msg *m)
             break;
         }
     struct site *site = registry_by_rid (s->reg, s->rid, s->ridlen);
+    if (!strcmp (m->op, "site.probe") && site) {
+        if (m->ok)
+            apps_site_probed (s->apps, site->name, m->body);
+        else
+            log_msg (LOG_WARN, "event=apps.probe_fail site=%s reason=\"%s\"", site->name,
+                     m->errtext);
+        return;
+    }
     if (!pd || !site || strcmp (site->name, pd->site)) {
         /* id 0: task.start and task.kill, whose outcome comes as task.update */
         if (m->id != 0 || !m->ok)
@@ -591,6 +727,10 @@ static void on_site_reply (struct sched *s, const struct msg *m)
     if (!m->ok) {
         send_to (s, pd->rid, pd->ridlen,
                  msg_error (pd->op, pd->client_id, m->errcode, "%s", m->errtext));
+        return;
+    }
+    if (!strcmp (pd->op, "app.publish")) {
+        app_stored (s, pd, site, m);
         return;
     }
     if (strcmp (pd->op, "catalog.publish") && strcmp (pd->op, "catalog.policy")) {
@@ -887,6 +1027,9 @@ static const struct {
     { "job.logs", h_job_logs },
     { "links.list", h_links_list },
     { "task.update", h_task_update },
+    { "app.check", h_app_check },
+    { "app.publish", h_app_publish },
+    { "app.list", h_app_list },
     { "ping", h_ping },
     { NULL, NULL },
 };
@@ -987,10 +1130,13 @@ int scheduler_main (int argc, char **argv)
     s.store = store_open (s.cfg.state, &err);
     s.reg = registry_create ();
     if (s.store && (registry_load_known (&s, &err) < 0
+                    || !(s.apps = apps_create (s.store, &err))
                     || !(s.jobs = jobs_create (s.store, s.reg, &s.cfg, send_site, &s, &err)))) {
         store_close (s.store);
         s.store = NULL;
     }
+    if (s.jobs)
+        jobs_set_apps (s.jobs, s.apps);
     struct zsock_opts zo = { .security = s.cfg.security, .keys = s.cfg.keys,
                              .key_name = "scheduler", .server = true,
                              .maxmsgsize = SCHED_MAXMSG };
@@ -1012,6 +1158,7 @@ int scheduler_main (int argc, char **argv)
     free (s.later);
     zsock_destroy (s.sock);
     jobs_destroy (s.jobs);
+    apps_destroy (s.apps);
     registry_destroy (s.reg);
     store_close (s.store);
     fed_config_free (&s.cfg);

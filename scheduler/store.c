@@ -9,12 +9,8 @@
 #include "common/policy.h"
 #include "common/slice.h"
 #include "store.h"
+#include "store_int.h"
 
-struct store {
-    sqlite3 *db;
-    sqlite3_stmt *task_st;      /* prepared once: written for every task change */
-    sqlite3_stmt *job_st;
-};
 
 static const char *schema =
     "PRAGMA journal_mode=WAL;"
@@ -55,10 +51,6 @@ static const char *const upgrades[] = {
     NULL,
 };
 
-static int db_error (struct store *s, fs_error_t *err, const char *what)
-{
-    return errprintf (err, FS_EFAIL, "scheduler database: %s: %s", what, sqlite3_errmsg (s->db));
-}
 
 struct store *store_open (const char *path, fs_error_t *err)
 {
@@ -83,6 +75,10 @@ struct store *store_open (const char *path, fs_error_t *err)
     }
     for (int i = 0; upgrades[i]; i++)
         sqlite3_exec (s->db, upgrades[i], NULL, NULL, NULL);
+    if (store_apps_init (s, err) < 0) {
+        store_close (s);
+        return NULL;
+    }
     return s;
 }
 
@@ -615,11 +611,6 @@ int store_task_save (struct store *s, int64_t job, size_t idx, const struct stor
     return task_write (s, job, idx, t) == 0 ? 0 : db_error (s, err, "task state");
 }
 
-static const char *col_text (sqlite3_stmt *st, int col)
-{
-    const char *t = (const char *)sqlite3_column_text (st, col);
-    return t ? t : "";
-}
 
 int store_jobs_load (struct store *s, store_job_f cb, void *arg, fs_error_t *err)
 {

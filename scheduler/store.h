@@ -118,4 +118,35 @@ int store_token_put (struct store *s, const char *token, const char *op, const j
 /* Forget tokens created before `before`; the number forgotten, or -1. */
 int store_tokens_prune (struct store *s, double before, fs_error_t *err);
 
+/* --- apps (SPEC section 10) ------------------------------------------------
+ * One row per NAME@VERSION with what the site that stored its bundle reported
+ * (digest, bytes, publisher, signature, manifest), the sites holding the
+ * bundle, each site's apps policy from its hello, and the app each task ran.
+ * A NAME@VERSION never changes its digest (store_app_add refuses). */
+
+/* Record meta ({name, version, digest, bytes, publisher, publisher_name,
+ * signature, manifest}) as held at site, at time now.  1 a new app, 0 known
+ * already (site added as a holder); -1 with FS_EFAIL when NAME@VERSION is
+ * published with another digest. */
+int store_app_add (struct store *s, const json_t *meta, const char *site, double now,
+                   fs_error_t *err);
+/* NAME@VERSION: its meta with "sites" (holders) and "published" (seconds);
+ * new reference, or NULL with FS_ENOTFOUND. */
+json_t *store_app_get (struct store *s, const char *name, const char *version, fs_error_t *err);
+/* Every app whose name matches glob (NULL: all), by name, then publication. */
+json_t *store_apps (struct store *s, const char *glob, fs_error_t *err);
+/* Site holds exactly the bundles of digests (a JSON array) now: its holder
+ * rows follow (digests the store doesn't know are ignored). */
+int store_app_held (struct store *s, const char *site, const json_t *digests, fs_error_t *err);
+/* A site's apps policy (its hello's "apps" without "held"), kept across
+ * restarts; store_site_apps gives {site: policy} (new reference). */
+int store_site_apps_save (struct store *s, const char *site, const json_t *policy,
+                          fs_error_t *err);
+json_t *store_site_apps (struct store *s, fs_error_t *err);
+/* The app task idx of job ran ("NAME@VERSION sha256:HEX"); store_task_apps
+ * gives {idx (text): ref} for a job (new reference). */
+int store_task_app_save (struct store *s, int64_t job, size_t idx, const char *ref,
+                         fs_error_t *err);
+json_t *store_task_apps (struct store *s, int64_t job, fs_error_t *err);
+
 #endif

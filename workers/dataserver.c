@@ -7,6 +7,8 @@
  * that never arrived.  Each piece is read by HDF5 straight into the message
  * buffer that ZeroMQ sends, with an XXH3 checksum in its header.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "adapters/reduce/reduce.h"
 #include "common/checksum.h"
@@ -96,6 +99,7 @@ struct transfer {
     bool local;                 /* data.piece: it asks for a local copy */
     struct policy_grant grant;  /* how the policy lets it be read */
     const char *reader;         /* the reading site, NULL: outside every site */
+    int bundle_fd;              /* an app bundle (its file), else -1 */
 };
 
 /* --- who may claim to read as a site (CURVE) ------------------------------- */
@@ -175,12 +179,42 @@ static int reader_check (const struct data_req *r, const char *rsite, const char
     return rc;
 }
 
+/* An app bundle held here, as a one-dimensional uint8 array: the whole of it,
+ * whoever asks (apps are listed federation-wide; what runs is decided by each
+ * site's trust, not by who may read the bytes). */
+static int bundle_prepare (struct data_req *r, struct transfer *t, const char *digest,
+                           fs_error_t *err)
+{
+    int64_t pb = (int64_t)r->cfg->piece_bytes;
+    char path[PATH_MAX];
+    struct stat st;
+    if (msg_get_int (&r->m, "piece_bytes", false, PIECE_MIN, PIECE_MAX, &pb, err) < 0)
+        return -1;
+    snprintf (t->hd.name, sizeof (t->hd.name), "%.80s", digest);
+    if (!r->apps || !appstore_held (r->apps, digest, path, sizeof (path)))
+        return errprintf (err, FS_EFAIL, "site %s holds no bundle %.80s", r->cfg->name, digest);
+    if ((t->bundle_fd = open (path, O_RDONLY | O_CLOEXEC)) < 0 || fstat (t->bundle_fd, &st) < 0)
+        return errprintf (err, FS_EFAIL, "site %s cannot read bundle %s: %s", r->cfg->name, digest,
+                          strerror (errno));
+    snprintf (t->hd.file, sizeof (t->hd.file), "%s", path);
+    t->orank = 1;
+    t->oshape[0] = (uint64_t)st.st_size;
+    t->odt = FS_DT_UINT8;
+    t->piece_bytes = (uint64_t)pb;
+    plan_init (&t->plan, 1, t->oshape, 1, t->piece_bytes);
+    return 0;
+}
+
 /* Everything a request names, checked: nothing from the peer is trusted. */
 static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t *err)
 {
-    const char *name, *host;
+    const char *name, *host, *bundle;
     int64_t pb = (int64_t)r->cfg->piece_bytes;
     t->reader = json_string_value (json_object_get (json_object_get (r->m.body, "reader"), "site"));
+    if (msg_get_str (&r->m, "bundle", false, &bundle, err) < 0)
+        return -1;
+    if (bundle)
+        return bundle_prepare (r, t, bundle, err);
     if (msg_get_str (&r->m, "name", true, &name, err) < 0
         || msg_get_int (&r->m, "piece_bytes", false, PIECE_MIN, PIECE_MAX, &pb, err) < 0
         || msg_get_str (&r->m, "host", false, &host, err) < 0
@@ -301,6 +335,16 @@ static void send_out (struct zsock *out, struct data_req *r, struct zmsg *reply)
 static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
 {
     char pol[512];
+    if (t->bundle_fd >= 0) {
+        log_msg (LOG_INFO, "event=audit op=bundle reader=%s bundle=%s bytes=%" PRIu64
+                 " pieces=%" PRIu64, json_string_value (json_object_get (json_object_get (r->m.body,
+                 "reader"), "site")) ?: "client", t->hd.name, t->oshape[0], t->plan.npieces);
+        send_out (out, r, msg_reply (r->m.op, r->m.id, json_pack ("{s:[I], s:s, s:I, s:I, s:I, s:i}",
+                  "shape", (json_int_t)t->oshape[0], "dtype", "uint8", "bytes",
+                  (json_int_t)t->oshape[0], "npieces", (json_int_t)t->plan.npieces, "piece_bytes",
+                  (json_int_t)t->piece_bytes, "piece_min", PIECE_MIN)));
+        return;
+    }
     uint64_t pb = piece_bytes_aligned (t);
     if (pb != t->piece_bytes) {
         t->piece_bytes = pb;
@@ -416,8 +460,21 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
     struct filemap *fm = NULL;
     int rc = -1;
     pthread_mutex_lock (&src_lock);
-    struct format_src *src = src_get (&t->hd, &err);
-    if (src && t->red.op == RED_NONE) {
+    struct format_src *src = t->bundle_fd >= 0 ? NULL : src_get (&t->hd, &err);
+    if (t->bundle_fd >= 0) {
+        /* A bundle: one run of its file, mapped, else read. */
+        uint64_t foff = plan_piece_offset (&t->plan, (uint64_t)index);
+        fs_error_t merr;
+        if ((fm = filemap_open (t->bundle_fd, foff, (size_t)nbytes, &data, &merr)))
+            rc = 0;
+        else if (!(data = heap_piece (z, nbytes)))
+            errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes",
+                       (unsigned long long)nbytes);
+        else if (pread (t->bundle_fd, (void *)data, (size_t)nbytes, (off_t)foff) != (ssize_t)nbytes)
+            errprintf (&err, FS_EFAIL, "cannot read the bundle: %s", strerror (errno));
+        else
+            rc = 0;
+    } else if (src && t->red.op == RED_NONE) {
         fs_sel_t sub;
         sel_sub (&t->sel, off, cnt, &sub);
         /* A run of the file as it is: where it lies, for a requester on this
@@ -492,6 +549,7 @@ void dataserver_job (void *arg, struct zsock *out)
         return;
     }
     memset (&t, 0, sizeof (t));
+    t.bundle_fd = -1;
     if (transfer_prepare (r, &t, &err) < 0) {
         if (!strcmp (r->m.op, "data.open"))
             log_msg (LOG_INFO, "event=refused op=%s reader=%s dataset=%s reason=\"%s\"", r->m.op,
@@ -502,6 +560,8 @@ void dataserver_job (void *arg, struct zsock *out)
     } else {
         do_piece (r, &t, out);
     }
+    if (t.bundle_fd >= 0)
+        close (t.bundle_fd);
     msg_release (&r->m);
     free (r);
 }

@@ -1,10 +1,14 @@
 /* dataserver.h - the site's data plane (SPEC section 7): data.open and
- * data.piece requests, served in the I/O pool so reads never stall the loop. */
+ * data.piece requests, served in the I/O pool so reads never stall the loop.
+ * The same requests with "bundle": DIGEST instead of a dataset's name serve an
+ * app bundle this site holds, as a one-dimensional uint8 array (SPEC section
+ * 10; docs/protocol.md, "Apps"). */
 #ifndef FS_DATASERVER_H
 #define FS_DATASERVER_H
 
 #include "common/config.h"
 #include "common/msg.h"
+#include "appstore.h"
 #include "holdings.h"
 
 struct data_req {
@@ -13,6 +17,7 @@ struct data_req {
     struct msg m;               /* owned: released by the job */
     char key[64];               /* the requester's CURVE public key ("" without CURVE) */
     struct holdings *holdings;  /* borrowed */
+    const struct appstore *apps;    /* borrowed: the bundles this site holds */
     const struct site_config *cfg;  /* borrowed */
 };
 

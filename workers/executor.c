@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "adapters/launch/launch.h"
+#include "adapters/sandbox/sandbox.h"
+#include "appcache.h"
 #include "common/checksum.h"
 #include "common/clock.h"
 #include "common/dtype.h"
@@ -54,6 +56,7 @@ struct xtask {
                                  * has heard our hello (it may kill it first) */
     double stage_started;       /* when its inputs' staging began */
     double runtime_s;           /* how long it ran, as its launcher measured it */
+    char app_entry[PATH_MAX + APP_PATH_MAX];   /* an app's task: its entry point, once staged */
     bool killed;
     struct xtask *next;
 };
@@ -73,6 +76,8 @@ struct executor {
     uint64_t cache_max;         /* bytes (see cache_trim()) */
     double last_trim;
     bool cache_dirty;           /* inputs were staged into the cache since */
+    struct appstore *apps;      /* the site's apps (sandbox) and their cache */
+    struct appcache *appcache;
 };
 
 /* Held by a stager while it takes a cached input (touch, then stat) and by
@@ -317,6 +322,12 @@ int executor_queue (struct executor *ex, struct launch_queue *q)
     return ex->launcher->queue (ex->cfg, q);
 }
 
+void executor_set_apps (struct executor *ex, struct appstore *apps, struct appcache *cache)
+{
+    ex->apps = apps;
+    ex->appcache = cache;
+}
+
 static void xtask_free (struct executor *ex, struct xtask *t)
 {
     if (t->proc)
@@ -410,7 +421,23 @@ struct stage_arg {
     json_t *outputs;            /* owned copy (finish) */
     char dir[PATH_MAX];
     bool finish;                /* register outputs instead of staging inputs */
+    struct appcache *appcache;
+    json_t *app;                /* owned copy of task.start's app, or NULL */
+    char entry[APP_NAME_MAX];   /* the app's entry point the task runs (command[0]) */
+    int ranks;
 };
+
+/* "NAME@VERSION sha256:HEX" of an app's task.start body, or "" (the value of
+ * every output's fedsched_app attribute). */
+static const char *app_ref (const json_t *app, char *buf, size_t size)
+{
+    const char *n = json_string_value (json_object_get (app, "name"));
+    const char *v = json_string_value (json_object_get (app, "version"));
+    const char *d = json_string_value (json_object_get (app, "digest"));
+    snprintf (buf, size, "%s%s%s%s%s", n && v && d ? n : "", n && v && d ? "@" : "",
+              n && v && d ? v : "", n && v && d ? " " : "", n && v && d ? d : "");
+    return buf;
+}
 
 static void push_result (struct zsock *out, json_t *r)
 {
@@ -534,6 +561,12 @@ static int finish_outputs (struct stage_arg *a, json_t *entries, fs_error_t *err
         memset (&hd, 0, sizeof (hd));
         snprintf (hd.file, sizeof (hd.file), "%.3900s/%.64s.h5", a->dir, name);
         snprintf (hd.path, sizeof (hd.path), "/%s", name);
+        char ref[APP_REF_MAX + SIGN_DIGEST_TEXT];
+        /* Provenance: an app's output names the exact build that wrote it. */
+        if (a->app && format_attr_set (hd.file, hd.path, "fedsched_app",
+                                       app_ref (a->app, ref, sizeof (ref)), err) < 0)
+            return errprintf (err, FS_EFAIL, "output %s: cannot record its app (%s)", name,
+                              err->text);
         if (format_info (hd.file, hd.path, &hd.info, err) < 0)
             return errprintf (err, FS_EFAIL, "output %s was not written as %s:%s (%s)", name,
                               hd.file, hd.path, err->text);
@@ -558,6 +591,7 @@ static void stage_job (void *arg, struct zsock *out)
     if (!out) {
         json_decref (a->inputs);
         json_decref (a->outputs);
+        json_decref (a->app);
         free (a);
         return;
     }
@@ -573,8 +607,26 @@ static void stage_job (void *arg, struct zsock *out)
         int64_t bl = 0, bm = 0;
         size_t i;
         json_t *in;
+        if (a->app) {
+            /* The app first: fetched, checked and unpacked once, shared. */
+            struct app_ready ready;
+            rc = appcache_ensure (a->appcache, a->app, a->entry, &ready, &err);
+            if (rc == 0 && !ready.mpi && a->ranks > 1)
+                rc = errprintf (&err, FS_EINVAL, "app %s is not an MPI app (mpi: false in its "
+                                "app.yaml) but the task asks for %d ranks", ready.ref, a->ranks);
+            if (rc == 0) {
+                json_object_set_new (r, "app", json_pack ("{s:s, s:s}", "dir", ready.dir,
+                                                          "entry", ready.entry));
+                if (ready.fetched) {
+                    bm += (int64_t)ready.bytes;
+                    json_array_append_new (transfers, json_pack ("{s:s, s:I, s:f}", "from",
+                                           ready.from, "bytes", (json_int_t)ready.bytes,
+                                           "seconds", ready.seconds));
+                }
+            }
+        }
         json_array_foreach (a->inputs, i, in)
-            if ((rc = stage_one (a, in, staged, transfers, &bl, &bm, &err)) < 0)
+            if (rc == 0 && (rc = stage_one (a, in, staged, transfers, &bl, &bm, &err)) < 0)
                 break;
         json_object_set_new (r, "inputs", staged);
         json_object_set_new (r, "transfers", transfers);
@@ -589,6 +641,7 @@ static void stage_job (void *arg, struct zsock *out)
     push_result (out, r);
     json_decref (a->inputs);
     json_decref (a->outputs);
+    json_decref (a->app);
     free (a);
 }
 
@@ -604,6 +657,13 @@ static void submit_stage (struct executor *ex, struct xtask *t, bool finish)
     a->outputs = json_deep_copy (json_object_get (t->start, "outputs"));
     snprintf (a->dir, sizeof (a->dir), "%s", t->dir);
     a->finish = finish;
+    a->appcache = ex->appcache;
+    a->ranks = t->ranks;
+    json_t *app = json_object_get (t->start, "app");
+    if (json_is_object (app)) {
+        a->app = json_deep_copy (app);
+        snprintf (a->entry, sizeof (a->entry), "%s", t->command[0]);
+    }
     if (!finish)
         t->stage_started = clock_wall ();
     iopool_submit (ex->pool, stage_job, a);
@@ -729,7 +789,8 @@ static int resolve (void *arg, bool is_output, const char *name, char *file, siz
 struct launch_bufs {
     char ejob[64], etask[128], esite[128], eattempt[48];
     char out[PATH_MAX + 16], err[PATH_MAX + 16], status[PATH_MAX + 32], name[256];
-    const char *env[5];
+    char etmp[PATH_MAX + 16];
+    const char *env[6];
     const char *ro[FS_MAX_ROOTS + 1];
 };
 
@@ -750,6 +811,13 @@ static void launch_spec_of (struct executor *ex, struct xtask *t, struct launch_
     b->env[2] = b->esite;
     b->env[3] = b->eattempt;
     b->env[4] = NULL;
+    if (json_is_object (json_object_get (t->start, "app"))) {
+        /* An app's task writes temporary files (and Open MPI its session
+         * directory) in its own directory: the rest is read-only to it. */
+        snprintf (b->etmp, sizeof (b->etmp), "TMPDIR=%s/tmp", t->dir);
+        b->env[4] = b->etmp;
+        b->env[5] = NULL;
+    }
     int n = 0;
     for (int i = 0; i < ex->cfg->nroots; i++)
         b->ro[n++] = ex->cfg->roots[i].path;
@@ -774,7 +842,25 @@ static void task_launch (struct executor *ex, struct xtask *t)
     }
     struct launch_bufs b;
     struct launch_spec spec;
+    char **wrap = NULL;
     launch_spec_of (ex, t, &b, &spec);
+    if (t->app_entry[0]) {
+        /* An app: its entry point, in the site's sandbox (adapters/sandbox/). */
+        char *entry = strdup (t->app_entry), tmp[PATH_MAX + 8];
+        struct sandbox_spec ss = { .workdir = t->dir, .ranks = t->ranks };
+        const struct sandbox *sb = appstore_sandbox (ex->apps);
+        snprintf (tmp, sizeof (tmp), "%s/tmp", t->dir);
+        if (!entry || (mkdir (tmp, 0755) < 0 && errno != EEXIST) || !(wrap = sb->wrap (&ss, &err))) {
+            free (entry);
+            jobfile_argv_free (argv);
+            task_failed (ex, t, -1000, true, err.text[0] ? err.text : "cannot set the app's "
+                         "task up");
+            return;
+        }
+        free (argv[0]);
+        argv[0] = entry;
+        spec.wrapper = (const char *const *)wrap;
+    }
     spec.argv = (const char *const *)argv;
     unlink (b.status);
     /* Journalled before the start: should this worker die right after it, the
@@ -783,6 +869,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
     t->launched = true;
     t->proc = ex->launcher->start (&spec, &err);
     jobfile_argv_free (argv);
+    sandbox_argv_free (wrap);
     if (!t->proc) {
         task_failed (ex, t, -1000, false, err.text);
         return;
@@ -833,9 +920,10 @@ static void task_adopt (struct executor *ex, struct xtask *t)
  * a task not yet ended staged, and what may be being staged right now (used
  * since the oldest staging still running began). */
 struct centry {
-    char name[32];
+    char name[SIGN_DIGEST_TEXT];    /* an input's file name, or an app's digest */
     uint64_t size;
     double used;
+    bool app;                       /* an unpacked app (appcache.h) */
 };
 
 static int by_use (const void *a, const void *b)
@@ -860,39 +948,74 @@ static bool cache_in_use (const struct executor *ex, const char *path)
     return false;
 }
 
+/* Does a task not yet ended run (or stage) the app with digest? */
+static bool app_in_use (const struct executor *ex, const char *digest)
+{
+    for (const struct xtask *t = ex->tasks; t; t = t->next) {
+        const char *d = json_string_value (json_object_get (json_object_get (t->start, "app"),
+                                                            "digest"));
+        if (t->phase != X_DONE && d && !strcmp (d, digest))
+            return true;
+    }
+    return false;
+}
+
+struct clist {
+    struct centry *v;
+    size_t n, cap;
+    uint64_t total;
+};
+
+static int clist_add (struct clist *l, const char *name, uint64_t size, double used, bool app)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct centry *nv = realloc (l->v, cap * sizeof (*nv));
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = cap;
+    }
+    snprintf (l->v[l->n].name, sizeof (l->v[l->n].name), "%s", name);
+    l->v[l->n].size = size;
+    l->v[l->n].used = used;
+    l->v[l->n].app = app;
+    l->total += size;
+    l->n++;
+    return 0;
+}
+
+static void clist_app (void *arg, const char *digest, uint64_t bytes, double used)
+{
+    clist_add (arg, digest, bytes, used, true);
+}
+
 static void cache_trim (struct executor *ex)
 {
     ex->last_trim = clock_wall ();
     char dir[PATH_MAX];
     state_path (ex->cfg, "cache", dir, sizeof (dir));
+    struct clist l = { 0 };
     DIR *d = opendir (dir);
-    if (!d)
-        return;
-    struct centry *v = NULL;
-    size_t n = 0, cap = 0;
-    uint64_t total = 0;
     struct dirent *de;
-    while ((de = readdir (d))) {
+    while (d && (de = readdir (d))) {
         size_t len = strlen (de->d_name);
         if (len != 19 || strcmp (de->d_name + 16, ".h5"))
             continue;               /* not an entry (a transfer's .part file, ...) */
         struct stat st;
         if (fstatat (dirfd (d), de->d_name, &st, 0) < 0)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct centry *nv = realloc (v, cap * sizeof (*v));
-            if (!nv)
-                break;
-            v = nv;
-        }
-        memcpy (v[n].name, de->d_name, len + 1);     /* 19 characters and the NUL */
-        v[n].size = (uint64_t)st.st_size;
-        v[n].used = mtime_of (&st);
-        total += v[n].size;
-        n++;
+        if (clist_add (&l, de->d_name, (uint64_t)st.st_size, mtime_of (&st), false) < 0)
+            break;
     }
-    closedir (d);
+    if (d)
+        closedir (d);
+    /* The unpacked apps are evicted with the inputs. */
+    if (ex->appcache)
+        appcache_list (ex->appcache, clist_app, &l);
+    struct centry *v = l.v;
+    size_t n = l.n;
+    uint64_t total = l.total;
     if (total > ex->cache_max) {
         double guard = ex->last_trim;
         for (const struct xtask *t = ex->tasks; t; t = t->next)
@@ -902,7 +1025,15 @@ static void cache_trim (struct executor *ex)
         qsort (v, n, sizeof (*v), by_use);
         uint64_t target = ex->cache_max - ex->cache_max / 10;
         for (size_t i = 0; i < n && total > target; i++) {
-            char path[PATH_MAX + 64];
+            char path[PATH_MAX + 80];
+            if (v[i].app) {
+                if (!app_in_use (ex, v[i].name) && appcache_evict (ex->appcache, v[i].name, guard)) {
+                    total -= v[i].size;
+                    log_msg (LOG_INFO, "event=cache.evict app=%s bytes=%" PRIu64, v[i].name,
+                             v[i].size);
+                }
+                continue;
+            }
             snprintf (path, sizeof (path), "%s/%s", dir, v[i].name);
             if (cache_in_use (ex, path))
                 continue;
@@ -952,6 +1083,12 @@ void executor_result (struct executor *ex, const char *json, size_t len)
             task_failed (ex, t, -1000, false, "killed before it started");
         else {
             t->staged = json_incref (json_object_get (r, "inputs"));
+            const char *entry = json_string_value (json_object_get (json_object_get (r, "app"),
+                                                                    "entry"));
+            if (entry) {
+                snprintf (t->app_entry, sizeof (t->app_entry), "%s", entry);
+                ex->cache_dirty = true;
+            }
             const char *k;
             json_t *v;
             char dir[PATH_MAX];

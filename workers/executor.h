@@ -34,6 +34,12 @@ typedef int64_t (*executor_send_f) (void *arg, const char *op, json_t *body);
 struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
                                   struct holdings *holdings, struct iopool *pool,
                                   executor_send_f send, void *arg);
+/* The site's apps (borrowed, outlive ex): what an app's task runs, inside
+ * which sandbox.  Set before the first task.start; without them a task that
+ * names an app fails. */
+struct appstore;
+struct appcache;
+void executor_set_apps (struct executor *ex, struct appstore *apps, struct appcache *cache);
 /* Accepts NULL.  Tasks still running run on (under their monitors): the next
  * worker adopts them from the journal. */
 void executor_destroy (struct executor *ex);

@@ -89,6 +89,7 @@ struct fetchx {
     int lfd, ofd;
     struct file_ident lid;
     uint64_t obase, local_bytes;
+    bool raw;                   /* a bundle (fetch_bundle): the bytes go to ofd as they are */
 };
 
 /* Read once: a process does not change host, and the site asks on every piece. */
@@ -409,8 +410,12 @@ static int take_piece (struct fetchx *g, int s, struct zmsg *z, double now, fs_e
     uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
     fs_plan_t tmp;
     plan_piece (plan_of (g, q->plan_bytes, &tmp), q->index, off, cnt);
-    if (format_out_write (g->out, off, cnt, data, err) < 0)
+    if (g->raw) {
+        if (pwrite (g->ofd, data, len, (off_t)q->off) != (ssize_t)len)
+            return errprintf (err, FS_EFAIL, "cannot write a piece: %s", strerror (errno));
+    } else if (format_out_write (g->out, off, cnt, data, err) < 0) {
         return -1;
+    }
     g->suppressed += nsup > 0 ? (uint64_t)nsup : 0;
     return piece_landed (g, q, now, 0);
 }
@@ -537,12 +542,14 @@ static void flow_setup (struct fetchx *g, double bw, double lat, int sharing)
     flow_meter_init (&g->meter);
 }
 
-int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t *sel,
-                 const fs_reduce_t *red, const json_t *replicas, const char *out_file,
-                 const char *out_dset, fetch_progress_f progress, void *arg,
-                 struct fetch_result *res, fs_error_t *err)
+/* The transfer that base (stolen: what data.open and data.piece name) asks
+ * for, into out_file: an HDF5 dataset out_dset, or, when out_dset is NULL,
+ * the bytes as they are (a bundle). */
+static int fetch_into (const struct client_opts *co, json_t *base, const char *name,
+                       const json_t *replicas, const char *out_file, const char *out_dset,
+                       fetch_progress_f progress, void *arg, struct fetch_result *res,
+                       fs_error_t *err)
 {
-    fs_reduce_t none = { 0 };
     struct fetchx g;
     memset (&g, 0, sizeof (g));
     memset (res, 0, sizeof (*res));
@@ -553,8 +560,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     g.log = co && co->reader_site;
     /* FEDSCHED_PIECE_BYTES: one piece size for the whole transfer, for experiments. */
     uint64_t fixed = env_bytes ("FEDSCHED_PIECE_BYTES", FLOW_PIECE_MIN_OLD, FETCH_MAXPIECE);
-    g.base = json_pack ("{s:s, s:o, s:o}", "name", name, "sel", sel_to_json (sel), "reduce",
-                        reduce_to_json (red ? red : &none));
+    g.base = base;
     char host[FETCH_HOST_MAX];
     if (co && co->local_reads && fetch_host_id (host, sizeof (host)) == 0)
         json_object_set_new (g.base, "host", json_string (host));
@@ -658,8 +664,13 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     }
     char tmp[4096];
     snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
-    if (rc == 0)
+    if (rc == 0 && out_dset)
         g.out = format_out_create (tmp, out_dset, odt, orank, g.shape, err);
+    else if (rc == 0 && ((g.ofd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0
+                         || ftruncate (g.ofd, (off_t)g.total) < 0))
+        errprintf (err, FS_EFAIL, "cannot write %s: %s", tmp, strerror (errno));
+    else if (rc == 0)
+        g.raw = true;
     /* The site offered its file and this process may read it: copy locally. */
     struct stat lst;
     if (g.out && g.lfd >= 0 && fstat (g.lfd, &lst) == 0 && S_ISREG (lst.st_mode)
@@ -670,7 +681,7 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         json_object_set_new (g.base, "local", json_true ());
     }
     rc = -1;
-    if (g.out) {
+    if (g.out || g.raw) {
         if (progress)
             progress (arg, 0, g.total);
         rc = stream (&g, err);
@@ -688,6 +699,10 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     }
     if (g.lfd >= 0)
         close (g.lfd);
+    if (g.ofd >= 0 && !g.out && !g.raw) {      /* the raw file could not be sized */
+        close (g.ofd);
+        unlink (tmp);
+    }
     res->bytes = g.bytes;
     res->local_bytes = g.local_bytes;
     res->suppressed = g.suppressed;
@@ -710,4 +725,22 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     flow_leave (g.member);
     json_decref (g.base);
     return rc;
+}
+
+int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                 const fs_reduce_t *red, const json_t *replicas, const char *out_file,
+                 const char *out_dset, fetch_progress_f progress, void *arg,
+                 struct fetch_result *res, fs_error_t *err)
+{
+    fs_reduce_t none = { 0 };
+    json_t *base = json_pack ("{s:s, s:o, s:o}", "name", name, "sel", sel_to_json (sel), "reduce",
+                              reduce_to_json (red ? red : &none));
+    return fetch_into (co, base, name, replicas, out_file, out_dset, progress, arg, res, err);
+}
+
+int fetch_bundle (const struct client_opts *co, const char *digest, const json_t *replicas,
+                  const char *out_file, struct fetch_result *res, fs_error_t *err)
+{
+    json_t *base = json_pack ("{s:s}", "bundle", digest);
+    return fetch_into (co, base, digest, replicas, out_file, NULL, NULL, NULL, res, err);
 }

@@ -54,6 +54,13 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
                  const char *out_dset, fetch_progress_f progress, void *arg,
                  struct fetch_result *res, fs_error_t *err);
 
+/* An app bundle (docs/protocol.md, "Apps"): the same transfer, of the bundle
+ * with digest ("sha256:HEX") that a replica site holds, into out_file as it
+ * is.  The caller checks what arrived (workers/appstore.c): pieces have their
+ * checksums, the whole its digest and signature. */
+int fetch_bundle (const struct client_opts *co, const char *digest, const json_t *replicas,
+                  const char *out_file, struct fetch_result *res, fs_error_t *err);
+
 /* This host as data.open's 'host' names it: the kernel's boot id and the
  * network namespace, so that sites in namespaces of their own (an emulated
  * WAN) are other hosts.  -1 when it cannot be told. */

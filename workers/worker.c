@@ -29,6 +29,8 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/zsock.h"
+#include "appcache.h"
+#include "appstore.h"
 #include "dataserver.h"
 #include "executor.h"
 #include "holdings.h"
@@ -52,6 +54,8 @@ struct worker {
     fs_topo_t topo;
     int cores;
     struct holdings *holdings;
+    struct appstore *apps;          /* the site's apps: policy, held bundles */
+    struct appcache *appcache;      /*   and those unpacked for tasks */
     struct iopool *pool;            /* HDF5 reads for the data plane, scans */
     struct iopool *stage;           /* staging inputs and checking outputs of tasks */
     struct executor *exec;
@@ -97,6 +101,7 @@ static void send_hello (struct worker *w)
     if (w->curve_key[0])
         json_object_set_new (body, "curve_key", json_string (w->curve_key));
     json_object_set_new (body, "launcher", json_string (w->cfg.launcher));
+    json_object_set_new (body, "apps", appstore_hello (w->apps));
     json_t *ops = siteops_operators (&w->cfg);
     if (ops) {
         json_decref (w->ops_sent);
@@ -154,6 +159,7 @@ static void send_heartbeat (struct worker *w, double now)
                             free_ > 0 ? free_ : 0, "running", nrun, "cores", w->cores);
     if (queue)
         json_object_set_new (hb, "queue", queue);
+    json_object_set_new (hb, "apps", appcache_digests (w->appcache));
     json_t *ops = siteops_operators_changed (&w->cfg, &w->ops_sent);
     if (ops)                        /* keys/admin/ changed: the scheduler's early check follows */
         json_object_set_new (hb, "operators", ops);
@@ -212,6 +218,59 @@ static void scan_job (void *arg, struct zsock *out)
     send_register (out, true, j->w, datasets, 1000000);
     json_decref (datasets);
     json_decref (skipped);
+    free (j);
+}
+
+/* site.app_store and site.probe (docs/protocol.md, "Apps"): disk work and
+ * digests, in the pool. */
+static void apps_job (void *arg, struct zsock *out)
+{
+    struct site_job *j = arg;
+    if (!out) {
+        msg_release (&j->m);
+        free (j);
+        return;
+    }
+    fs_error_t err = { 0 };
+    json_t *body = !strcmp (j->m.op, "site.probe")
+                       ? appstore_probe (json_object_get (j->m.body, "requires"), &err)
+                       : appcache_store (j->w->appcache, j->m.body, &err);
+    if (!body)
+        log_msg (LOG_INFO, "event=%s.refused reason=\"%s\"", j->m.op, err.text);
+    struct zmsg *reply = body ? msg_reply (j->m.op, j->m.id, body)
+                              : msg_error (j->m.op, j->m.id, err.code, "%s", err.text);
+    zmsg_insert (reply, 0, "S", 1);
+    zsock_send (out, &reply, &err);
+    msg_release (&j->m);
+    free (j);
+}
+
+/* An upload piece of a bundle (app.put), in the pool: its own copy of the data. */
+struct put_job {
+    struct worker *w;
+    unsigned char rid[256];
+    size_t ridlen;
+    struct msg m;
+    void *data;
+    size_t len;
+};
+
+static void put_job (void *arg, struct zsock *out)
+{
+    struct put_job *j = arg;
+    if (out) {
+        fs_error_t err = { 0 };
+        json_t *body = appstore_put (j->w->apps, &j->m, j->data, j->len, &err);
+        struct zmsg *reply = body ? msg_reply (j->m.op, j->m.id, body)
+                                  : msg_error (j->m.op, j->m.id, err.code, "%s", err.text);
+        if (reply && msg_route (reply, j->rid, j->ridlen) == 0) {
+            zmsg_insert (reply, 0, "D", 1);
+            zsock_send (out, &reply, &err);
+        }
+        zmsg_destroy (&reply);
+    }
+    msg_release (&j->m);
+    free (j->data);
     free (j);
 }
 
@@ -286,7 +345,16 @@ static void on_sched (struct worker *w, struct zmsg *z)
         msg_release (&m);
         return;
     }
-    if (!strcmp (m.op, "site.publish") || !strcmp (m.op, "site.policy")) {
+    if (!strcmp (m.op, "site.app_store") || !strcmp (m.op, "site.probe")) {
+        struct site_job *j = calloc (1, sizeof (*j));
+        if (j) {
+            j->w = w;
+            j->m = m;
+            iopool_submit (w->pool, apps_job, j);
+            return;
+        }
+        errprintf (&err, FS_EFAIL, "out of memory");
+    } else if (!strcmp (m.op, "site.publish") || !strcmp (m.op, "site.policy")) {
         struct siteop *j = calloc (1, sizeof (*j));
         if (j) {
             j->holdings = w->holdings;
@@ -319,12 +387,30 @@ static void on_data (struct worker *w, struct zmsg *z)
     w->last_data = clock_wall ();
     w->trimmed = false;
     r->holdings = w->holdings;
+    r->apps = w->apps;
     r->cfg = &w->cfg;
     if (msg_decode (z, 0, &r->m, &err) == 0 && !r->m.is_reply
         && (!strcmp (r->m.op, "data.open") || !strcmp (r->m.op, "data.piece"))) {
         iopool_submit (w->pool, dataserver_job, r);
         return;
     }
+    size_t len = 0;
+    const void *data = err.text[0] ? NULL : zmsg_data (z, 1, &len);
+    struct put_job *pj = NULL;
+    if (!err.text[0] && !r->m.is_reply && !strcmp (r->m.op, "app.put")
+        && (pj = calloc (1, sizeof (*pj))) && (!len || (pj->data = malloc (len)))) {
+        pj->w = w;
+        memcpy (pj->rid, r->rid, r->ridlen);
+        pj->ridlen = r->ridlen;
+        pj->m = r->m;
+        if (data && len)
+            memcpy (pj->data, data, len);
+        pj->len = data ? len : 0;
+        free (r);
+        iopool_submit (w->pool, put_job, pj);
+        return;
+    }
+    free (pj);
     if (err.text[0] == '\0')
         errprintf (&err, FS_EINVAL, "unknown request '%s' (this is a site's data port)", r->m.op);
     log_msg (LOG_WARN, "event=bad_message from=data reason=\"%s\"", err.text);
@@ -450,6 +536,12 @@ int worker_main (int argc, char **argv)
     w.cores = w.cfg.cores > 0 ? w.cfg.cores : w.topo.cores;
     w.hb_interval = w.cfg.heartbeat_interval > 0 ? w.cfg.heartbeat_interval : 2.0;
     mkdir (w.cfg.state_dir, 0755);
+    if (!(w.apps = appstore_create (&w.cfg, &err))
+        || !(w.appcache = appcache_create (&w.cfg, w.apps, &err))) {
+        log_msg (LOG_ERR, "event=start.fail reason=\"%s\"", err.text);
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return 1;
+    }
     if (!(w.holdings = holdings_create (&w.cfg, &err))) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return err.code ? err.code : 1;
@@ -482,6 +574,7 @@ int worker_main (int argc, char **argv)
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return 1;
     }
+    executor_set_apps (w.exec, w.apps, w.appcache);
     signal (SIGPIPE, SIG_IGN);
     signal (SIGTERM, on_signal);
     signal (SIGINT, on_signal);
@@ -504,6 +597,8 @@ int worker_main (int argc, char **argv)
     zsock_destroy (w.sched);
     zsock_destroy (w.pull);
     holdings_destroy (w.holdings);
+    appcache_destroy (w.appcache);
+    appstore_destroy (w.apps);
     zsock_shutdown ();
     return rc;
 }

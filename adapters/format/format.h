@@ -44,6 +44,11 @@ int format_scan (const char *file, format_visit_f cb, void *arg, fs_error_t *err
 /* Info of one dataset. */
 int format_info (const char *file, const char *h5path, fs_dsinfo_t *info, fs_error_t *err);
 
+/* Set the string attribute name of dataset h5path in file to value (replacing
+ * one of that name), e.g. an output's fedsched_app.  FS_EFAIL on failure. */
+int format_attr_set (const char *file, const char *h5path, const char *name, const char *value,
+                     fs_error_t *err);
+
 /* An open dataset for reading.  Caller closes with format_src_close(). */
 struct format_src;
 struct format_src *format_src_open (const char *file, const char *h5path, fs_error_t *err);

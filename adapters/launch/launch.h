@@ -114,6 +114,12 @@ struct launch_spec {
 
     /* slurm only: site.yaml's slurm: block (adapters/launch/slurm/). */
     const struct slurm_config *slurm;
+    const char *const *wrapper;     /* NULL, or a NULL-terminated argv every launcher puts
+                                       in front of the program it starts for each rank (an
+                                       app's sandbox, adapters/sandbox/):
+                                       mpirun -np N ... WRAPPER... PROG ARGS, or
+                                       WRAPPER... PROG ARGS; wrapper[0] is looked up on
+                                       the task's PATH like the command (127 if missing) */
 };
 
 /* How a task ended (filled by poll when it returns 1). */

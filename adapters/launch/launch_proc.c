@@ -80,6 +80,27 @@ const char *launch_where (const struct launch_spec *spec, char *buf, size_t size
     return buf;
 }
 
+char **launch_rank_argv (const struct launch_spec *spec, const char *prog, fs_error_t *err)
+{
+    size_t nw = 0, na = 0, k = 0;
+    for (const char *const *w = spec->wrapper; w && *w; w++)
+        nw++;
+    for (const char *const *a = spec->argv; *a; a++)
+        na++;
+    char **v = calloc (nw + na + 1, sizeof (*v));
+    if (!v) {
+        errprintf (err, FS_EFAIL, "out of memory starting a task");
+        return NULL;
+    }
+    for (size_t i = 0; i < nw; i++)
+        v[k++] = (char *) spec->wrapper[i];
+    v[k++] = (char *) prog;
+    for (size_t i = 1; i < na; i++)
+        v[k++] = (char *) spec->argv[i];
+    v[k] = NULL;
+    return v;
+}
+
 int launch_spec_check (const struct launch_spec *spec, fs_error_t *err)
 {
     if (!spec || !spec->argv || !spec->argv[0] || !spec->argv[0][0])

@@ -90,6 +90,11 @@ const char *launch_env_get (char *const envp[], const char *name);
  * EACCES (found but not executable) or ENOMEM. */
 char *launch_resolve (const char *name, const char *path_env, const char *cwd);
 
+/* The argv of one rank: spec->wrapper (if any), then prog (the program's path
+ * or name, in place of argv[0]) and spec->argv[1..].  A malloc'd array of
+ * borrowed strings (free() it), or NULL with *err when out of memory. */
+char **launch_rank_argv (const struct launch_spec *spec, const char *prog, fs_error_t *err);
+
 /* "site NAME" or "this site", for messages. */
 const char *launch_where (const struct launch_spec *spec, char *buf, size_t size);
 

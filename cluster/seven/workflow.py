@@ -2,7 +2,7 @@
 """workflow.py - the seven-site demo's joint workflow as a fedsched job file.
 
     /usr/bin/python3 cluster/seven/workflow.py [--size full|small] [--tag TAG]
-                                               [--central SITE] > job.yaml
+                                               [--central SITE] [--app NAME@VERSION] > job.yaml
 
 A multi-hazard risk assessment over the seven data centres of
 cluster/seven/federation.yaml and the datasets of cluster/demo-data.py, built
@@ -34,6 +34,9 @@ ensemble_mean, risk_index); 34 tasks:
 every task pinned to SITE, and every dataset not held by SITE read from its
 whole copy there, published as SITE/central/<original name>.
 --tag TAG makes the published names unique (results/seven/TAG/...).
+--app NAME@VERSION runs every model from that published app (the example models
+as one app, jobs/models/app.yaml.in: ./cluster/demo publishes it once, at one
+site); without it the models are looked up on the sites' PATH.
 """
 
 import argparse
@@ -132,10 +135,12 @@ def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dump(tasks, name, header):
+def dump(tasks, name, header, app=None):
     out = [header, "version: 1", "name: %s" % name, "tasks:"]
     for t in tasks:
         out.append("  - name: %s" % t["name"])
+        if app:
+            out.append("    app: %s" % app)
         out.append("    command: [%s]" % ", ".join(q(c) for c in t["command"]))
         if t["ranks"] != 1:
             out.append("    ranks: %d" % t["ranks"])
@@ -162,6 +167,8 @@ def main():
     ap.add_argument("--tag", default="run", help="published names: results/seven/TAG/...")
     ap.add_argument("--central", metavar="SITE",
                     help="centralised variant: every task pinned to SITE, inputs from SITE/central/")
+    ap.add_argument("--app", metavar="NAME@VERSION",
+                    help="the published app whose entry points the models are")
     a = ap.parse_args()
     tasks = build(a.size, a.tag, a.central)
     if a.central:
@@ -171,7 +178,8 @@ def main():
     header = ("# The seven-site demo's workflow (%s, size %s), %d tasks.\n"
               "# Written by cluster/seven/workflow.py; see its docstring and docs/benchmarks.md."
               % (kind, a.size, len(tasks)))
-    sys.stdout.write(dump(tasks, "seven-" + ("central" if a.central else "federated"), header))
+    sys.stdout.write(dump(tasks, "seven-" + ("central" if a.central else "federated"), header,
+                          a.app))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 # Checks: exit 0; the last line is the headline
 #   headline: makespan federated F s, centralised C s, speedup S x; WAN bytes federated A, centralised B
 # the federated run moved fewer bytes over the WAN than the centralised one (A < B);
+# the models were published once as an app and the other sites fetched its bundle;
 # the whole demo took under two minutes; and nothing of the demo's federation is left
 # (no network namespace or root-side veth of its directory, no daemon); no sanitizer
 # report in the daemons' logs (FEDSCHED_DEMO_LOGS: the demo copies them out on exit).
@@ -67,6 +68,23 @@ for f in "$FED_DIR"/logs/*.log; do
     fi
 done
 [ -f "$FED_DIR/logs/scheduler.log" ] || fail "the demo did not hand over its logs (FEDSCHED_DEMO_LOGS)"
+# One-point deployment: the models were published once, as one app, and every other
+# site that ran a task fetched that bundle and ran the models from it.
+pubs=$(grep -cE '^models@[0-9.]+ sha256:[0-9a-f]{64}$' "$OUTF")
+[ "$pubs" = 1 ] || fail "the demo did not publish the models once as an app ($pubs publish lines)"
+pubsite=$(sed -n 's/^== the example models, published once as an app at \([A-Za-z0-9_-]*\) .*/\1/p' "$OUTF")
+[ -n "$pubsite" ] || fail "cannot find where the demo published the models"
+fetched=0
+for f in "$FED_DIR"/logs/*.log; do
+    site=$(basename "$f" .log)
+    [ "$site" = scheduler ] || [ "$site" = "$pubsite" ] && continue
+    grep -q 'event=task.running' "$f" || continue
+    grep -q 'event=app.fetched app=models@.* from=' "$f" ||
+        fail "site $site ran tasks but never fetched the models' bundle"
+    fetched=$((fetched + 1))
+done
+[ "$fetched" -ge 1 ] || fail "no site but $pubsite ran a task"
+log "models published once at $pubsite, fetched by the $fetched other sites that ran tasks"
 if grep -q '^NOTE: no emulated WAN' "$OUTF"; then
     log "(ran without the emulated WAN: $(grep -m1 '^NOTE' "$OUTF"))"
 fi

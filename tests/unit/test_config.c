@@ -523,6 +523,48 @@ static void test_site_errors (void **state)
     site_bad ("name: s\nlisten: tcp://x:1\nname: t\n", "3:1", "duplicate key 'name'");
 }
 
+/* apps: {trust, allow, sandbox, max_bytes} (SPEC section 10). */
+static void test_site_apps (void **state)
+{
+    struct site_config cfg;
+    char want[PATH_MAX];
+    mkdir_tmp ("pubs");
+    const char *path = put ("site.yaml", "name: s\nlisten: tcp://x:1\n");
+    assert_int_equal (site_config_load (path, &cfg, &err), 0);
+    assert_string_equal (cfg.apps.trust, "");           /* nobody is trusted */
+    assert_int_equal (cfg.apps.nallow, 0);              /* every app allowed */
+    assert_string_equal (cfg.apps.sandbox, "");         /* bwrap where installed */
+    assert_true (cfg.apps.max_bytes == FS_APPS_DEFAULT_MAX_BYTES);
+    path = put ("site.yaml", "name: s\nlisten: tcp://x:1\napps:\n  trust: pubs\n"
+                "  allow: [heat*, 'models']\n  sandbox: none\n  max_bytes: 64MiB\n");
+    assert_int_equal (site_config_load (path, &cfg, &err), 0);
+    beside ("pubs", want);
+    assert_string_equal (cfg.apps.trust, want);
+    assert_int_equal (cfg.apps.nallow, 2);
+    assert_string_equal (cfg.apps.allow[0], "heat*");
+    assert_string_equal (cfg.apps.allow[1], "models");
+    assert_string_equal (cfg.apps.sandbox, "none");
+    assert_true (cfg.apps.max_bytes == 64ULL << 20);
+    site_bad ("name: s\nlisten: tcp://x:1\napps: yes\n", "3:7", "apps: expected a mapping");
+    site_bad ("name: s\nlisten: tcp://x:1\napps:\n  trusted: pubs\n", "4:3",
+              "apps: unknown key 'trusted' (allowed: trust, allow, sandbox, max_bytes)");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {trust: nope}\n", "3:15",
+              "apps.trust: 'nope' does not exist");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {trust: site.yaml}\n", "3:15",
+              "apps.trust: 'site.yaml' is not a directory");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {allow: []}\n", "3:15",
+              "apps.allow: an empty list would allow no app");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {allow: heat}\n", "3:15", "apps.allow: expected a list");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {allow: ['a/b']}\n", "3:16",
+              "apps.allow: 'a/b' is not a glob of app names");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {sandbox: docker}\n", "3:17",
+              "apps.sandbox: expected 'bwrap' or 'none'");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {max_bytes: 100}\n", "3:19",
+              "apps.max_bytes: 100 bytes is below 1KiB");
+    site_bad ("name: s\nlisten: tcp://x:1\napps: {max_bytes: lots}\n", "3:19",
+              "apps.max_bytes: invalid size 'lots'");
+}
+
 static void test_site_unreadable (void **state)
 {
     struct site_config cfg;
@@ -546,6 +588,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_site_errors, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_slurm, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_slurm_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_site_apps, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_unreadable, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -740,6 +740,52 @@ static void test_out (void **state)
     format_out_close (NULL, &err);
 }
 
+/* Provenance: a string attribute on an output's dataset, read back with HDF5
+ * (and replaced when set again); a missing dataset or file is an error. */
+static void read_attr (const char *file, const char *dset, const char *name, char *buf, size_t n)
+{
+    hid_t fid = H5Fopen (file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true (fid >= 0);
+    hid_t aid = H5Aopen_by_name (fid, dset, name, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true (aid >= 0);
+    hid_t tid = H5Aget_type (aid);
+    assert_true (H5Tis_variable_str (tid) > 0);
+    assert_int_equal (H5Tget_cset (tid), H5T_CSET_UTF8);
+    char *v = NULL;
+    assert_true (H5Aread (aid, tid, &v) >= 0);
+    snprintf (buf, n, "%s", v);
+    H5free_memory (v);
+    H5Tclose (tid);
+    H5Aclose (aid);
+    H5Fclose (fid);
+}
+
+static void test_attr (void **state)
+{
+    (void)state;
+    const char *file = tpath ("attr.h5");
+    uint64_t shape[1] = { 3 };
+    fs_error_t err = { 0 };
+    struct format_out *o = format_out_create (file, "/o", FS_DT_INT32, 1, shape, &err);
+    assert_non_null (o);
+    assert_int_equal (format_out_close (o, &err), 0);
+    char v[256];
+    assert_int_equal (format_attr_set (file, "/o", "fedsched_app", "heat@1.0 sha256:abc", &err), 0);
+    read_attr (file, "/o", "fedsched_app", v, sizeof (v));
+    assert_string_equal (v, "heat@1.0 sha256:abc");
+    assert_int_equal (format_attr_set (file, "/o", "fedsched_app", "heat@1.1 sha256:def", &err), 0);
+    read_attr (file, "/o", "fedsched_app", v, sizeof (v));
+    assert_string_equal (v, "heat@1.1 sha256:def");
+    /* The data is untouched and the file still reads as it did. */
+    fs_dsinfo_t info;
+    assert_int_equal (format_info (file, "/o", &info, &err), 0);
+    assert_int_equal (info.ndims, 1);
+    assert_int_equal (format_attr_set (file, "/nope", "fedsched_app", "x", &err), -1);
+    assert_int_equal (err.code, FS_EFAIL);
+    assert_int_equal (format_attr_set (tpath ("missing.h5"), "/o", "a", "x", &err), -1);
+    assert_int_equal (format_attr_set (tpath ("."), "/o", "a", "x", &err), -1);
+}
+
 static void test_large_rows (void **state)
 {
     (void)state;
@@ -863,6 +909,7 @@ int main (void)
         cmocka_unit_test (test_corrupt),
         cmocka_unit_test (test_out),
         cmocka_unit_test (test_large_rows),
+        cmocka_unit_test (test_attr),
         cmocka_unit_test (test_extent),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);

@@ -83,8 +83,45 @@ static int mock_site_get (void *ctx, size_t i, struct job_site_info *out, fs_err
     return 0;
 }
 
+/* One published app: heat@1.0 (entry points heat-index and calibrate, not MPI);
+ * mpimodel@2 (entry point run, MPI). */
+static int mock_app (void *ctx, const char *name, const char *version, struct job_app_info *out,
+                     fs_error_t *err)
+{
+    struct mock *m = ctx;
+    if (m->fail_lookup)
+        return errprintf (err, FS_EFAIL, "app table is down");
+    memset (out, 0, sizeof (*out));
+    if (!strcmp (name, "heat") && !strcmp (version, "1.0")) {
+        out->nentry = 2;
+        strcpy (out->entry[0], "heat-index");
+        strcpy (out->entry[1], "calibrate");
+        return 1;
+    }
+    if (!strcmp (name, "mpimodel") && !strcmp (version, "2")) {
+        out->mpi = true;
+        out->nentry = 1;
+        strcpy (out->entry[0], "run");
+        return 1;
+    }
+    return 0;
+}
+
+/* Only the sites of region cn-north trust the publisher of mpimodel. */
+static int mock_app_site (void *ctx, const char *name, const char *version, const char *site,
+                          char *why, size_t whysz)
+{
+    (void)ctx;
+    (void)version;
+    if (strcmp (name, "mpimodel") || !strcmp (site, "cma") || !strcmp (site, "nbs"))
+        return 1;
+    snprintf (why, whysz, "does not trust publisher p of app %s", name);
+    return 0;
+}
+
 static struct mock mock;
-static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get };
+static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get, mock_app,
+                                   mock_app_site };
 static struct job_errors errs = JOB_ERRORS_INIT;
 
 static int setup (void **state)
@@ -947,6 +984,74 @@ static void test_large_dag (void **state)
     job_spec_destroy (s);
 }
 
+/* app: NAME@VERSION - the reference's form, the app published, command[0] one of
+ * its entry points (a name, not a path), ranks > 1 only for an MPI app. */
+static void test_app (void **state)
+{
+    struct job_spec *sp = load ("version: 1\n"
+                                "tasks:\n"
+                                "  - name: t\n"
+                                "    app: heat@1.0\n"
+                                "    command: [heat-index, '{out.o}']\n"
+                                "    outputs: {o: {}}\n"
+                                "  - name: m\n"
+                                "    app: mpimodel@2\n"
+                                "    command: [run]\n"
+                                "    ranks: 4\n");
+    if (!sp)
+        dump_errors ();
+    assert_non_null (sp);
+    assert_string_equal (sp->tasks[0].app, "heat@1.0");
+    assert_string_equal (sp->tasks[0].app_name, "heat");
+    assert_string_equal (sp->tasks[0].app_version, "1.0");
+    assert_string_equal (sp->tasks[1].app, "mpimodel@2");
+    assert_string_equal (sp->tasks[1].argv[0], "run");
+    job_spec_destroy (sp);
+
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat\n    command: [x]\n"));
+    assert_error ("4:10", "NAME@VERSION");
+    job_errors_clear (&errs);
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: [heat@1.0]\n    command: [x]\n"));
+    assert_error ("4:10", "app");
+    job_errors_clear (&errs);
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: cold@1.0\n    command: [x]\n"));
+    assert_error ("4:10", "unknown app 'cold@1.0'");
+    job_errors_clear (&errs);
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@2.0\n    command: [x]\n"));
+    assert_error ("4:10", "unknown app 'heat@2.0'");
+    job_errors_clear (&errs);
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n    command: [regrid]\n"));
+    assert_error ("5:15", "not an entry point of app heat@1.0 (entry points: heat-index, calibrate)");
+    job_errors_clear (&errs);
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n    command: [bin/heat-index]\n"));
+    assert_error ("5:15", "must name an entry point");
+    job_errors_clear (&errs);
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n"
+                       "    command: [heat-index]\n    ranks: 2\n"));
+    assert_error ("6:12", "not an MPI app");
+    job_errors_clear (&errs);
+    /* No allowed site can run it: pinned to a site that does not trust it. */
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: mpimodel@2\n    command: [run]\n"
+                       "    site: mwr\n"));
+    assert_error ("4:10", "no site can run app mpimodel@2: site mwr does not trust publisher p");
+    job_errors_clear (&errs);
+    /* Unpinned, some site can. */
+    sp = load ("version: 1\ntasks:\n  - name: t\n    app: mpimodel@2\n    command: [run]\n");
+    assert_non_null (sp);
+    job_spec_destroy (sp);
+    /* The app table can't be read: a failure, not the job file's fault. */
+    mock.fail_lookup = true;
+    assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n    command: [heat-index]\n"));
+    assert_int_equal (errs.code, FS_EFAIL);
+    mock.fail_lookup = false;
+    /* Without a view that knows apps, only the form is checked. */
+    job_errors_clear (&errs);
+    const char *plain = "version: 1\ntasks:\n  - name: t\n    app: x@1\n    command: [run]\n";
+    sp = jobfile_load_string ("job.yaml", plain, strlen (plain), NULL, &errs);
+    assert_non_null (sp);
+    job_spec_destroy (sp);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -972,6 +1077,7 @@ int main (void)
         cmocka_unit_test (test_expand_command),
         cmocka_unit_test_setup_teardown (test_output_name, setup, teardown),
         cmocka_unit_test_setup_teardown (test_large_dag, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_app, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -541,6 +541,66 @@ static void test_mpirun_ranks (void **state)
     assert_int_equal (count_lines (out), 3);
 }
 
+/* A wrapper (an app's sandbox) runs around each rank: WRAPPER... PROG ARGS,
+ * with the local launcher and with mpirun; a missing one ends the task 127. */
+static void test_wrapper (void **state)
+{
+    const char *out = tpath ("wrap.out");
+    const char *argv[] = { "sh", "-c", "echo wrapped=$WRAPPED rank=${OMPI_COMM_WORLD_RANK:-none} ${0##*/}", NULL };
+    const char *wrapper[] = { "env", "WRAPPED=yes", NULL };
+    struct launch_spec spec = { .argv = argv, .stdout_path = out, .stderr_path = tpath ("wrap.err"),
+                                .site_cores = 2, .wrapper = wrapper };
+    struct launch_status st;
+    struct launch_proc *p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 10);
+    local->destroy (p);
+    assert_int_equal (st.exit_code, 0);
+    char *o = slurp (out);
+    assert_string_equal (o, "wrapped=yes rank=none sh\n");
+    free (o);
+    /* Without it, the same command sees no WRAPPED. */
+    unlink (out);
+    spec.wrapper = NULL;
+    p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 10);
+    local->destroy (p);
+    o = slurp (out);
+    assert_string_equal (o, "wrapped= rank=none sh\n");
+    free (o);
+    /* A wrapper that is not there: 127, and the message says so. */
+    const char *missing[] = { "no-such-sandbox-xyz", "--", NULL };
+    spec.wrapper = missing;
+    p = local->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (local, p, &st, 10);
+    local->destroy (p);
+    assert_int_equal (st.exit_code, 127);
+    assert_non_null (strstr (st.error, "sandbox 'no-such-sandbox-xyz' not found"));
+    if (!have_mpirun ())
+        skip ();
+    /* mpirun: every rank inside the wrapper. */
+    unlink (out);
+    spec.wrapper = wrapper;
+    spec.ranks = 2;
+    p = mpi->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (mpi, p, &st, 30);
+    mpi->destroy (p);
+    assert_int_equal (st.exit_code, 0);
+    o = slurp (out);
+    assert_true (strcmp (o, "wrapped=yes rank=0 sh\nwrapped=yes rank=1 sh\n") == 0
+                 || strcmp (o, "wrapped=yes rank=1 sh\nwrapped=yes rank=0 sh\n") == 0);
+    free (o);
+    spec.wrapper = missing;
+    p = mpi->start (&spec, &err);
+    assert_non_null (p);
+    wait_end (mpi, p, &st, 30);
+    mpi->destroy (p);
+    assert_int_equal (st.exit_code, 127);
+}
+
 static void test_mpirun_failing_rank (void **state)
 {
     if (!have_mpirun ())
@@ -835,6 +895,7 @@ int main (void)
         cmocka_unit_test (test_mpirun_missing),
         cmocka_unit_test (test_mpirun_ranks),
         cmocka_unit_test (test_mpirun_failing_rank),
+        cmocka_unit_test (test_wrapper),
         cmocka_unit_test (test_mpirun_kill),
         cmocka_unit_test (test_status_file),
         cmocka_unit_test (test_monitored_exit),

@@ -438,6 +438,53 @@ static void test_pins (void **state)
     placement_fed_destroy (f);
 }
 
+/* An app's vetoes: a vetoed site is excluded with the veto's words, the others
+ * compete as usual (the bundle as one more input: local where it is); every
+ * site vetoed is a wait, not never (trust and requirements change). */
+static void test_app_vetoes (void **state)
+{
+    struct placement_fed *f = placement_fed_create (1 * GB, 0.01);
+    int a = add (f, "a", "r", 8);
+    int b = add (f, "b", "r", 8);
+    int c = add (f, "c", "r", 8);
+    int ra[] = {a}, rb[] = {b};
+    struct placement_input ins[2] = {
+        {.name = "d", .bytes = (uint64_t)(1 * GB), .replicas = ra, .nreplicas = 1},
+        {.name = "app heat@1", .bytes = (uint64_t)(50 * MB), .replicas = rb, .nreplicas = 1},
+    };
+    const char *vetoes[3] = { "does not trust publisher p of app heat", NULL, NULL };
+    struct placement_task t = {.ranks = 1, .runtime_s = 1, .ninputs = 2, .inputs = ins,
+                               .vetoes = vetoes};
+    struct placement_result res;
+    decide (f, &t, &res);
+    /* a holds the data but is vetoed; b holds the bundle, c nothing: b wins */
+    assert_int_equal (res.status, PLACEMENT_PLACED);
+    assert_int_equal (res.site, b);
+    assert_int_equal (cand[a].excluded, PLACE_EXCL_APP);
+    assert_string_equal (placement_excl_name (cand[a].excluded), "app");
+    assert_contains (describe (f, &t, a), "does not trust publisher p of app heat");
+    assert_int_equal (cand[b].bytes_local, 50 * MB);
+    assert_int_equal (cand[c].bytes_moved, 1 * GB + 50 * MB);
+    assert_true (cand[c].cost_s > cand[b].cost_s);
+    /* Without the vetoes the data decides. */
+    t.vetoes = NULL;
+    decide (f, &t, &res);
+    assert_int_equal (res.site, a);
+    /* Every site vetoed: wait, with the reasons. */
+    const char *all[3] = { "lacks command mpirun", "lacks command mpirun", "does not allow app heat" };
+    t.vetoes = all;
+    decide (f, &t, &res);
+    assert_int_equal (res.status, PLACEMENT_WAIT);
+    assert_contains (res.reason, "3 unable to run its app (a, b, c)");
+    /* A pinned, vetoed site. */
+    t.pinned = true;
+    t.pin_site = c;
+    decide (f, &t, &res);
+    assert_int_equal (res.status, PLACEMENT_WAIT);
+    assert_contains (res.reason, "pinned to c, which can't run it now: does not allow app heat");
+    placement_fed_destroy (f);
+}
+
 static void test_site_states (void **state)
 {
     struct placement_fed *f = placement_fed_create (1 * GB, 0.01);
@@ -779,6 +826,7 @@ int main (void)
         cmocka_unit_test (test_two_inputs),
         cmocka_unit_test (test_ties),
         cmocka_unit_test (test_pins),
+        cmocka_unit_test (test_app_vetoes),
         cmocka_unit_test (test_site_states),
         cmocka_unit_test (test_replicas_down),
         cmocka_unit_test (test_measured_overrides),

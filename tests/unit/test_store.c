@@ -962,6 +962,84 @@ static void test_reopen (void **state)
     store_close (s);
 }
 
+/* The apps' tables: NAME@VERSION bound to one digest, holders, glob listing,
+ * the holders a site's hello gives, sites' policies and tasks' apps, all
+ * across a reopen. */
+static json_t *app_meta (const char *name, const char *version, char hexdigit)
+{
+    char digest[80], sig[130];
+    snprintf (digest, sizeof (digest), "sha256:%064d", 0);
+    memset (digest + 7, hexdigit, 64);
+    memset (sig, 'a', 128);
+    sig[128] = '\0';
+    return json_pack ("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[s]}}",
+                      "name", name, "version", version, "digest", digest, "bytes", 1234,
+                      "publisher", "ed25519:" "0000000000000000000000000000000000000000000000000000000000000000",
+                      "publisher_name", "pub", "signature", sig, "manifest", "name", name,
+                      "version", version, "entry", "run", "bin/run", "requires", "mpirun");
+}
+
+static void test_apps (void **state)
+{
+    (void)state;
+    char path[4400];
+    struct store *s = open_fresh (path, sizeof (path));
+    fs_error_t err;
+    json_t *a1 = app_meta ("heat", "1.0", 'a'), *a1b = app_meta ("heat", "1.0", 'b');
+    json_t *a2 = app_meta ("heat", "2.0", 'c'), *m1 = app_meta ("models", "1", 'd');
+    assert_int_equal (store_app_add (s, a1, "s1", 10, &err), 1);           /* new */
+    assert_int_equal (store_app_add (s, a1, "s2", 11, &err), 0);           /* another holder */
+    assert_int_equal (store_app_add (s, a1b, "s1", 12, &err), -1);         /* other content */
+    assert_int_equal (err.code, FS_EFAIL);
+    assert_non_null (strstr (err.text, "already published with other content"));
+    assert_int_equal (store_app_add (s, a2, "s2", 13, &err), 1);
+    assert_int_equal (store_app_add (s, m1, "s3", 14, &err), 1);
+    json_t *bad = json_pack ("{s:s}", "name", "x");
+    assert_int_equal (store_app_add (s, bad, "s1", 1, &err), -1);
+    assert_int_equal (err.code, FS_EINVAL);
+    json_decref (bad);
+    json_t *g = store_app_get (s, "heat", "1.0", &err);
+    assert_non_null (g);
+    assert_string_equal (jstr (g, "digest"), jstr (a1, "digest"));
+    assert_json_text (json_object_get (g, "sites"), "[\"s1\",\"s2\"]");
+    assert_string_equal (jstr (json_object_get (g, "manifest"), "name"), "heat");
+    json_decref (g);
+    assert_null (store_app_get (s, "heat", "3.0", &err));
+    assert_int_equal (err.code, FS_ENOTFOUND);
+    json_t *l = store_apps (s, "he*", &err);
+    assert_int_equal (json_array_size (l), 2);
+    assert_string_equal (jstr (json_array_get (l, 1), "version"), "2.0");
+    json_decref (l);
+    /* s2's hello: it holds heat@2.0 only now (and something unknown). */
+    json_t *held = json_pack ("[O, s]", json_object_get (a2, "digest"), "sha256:unknown");
+    assert_int_equal (store_app_held (s, "s2", held, &err), 0);
+    json_decref (held);
+    g = store_app_get (s, "heat", "1.0", &err);
+    assert_json_text (json_object_get (g, "sites"), "[\"s1\"]");
+    json_decref (g);
+    json_t *pol = json_pack ("{s:[], s:[s], s:s, s:i}", "trust", "allow", "h*", "sandbox", "bwrap",
+                             "max_bytes", 99);
+    assert_int_equal (store_site_apps_save (s, "s1", pol, &err), 0);
+    assert_int_equal (store_task_app_save (s, 7, 2, "heat@1.0 sha256:x", &err), 0);
+    store_close (s);
+    s = store_open (path, &err);
+    assert_non_null (s);
+    json_t *p = store_site_apps (s, &err);
+    assert_true (json_equal (json_object_get (p, "s1"), pol));
+    json_decref (p);
+    json_t *ta = store_task_apps (s, 7, &err);
+    assert_string_equal (jstr (ta, "2"), "heat@1.0 sha256:x");
+    assert_null (json_object_get (ta, "0"));
+    json_decref (ta);
+    assert_int_equal (store_app_add (s, a1b, "s3", 20, &err), -1);    /* still bound */
+    store_close (s);
+    json_decref (pol);
+    json_decref (a1);
+    json_decref (a1b);
+    json_decref (a2);
+    json_decref (m1);
+}
+
 static void test_open_failure (void **state)
 {
     (void)state;
@@ -1005,6 +1083,7 @@ int main (void)
         cmocka_unit_test (test_transactions),
         cmocka_unit_test (test_runtimes),
         cmocka_unit_test (test_reopen),
+        cmocka_unit_test (test_apps),
         cmocka_unit_test (test_open_failure),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);

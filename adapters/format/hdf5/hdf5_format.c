@@ -554,6 +554,55 @@ struct format_src {
 
 /* A chunk cache holding one band of chunks across the dataset: the chunks
  * that one chunk-row of dimension 0 touches, capped at SRC_CACHE_MAX. */
+int format_attr_set (const char *file, const char *h5path, const char *name, const char *value,
+                     fs_error_t *err)
+{
+    h5_quiet ();
+    struct stat st;
+    if (stat (file, &st) < 0)
+        return errprintf (err, FS_EFAIL, "%s: %s", file, strerror (errno));
+    if (!S_ISREG (st.st_mode) || H5Fis_hdf5 (file) <= 0) {
+        H5Eclear2 (H5E_DEFAULT);
+        return errprintf (err, FS_EFAIL, "%s: not an HDF5 file", file);
+    }
+    hid_t fid = H5Fopen (file, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (fid < 0)
+        return h5_fail (err, file, NULL, "can't open HDF5 file for writing");
+    struct elink_guard g = { 0 };
+    int rc = -1;
+    hid_t dapl = make_dapl (&g, 0, 0), did = -1, tid = -1, sid = -1, aid = -1;
+    if (dapl < 0 || (did = dset_open (fid, file, h5path, dapl, &g, err)) < 0)
+        goto done;
+    if (H5Aexists (did, name) > 0 && H5Adelete (did, name) < 0) {
+        h5_fail (err, file, h5path, "can't replace an attribute");
+        goto done;
+    }
+    /* A variable-length UTF-8 string: h5py reads it as str. */
+    if ((tid = H5Tcopy (H5T_C_S1)) < 0 || H5Tset_size (tid, H5T_VARIABLE) < 0
+        || H5Tset_cset (tid, H5T_CSET_UTF8) < 0 || (sid = H5Screate (H5S_SCALAR)) < 0
+        || (aid = H5Acreate2 (did, name, tid, sid, H5P_DEFAULT, H5P_DEFAULT)) < 0
+        || H5Awrite (aid, tid, &value) < 0) {
+        h5_fail (err, file, h5path, "can't write an attribute");
+        goto done;
+    }
+    rc = 0;
+done:
+    if (aid >= 0)
+        H5Aclose (aid);
+    if (sid >= 0)
+        H5Sclose (sid);
+    if (tid >= 0)
+        H5Tclose (tid);
+    if (did >= 0)
+        H5Dclose (did);
+    if (dapl >= 0)
+        H5Pclose (dapl);
+    if (H5Fclose (fid) < 0 && rc == 0)
+        rc = h5_fail (err, file, NULL, "can't close");
+    H5Eclear2 (H5E_DEFAULT);
+    return rc;
+}
+
 static uint64_t mul_sat (uint64_t a, uint64_t b)
 {
     return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;

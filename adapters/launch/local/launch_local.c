@@ -5,6 +5,7 @@
  * singleton run; sites that run MPI tasks use the mpirun launcher.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "adapters/launch/launch.h"
@@ -26,11 +27,21 @@ static struct launch_proc *local_start (const struct launch_spec *spec, fs_error
         return NULL;
     const char *path_env = launch_env_get (envp, "PATH");
     struct launch_proc *p;
-    char *path = launch_resolve (spec->argv[0], path_env, spec->cwd);
+    char *path = launch_resolve (spec->argv[0], path_env, spec->cwd), *wpath = NULL;
+    bool wrapped = spec->wrapper && spec->wrapper[0];
     if (!path)
         p = launch_proc_not_found (spec, "command", spec->argv[0], path_env, err);
-    else
+    else if (!wrapped)
         p = launch_proc_spawn (spec, path, (char *const *) spec->argv, envp, err);
+    else if (!(wpath = launch_resolve (spec->wrapper[0], path_env, spec->cwd)))
+        p = launch_proc_not_found (spec, "sandbox", spec->wrapper[0], path_env, err);
+    else {
+        /* The sandbox runs the program: WRAPPER... PATH ARGS. */
+        char **argv = launch_rank_argv (spec, path, err);
+        p = argv ? launch_proc_spawn (spec, wpath, argv, envp, err) : NULL;
+        free (argv);
+    }
+    free (wpath);
     free (path);
     free (envp);
     return p;

@@ -2,7 +2,7 @@
  *
  *   mpirun -np RANKS --bind-to core|none --map-by core [--oversubscribe]
  *          [--hostfile FILE] -x FEDSCHED_JOB -x FEDSCHED_TASK -x FEDSCHED_SITE
- *          [-x NAME for each other task environment entry] ARGV...
+ *          [-x NAME for each other task environment entry] [WRAPPER...] ARGV...
  *
  * --oversubscribe when the site asks for it or when RANKS exceeds the node's
  * cores; an oversubscribed run binds to nothing (binding more ranks than cores
@@ -87,11 +87,21 @@ static struct launch_proc *mpirun_start (const struct launch_spec *spec, fs_erro
             p = launch_proc_not_found (spec, "command", spec->argv[0], path_env, err);
             goto done;
         }
+        if (spec->wrapper && spec->wrapper[0]) {
+            char *w = launch_resolve (spec->wrapper[0], path_env, spec->cwd);
+            if (!w) {
+                p = launch_proc_not_found (spec, "sandbox", spec->wrapper[0], path_env, err);
+                goto done;
+            }
+            free (w);
+        }
     }
 
     size_t nenv = 0, nargv = 0;
     for (const char *const *e = spec->env; e && *e; e++)
         nenv++;
+    for (const char *const *a = spec->wrapper; a && *a; a++)
+        nargv++;
     for (const char *const *a = spec->argv; *a; a++)
         nargv++;
     if (!(xs = calloc (nenv + 5, sizeof (*xs))))
@@ -130,8 +140,11 @@ static struct launch_proc *mpirun_start (const struct launch_spec *spec, fs_erro
         argv[k++] = "-x";
         argv[k++] = xs[i];
     }
-    for (size_t i = 0; i < nargv; i++)
-        argv[k++] = (char *) spec->argv[i];
+    /* Each rank: [WRAPPER...] ARGV (the sandbox runs around each rank). */
+    for (const char *const *a = spec->wrapper; a && *a; a++)
+        argv[k++] = (char *) *a;
+    for (const char *const *a = spec->argv; *a; a++)
+        argv[k++] = (char *) *a;
     argv[k] = NULL;
     p = launch_proc_spawn (spec, mpath, argv, envp, err);
     goto done;

@@ -82,7 +82,8 @@ static int attempt_of (const struct launch_spec *spec, struct attempt_files *a,
         a->args[i] = spec->slurm->sbatch_args[i];
     a->args[spec->slurm->nsbatch_args] = NULL;
     *s = (struct slurm_submit){
-        .name = a->name, .argv = spec->argv, .ranks = spec->ranks, .env = spec->env,
+        .name = a->name, .argv = spec->argv, .wrapper = spec->wrapper, .ranks = spec->ranks,
+        .env = spec->env,
         .cwd = spec->cwd, .stdout_path = spec->stdout_path, .stderr_path = spec->stderr_path,
         .status_path = a->status, .id_path = a->id, .script_path = a->script,
         .walltime_s = spec->walltime_s, .site = spec->site, .mpi = spec->slurm->mpi,

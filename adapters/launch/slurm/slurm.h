@@ -140,6 +140,8 @@ int slurm_time_minutes (double walltime_s);
 struct slurm_submit {
     const char *name;               /* job name */
     const char *const *argv;        /* the task's command */
+    const char *const *wrapper;     /* NULL, or argv put in front of the command of each
+                                       rank (an app's sandbox, launch.h) */
     int ranks;                      /* --ntasks; 0 means 1 */
     const char *const *env;         /* "K=V" exported by the script (NULL-terminated) */
     const char *cwd;                /* --chdir */

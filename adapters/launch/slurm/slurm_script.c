@@ -109,6 +109,10 @@ char *slurm_batch_script (const struct slurm_submit *s, fs_error_t *err)
         sbuf_printf (&t, "mpirun -np %d", ranks);
     else
         sbuf_printf (&t, "srun --mpi=pmix --ntasks=%d --kill-on-bad-exit=1", ranks);
+    for (const char *const *a = s->wrapper; a && *a; a++) {
+        sbuf_puts (&t, " ");
+        add_quoted (&t, *a);
+    }
     for (const char *const *a = s->argv; *a; a++) {
         sbuf_puts (&t, " ");
         add_quoted (&t, *a);
