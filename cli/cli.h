@@ -15,6 +15,9 @@ int cmd_get (int argc, char **argv);
 int cmd_drain (int argc, char **argv);
 int cmd_resume (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
+/* Finding data by what it is (meta.c). */
+int cmd_search (int argc, char **argv);
+int cmd_info (int argc, char **argv);
 /* The job verbs (jobs.c). */
 int cmd_validate (int argc, char **argv);
 int cmd_submit (int argc, char **argv);

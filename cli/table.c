@@ -304,3 +304,23 @@ char *fmt_duration (double seconds, char *buf, size_t n)
         snprintf (buf, n, "%llud%02lluh", s / 86400, s % 86400 / 3600);
     return buf;
 }
+
+char *fmt_shape (const json_t *shape, char *buf, size_t n)
+{
+    size_t used = 0;
+    size_t i;
+    json_t *v;
+    if (!json_is_array (shape)) {
+        snprintf (buf, n, "-");
+        return buf;
+    }
+    used += (size_t)snprintf (buf, n, "(");
+    json_array_foreach (shape, i, v) {
+        if (used < n)
+            used += (size_t)snprintf (buf + used, n - used, "%s%lld", i ? "," : "",
+                                      (long long)json_integer_value (v));
+    }
+    if (used < n)
+        snprintf (buf + used, n - used, "%s)", json_array_size (shape) == 1 ? "," : "");
+    return buf;
+}

@@ -163,7 +163,7 @@ static int fv_lookup (void *ctx, const char *name, struct job_dataset_info *out,
     fs_error_t e;
     json_t *d = store_lookup (j->store, name, &e);
     if (!d)
-        return strncmp (e.text, "unknown dataset", 15) ? (*err = e, -1) : 0;
+        return e.code != FS_ENOTFOUND ? (*err = e, -1) : 0;
     memset (out, 0, sizeof (*out));
     json_t *shape = json_object_get (d, "shape");
     out->ndims = (int)json_array_size (shape);
@@ -1208,7 +1208,7 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
 {
     struct job *jb = job_find (j, id);
     if (!jb) {
-        errprintf (err, FS_EFAIL, "unknown job %lld (see 'fedsched jobs --all')", (long long)id);
+        errprintf (err, FS_ENOTFOUND, "unknown job %lld (see 'fedsched jobs --all')", (long long)id);
         return NULL;
     }
     json_t *tasks = json_array ();
@@ -1235,7 +1235,7 @@ json_t *jobs_cancel (struct jobs *j, int64_t id, const char *token, fs_error_t *
 {
     struct job *jb = job_find (j, id);
     if (!jb) {
-        errprintf (err, FS_EFAIL, "unknown job %lld", (long long)id);
+        errprintf (err, FS_ENOTFOUND, "unknown job %lld", (long long)id);
         return NULL;
     }
     if (jfinal (jb->state)) {
@@ -1280,7 +1280,7 @@ int jobs_logs_site (struct jobs *j, int64_t id, const char *task, char *site, si
 {
     struct job *jb = job_find (j, id);
     if (!jb)
-        return errprintf (err, FS_EFAIL, "unknown job %lld", (long long)id);
+        return errprintf (err, FS_ENOTFOUND, "unknown job %lld", (long long)id);
     for (size_t k = 0; k < jb->ntasks; k++) {
         if (strcmp (jb->t[k].name, task))
             continue;

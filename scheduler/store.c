@@ -9,12 +9,7 @@
 #include "common/policy.h"
 #include "common/slice.h"
 #include "store.h"
-
-struct store {
-    sqlite3 *db;
-    sqlite3_stmt *task_st;      /* prepared once: written for every task change */
-    sqlite3_stmt *job_st;
-};
+#include "store_int.h"
 
 static const char *schema =
     "PRAGMA journal_mode=WAL;"
@@ -52,7 +47,7 @@ static const char *const upgrades[] = {
     NULL,
 };
 
-static int db_error (struct store *s, fs_error_t *err, const char *what)
+int db_error (struct store *s, fs_error_t *err, const char *what)
 {
     return errprintf (err, FS_EFAIL, "scheduler database: %s: %s", what, sqlite3_errmsg (s->db));
 }
@@ -80,6 +75,11 @@ struct store *store_open (const char *path, fs_error_t *err)
     }
     for (int i = 0; upgrades[i]; i++)
         sqlite3_exec (s->db, upgrades[i], NULL, NULL, NULL);
+    if (store_meta_init (s, err) < 0) {
+        errprefix (err, "scheduler database %s", path);
+        store_close (s);
+        return NULL;
+    }
     return s;
 }
 
@@ -229,6 +229,9 @@ int store_register (struct store *s, const char *site, const json_t *datasets, j
         sqlite3_reset (rep);
         free (shape);
         free (chunks);
+        if (r1 == SQLITE_DONE && r2 == SQLITE_DONE
+            && store_meta_put (s, name, json_object_get (e, "meta"), err) < 0)
+            r1 = SQLITE_ERROR;
         if (r1 != SQLITE_DONE || r2 != SQLITE_DONE) {
             sqlite3_finalize (ds);
             sqlite3_finalize (rep);
@@ -326,7 +329,7 @@ json_t *store_lookup (struct store *s, const char *name, fs_error_t *err)
         d = NULL;
     }
     if (!d)
-        errprintf (err, FS_EFAIL, "unknown dataset '%s' (see 'fedsched catalog')", name);
+        errprintf (err, FS_ENOTFOUND, "unknown dataset '%s' (see 'fedsched catalog')", name);
     return d;
 }
 

@@ -32,6 +32,7 @@
 #include "executor.h"
 #include "holdings.h"
 #include "iopool.h"
+#include "meta.h"
 #include "worker.h"
 #include "common/clock.h"
 
@@ -39,6 +40,7 @@
 #define DATA_MAXMSG (1 << 20)
 #define SCHED_MAXMSG (16 << 20)
 #define REGISTER_BATCH 200
+#define REGISTER_BYTES (1u << 20)
 #define POOL_LIMIT 64
 
 struct worker {
@@ -95,15 +97,23 @@ static void send_hello (struct worker *w)
     w->hello_sent = clock_wall ();
 }
 
-/* Registration in batches, so no message comes near the scheduler's limit. */
+/* Registration in batches (of REGISTER_BATCH entries, REGISTER_BYTES of
+ * metadata at most), so no message comes near the scheduler's limit. */
 static void send_register (struct zsock *out, bool via_pool, struct worker *w, json_t *datasets,
                            int64_t id_base)
 {
     size_t n = json_array_size (datasets);
-    for (size_t i = 0; i < n; i += REGISTER_BATCH) {
+    for (size_t i = 0, next; i < n; i = next) {
         json_t *batch = json_array ();
-        for (size_t j = i; j < n && j < i + REGISTER_BATCH; j++)
-            json_array_append (batch, json_array_get (datasets, j));
+        size_t bytes = 0;
+        for (next = i; next < n && next < i + REGISTER_BATCH && (next == i || bytes < REGISTER_BYTES);
+             next++) {
+            json_t *e = json_array_get (datasets, next);
+            char *meta = json_dumps (json_object_get (e, "meta"), JSON_COMPACT);
+            bytes += meta ? strlen (meta) : 0;
+            free (meta);
+            json_array_append (batch, e);
+        }
         struct zmsg *m = msg_request ("catalog.register", id_base + (int64_t)i,
                                       json_pack ("{s:s, s:o}", "site", w->cfg.name, "datasets", batch));
         if (via_pool) {
@@ -142,6 +152,7 @@ static void scan_job (void *arg, struct zsock *out)
     json_t *datasets = json_array (), *skipped = json_array ();
     fs_error_t err;
     holdings_scan (j->w->holdings, datasets, skipped, &err);
+    meta_attach (datasets);
     log_msg (LOG_INFO, "event=scan.done datasets=%zu skipped=%zu", json_array_size (datasets),
              json_array_size (skipped));
     send_register (out, true, j->w, datasets, 1000000);
@@ -174,6 +185,14 @@ static void publish_job (void *arg, struct zsock *out)
     } else {
         log_msg (LOG_INFO, "event=publish path=\"%s\" datasets=%zu skipped=%zu", path,
                  json_array_size (datasets), json_array_size (skipped));
+        /* The metadata goes ahead in registrations of bounded size; the
+         * answer, registered after them, carries the entries without it. */
+        meta_attach (datasets);
+        send_register (out, true, j->w, datasets, 3000000);
+        size_t i;
+        json_t *e;
+        json_array_foreach (datasets, i, e)
+            json_object_del (e, "meta");
         reply = msg_reply (j->m.op, j->m.id,
                            json_pack ("{s:o, s:o}", "datasets", datasets, "skipped", skipped));
     }

@@ -465,7 +465,7 @@ static void test_lookup_unknown (void **state)
     struct store *s = open_fresh (NULL, 0);
     fs_error_t err = { 0, "" };
     assert_null (store_lookup (s, "no/such", &err));
-    assert_int_equal (err.code, FS_EFAIL);
+    assert_int_equal (err.code, FS_ENOTFOUND);
     assert_non_null (strstr (err.text, "unknown dataset 'no/such'"));
 
     json_t *refused;

@@ -1,0 +1,29 @@
+/* store_int.h - what the files of the store module share (store.c: the
+ * catalog, sites, jobs, tokens; store_meta.c: datasets' metadata and its
+ * full-text index).  Not for use outside scheduler/store*.c. */
+#ifndef FS_STORE_INT_H
+#define FS_STORE_INT_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "common/error.h"
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *task_st;      /* prepared once: written for every task change */
+    sqlite3_stmt *job_st;
+};
+
+/* errprintf "scheduler database: WHAT: <sqlite's message>" (FS_EFAIL); -1. */
+int db_error (struct store *s, fs_error_t *err, const char *what);
+
+/* Create the metadata tables and the FTS5 index (store_open). */
+int store_meta_init (struct store *s, fs_error_t *err);
+/* Keep the metadata of dataset name (inside store_register's transaction):
+ * meta (borrowed) replaces what was kept; NULL keeps it (an entry from a
+ * worker that sends none, or a registration again after a restart).  -1
+ * only on a database error; malformed metadata is kept as its error. */
+int store_meta_put (struct store *s, const char *name, const json_t *meta, fs_error_t *err);
+
+#endif
