@@ -477,7 +477,7 @@ static void test_lookup_unknown (void **state)
     /* lookups are exact, never globs or prefixes */
     err.code = 0;
     assert_null (store_lookup (s, "know*", &err));
-    assert_int_equal (err.code, FS_EFAIL);
+    assert_int_equal (err.code, FS_ENOTFOUND);
     assert_null (store_lookup (s, "know", &err));
     assert_null (store_lookup (s, "known/x", &err));
     assert_non_null (strstr (err.text, "unknown dataset"));
