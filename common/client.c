@@ -20,6 +20,7 @@ struct client {
     char serverkey[64];
     char uri[FS_URI_MAX];
     int64_t next_id;
+    double timeout;             /* 0: client_timeout() */
 };
 
 static struct {
@@ -45,6 +46,11 @@ double client_timeout (void)
     if (!s || end == s || t <= 0)
         t = 10.0;
     return t;
+}
+
+double client_timeout_of (const struct client *c)
+{
+    return c && c->timeout > 0 ? c->timeout : client_timeout ();
 }
 
 const char *client_scheduler_uri (const struct client_opts *o)
@@ -103,6 +109,7 @@ struct client *client_create (const struct client_opts *o, const char *uri, fs_e
         c->zo.serverkey = c->serverkey;
     }
     c->zo.maxmsgsize = 256 << 20;
+    c->timeout = o && o->timeout > 0 ? o->timeout : 0;
     snprintf (c->uri, sizeof (c->uri), "%s", uri);
     if (client_open (c, err) < 0) {
         free (c);
@@ -158,7 +165,7 @@ json_t *client_exchange (struct client *c, const char *op, json_t *body, double 
         json_decref (again);
         return NULL;
     }
-    double timeout = client_timeout ();
+    double timeout = client_timeout_of (c);
     double t0 = clock_mono (), silent_until = t0 + timeout;
     double next_send = again ? t0 + resend_interval (timeout) : -1;
     for (;;) {

@@ -18,6 +18,8 @@ struct client_opts {
     const char *reader_region;  /*   (NULL for a reader outside every site) */
     bool local_reads;           /* get: copy runs of a site's file on this host
                                  * directly (docs/protocol.md, Local reads) */
+    double timeout;             /* seconds of silence before a peer is unreachable;
+                                 * 0: client_timeout() */
 };
 
 struct client;
@@ -28,6 +30,9 @@ void client_identity (fs_security_t security, const char *keys, const char *key_
 
 /* Seconds of silence after which a peer counts as unreachable. */
 double client_timeout (void);
+/* Seconds of silence after which c's peer counts as unreachable: its
+ * options' timeout, else client_timeout(). */
+double client_timeout_of (const struct client *c);
 /* The scheduler URI from opts/environment/default (borrowed). */
 const char *client_scheduler_uri (const struct client_opts *o);
 

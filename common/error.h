@@ -9,15 +9,10 @@
 
 #include <stdarg.h>
 
-enum {
-    FS_OK = 0,
-    FS_EFAIL = 1,       /* the operation failed: not found, refused, job failed */
-    FS_EINVAL = 2,      /* invalid input: usage, job file, slice, name */
-    FS_ENOTFOUND = 3,   /* no such thing (a dataset, job, task attempt): for callers to
-                         * test; users see exit code 1 (client_fail) */
-    FS_EUNREACH = 75,   /* scheduler or site unreachable */
-    FS_ETIMEOUT = 124,  /* a --timeout expired */
-};
+/* The codes (FS_EFAIL, FS_EINVAL, FS_ENOTFOUND, FS_EUNREACH, FS_ETIMEOUT) are
+ * the public library's (lib/fedsched.h): one list for the product.
+ * FS_ENOTFOUND is for callers to test; users see exit code 1 (client_fail). */
+#include "lib/fedsched.h"
 
 typedef struct {
     int code;

@@ -41,6 +41,8 @@ struct fetchx {
     int window;                 /* pieces in flight at most */
     fetch_progress_f progress;
     void *progress_arg;
+    /* Into memory instead of a file (fetch_slice_mem): the caller's buffer. */
+    unsigned char *mem;
     /* Local reads: the site's file (lfd, as opened here), the output file and
      * where its dataset's elements start. */
     bool local;
@@ -123,6 +125,22 @@ static int copy_run (int in, uint64_t ioff, int out, uint64_t ooff, uint64_t len
     return rc;
 }
 
+/* Read len bytes of in at ioff into dst; 0 when all arrived. */
+static int read_run (int in, uint64_t ioff, unsigned char *dst, uint64_t len)
+{
+    while (len > 0) {
+        ssize_t n = pread (in, dst, len < (1u << 30) ? (size_t)len : (1u << 30), (off_t)ioff);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        ioff += (uint64_t)n;
+        dst += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
 struct extent {
     uint64_t offset;
     struct file_ident id;
@@ -150,6 +168,8 @@ static int local_copy (struct fetchx *g, uint64_t index, const struct extent *x)
     if (!g->local || !file_ident_same (&x->id, &g->lid) || x->offset > x->id.size
         || len > x->id.size - x->offset)
         return 0;
+    if (g->mem)
+        return read_run (g->lfd, x->offset, g->mem + plan_piece_offset (&g->plan, index), len) == 0;
     return copy_run (g->lfd, x->offset, g->ofd, g->obase + plan_piece_offset (&g->plan, index), len)
            == 0;
 }
@@ -226,14 +246,16 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
     }
     uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
     plan_piece (&g->plan, f->index, off, cnt);
-    if (format_out_write (g->out, off, cnt, data, err) < 0)
+    if (g->mem)
+        memcpy (g->mem + plan_piece_offset (&g->plan, f->index), data, len);
+    else if (format_out_write (g->out, off, cnt, data, err) < 0)
         return -1;
     return piece_landed (g, f, len, 0);
 }
 
 static int stream (struct fetchx *g, fs_error_t *err)
 {
-    double timeout = client_timeout ();
+    double timeout = client_timeout_of (g->c);
     /* Reconnect (and ask again for the pieces in flight) only after half the
      * timeout without a whole piece: on a slow or shared link a piece may take
      * seconds, and reconnecting while it is on its way throws it away. */
@@ -288,10 +310,12 @@ static json_t *open_at (struct fetchx *g, const struct client_opts *co, const ch
     return h;
 }
 
-int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t *sel,
-                 const fs_reduce_t *red, const json_t *replicas, const char *out_file,
-                 const char *out_dset, fetch_progress_f progress, void *arg,
-                 struct fetch_result *res, fs_error_t *err)
+/* Into out_file:out_dset, or into mem (size bytes) when mem_size >= 0. */
+static int fetch_run (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                      const fs_reduce_t *red, const json_t *replicas, const char *out_file,
+                      const char *out_dset, void *mem, int64_t mem_size, fs_dtype_t mem_dt,
+                      fetch_progress_f progress,
+                      void *arg, struct fetch_result *res, fs_error_t *err)
 {
     fs_reduce_t none = { 0 };
     struct fetchx g;
@@ -369,20 +393,36 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
                           res->site);
     }
     plan_init (&g.plan, orank, oshape, dtype_size (odt), (size_t)pb);
+    if (mem_size >= 0 && (g.total != (uint64_t)mem_size || odt != mem_dt)) {
+        client_destroy (g.c);
+        json_decref (g.base);
+        if (g.lfd >= 0)
+            close (g.lfd);
+        return errprintf (err, FS_EFAIL, "site %s answered with %" PRIu64 " bytes of %s where %" PRId64
+                          " of %s were expected (has the dataset changed?)", res->site, g.total,
+                          dtype_name (odt), mem_size, dtype_name (mem_dt));
+    }
     char tmp[4096];
-    snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
-    g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
+    g.mem = mem_size >= 0 ? mem : NULL;
+    if (mem_size < 0) {
+        snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
+        g.out = format_out_create (tmp, out_dset, odt, orank, oshape, err);
+    }
     /* The site offered its file and this process may read it: copy locally. */
     struct stat lst;
-    if (g.out && g.lfd >= 0 && fstat (g.lfd, &lst) == 0 && S_ISREG (lst.st_mode)
-        && format_out_offset (g.out, &g.obase) == 0
-        && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0) {
+    if ((g.out || mem_size >= 0) && g.lfd >= 0 && fstat (g.lfd, &lst) == 0 && S_ISREG (lst.st_mode)
+        && (mem_size >= 0 || (format_out_offset (g.out, &g.obase) == 0
+                              && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0))) {
         g.local = true;
         file_ident_of (&lst, &g.lid);
         json_object_set_new (g.base, "local", json_true ());
     }
     int rc = -1;
-    if (g.out) {
+    if (mem_size >= 0) {
+        if (progress)
+            progress (arg, 0, g.total);
+        rc = stream (&g, err);
+    } else if (g.out) {
         if (progress)
             progress (arg, 0, g.total);
         rc = stream (&g, err);
@@ -406,4 +446,24 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     client_destroy (g.c);
     json_decref (g.base);
     return rc;
+}
+
+int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                 const fs_reduce_t *red, const json_t *replicas, const char *out_file,
+                 const char *out_dset, fetch_progress_f progress, void *arg,
+                 struct fetch_result *res, fs_error_t *err)
+{
+    return fetch_run (co, name, sel, red, replicas, out_file, out_dset, NULL, -1, FS_DT_INVALID,
+                      progress, arg, res, err);
+}
+
+int fetch_slice_mem (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                     const fs_reduce_t *red, const json_t *replicas, fs_dtype_t dtype, void *buf,
+                     size_t size, fetch_progress_f progress, void *arg, struct fetch_result *res,
+                     fs_error_t *err)
+{
+    if (size > INT64_MAX)
+        return errprintf (err, FS_EINVAL, "a result of %zu bytes is too large", size);
+    return fetch_run (co, name, sel, red, replicas, NULL, NULL, buf, (int64_t)size, dtype, progress,
+                      arg, res, err);
 }
