@@ -122,7 +122,7 @@ static double mtime_of (const struct stat *st)
  * rewritten with the live ones past JOURNAL_COMPACT bytes. */
 #define JOURNAL_COMPACT (256 << 10)
 
-static void journal_line (struct executor *ex, int fd, const char *kind, json_t *o)
+static void journal_line (int fd, const char *kind, json_t *o)
 {
     json_t *line = json_pack ("{s:o}", kind, o);
     char *text = line ? json_dumps (line, JSON_COMPACT) : NULL;
@@ -136,7 +136,6 @@ static void journal_line (struct executor *ex, int fd, const char *kind, json_t 
     if (write (fd, text, n + 1) != (ssize_t) (n + 1))
         log_msg (LOG_WARN, "event=journal.fail reason=\"%s\"", strerror (errno));
     free (text);
-    (void) ex;
 }
 
 static json_t *task_key (const struct xtask *t)
@@ -146,20 +145,20 @@ static json_t *task_key (const struct xtask *t)
 }
 
 /* The lines that bring a reader to t's state, into fd. */
-static void journal_task (struct executor *ex, int fd, const struct xtask *t)
+static void journal_task (int fd, const struct xtask *t)
 {
-    journal_line (ex, fd, "start", json_incref (t->start));
+    journal_line (fd, "start", json_incref (t->start));
     if (t->launched && !t->rec[0])
-        journal_line (ex, fd, "launch", task_key (t));
+        journal_line (fd, "launch", task_key (t));
     if (t->rec[0]) {
         json_t *k = task_key (t);
         json_object_set_new (k, "rec", json_string (t->rec));
-        journal_line (ex, fd, "run", k);
+        journal_line (fd, "run", k);
     }
     if (t->final) {
         json_t *k = task_key (t);
         json_object_set_new (k, "update", json_incref (t->final));
-        journal_line (ex, fd, "end", k);
+        journal_line (fd, "end", k);
     }
 }
 
@@ -176,7 +175,7 @@ static void journal_compact (struct executor *ex)
         return;
     for (struct xtask *t = ex->tasks; t; t = t->next)
         if (t->phase != X_DONE)
-            journal_task (ex, fd, t);
+            journal_task (fd, t);
     if (rename (tmp, path) == 0) {
         close (ex->jfd);
         ex->jfd = fd;
@@ -194,7 +193,7 @@ static void journal_forget (struct executor *ex, struct xtask *t)
         any = o != t && o->phase != X_DONE;
     if (!any && ex->jfd >= 0 && ftruncate (ex->jfd, 0) == 0)
         return;
-    journal_line (ex, ex->jfd, "ack", task_key (t));
+    journal_line (ex->jfd, "ack", task_key (t));
     journal_compact (ex);
 }
 
@@ -275,7 +274,7 @@ static void journal_replay (struct executor *ex)
     if (ex->jfd < 0)
         log_msg (LOG_WARN, "event=journal.fail path=%s reason=\"%s\"", path, strerror (errno));
     for (struct xtask *t = ex->tasks; t; t = t->next)
-        journal_task (ex, ex->jfd, t);
+        journal_task (ex->jfd, t);
 }
 
 struct executor *executor_create (const struct site_config *cfg, int cores, int node_cores,
@@ -367,7 +366,7 @@ static void report_final (struct executor *ex, struct xtask *t, const char *stat
     t->final = update_body (ex, t, state, extra);
     json_t *k = task_key (t);
     json_object_set_new (k, "update", json_incref (t->final));
-    journal_line (ex, ex->jfd, "end", k);
+    journal_line (ex->jfd, "end", k);
     t->final_id = ex->send (ex->arg, "task.update", json_incref (t->final));
     t->hello_gen = 0;
     t->phase = X_REPORTED;
@@ -673,7 +672,7 @@ int executor_start (struct executor *ex, const struct msg *m, fs_error_t *err)
     struct xtask *t = xtask_new (ex, json_incref (m->body), err);
     if (!t)
         return -1;
-    journal_line (ex, ex->jfd, "start", json_incref (t->start));
+    journal_line (ex->jfd, "start", json_incref (t->start));
     log_msg (LOG_INFO, "event=task.start job=%lld task=%s attempt=%d ranks=%d", (long long)t->job,
              t->task, t->attempt, t->ranks);
     task_stage (ex, t);
@@ -761,7 +760,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
     unlink (b.status);
     /* Journalled before the start: should this worker die right after it, the
      * next one looks for the monitor by its status file (adopt with no record). */
-    journal_line (ex, ex->jfd, "launch", task_key (t));
+    journal_line (ex->jfd, "launch", task_key (t));
     t->launched = true;
     t->proc = ex->launcher->start (&spec, &err);
     jobfile_argv_free (argv);
@@ -773,7 +772,7 @@ static void task_launch (struct executor *ex, struct xtask *t)
     if (ex->launcher->record (t->proc, t->rec, sizeof (t->rec)) == 0) {
         json_t *k = task_key (t);
         json_object_set_new (k, "rec", json_string (t->rec));
-        journal_line (ex, ex->jfd, "run", k);
+        journal_line (ex->jfd, "run", k);
     }
     log_msg (LOG_INFO, "event=task.running job=%lld task=%s attempt=%d pid=%d", (long long)t->job,
              t->task, t->attempt, ex->launcher->pid (t->proc));
