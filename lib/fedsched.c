@@ -173,15 +173,6 @@ FS_PUBLIC struct fs_client *fs_connect (const struct fs_options *o, struct fs_er
         free (c);
         return NULL;
     }
-    /* Is anyone there?  ping says which federation. */
-    json_t *r = lib_call (c, "ping", NULL, -1, err);
-    if (!r) {
-        fs_close (c);
-        return NULL;
-    }
-    snprintf (c->federation, sizeof (c->federation), "%s",
-              json_string_value (json_object_get (r, "federation")) ? json_string_value (json_object_get (r, "federation")) : "");
-    json_decref (r);
     return c;
 }
 
@@ -191,11 +182,6 @@ FS_PUBLIC void fs_close (struct fs_client *c)
         return;
     client_destroy (c->c);
     free (c);
-}
-
-FS_PUBLIC const char *fs_federation (const struct fs_client *c)
-{
-    return c ? c->federation : "";
 }
 
 /* --- requests ---------------------------------------------------------- */

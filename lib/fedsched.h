@@ -73,13 +73,13 @@ int fs_options_set (struct fs_options *o, const char *name, const char *value,
                     struct fs_error **err);
 void fs_options_free (struct fs_options *o);        /* accepts NULL */
 
-/* Connect to the scheduler (o may be NULL: defaults) and check it answers
- * (FS_EUNREACH when it does not).  o is copied.  Caller closes with fs_close(). */
+/* A connection to the scheduler (o may be NULL: defaults; copied).  Nothing
+ * is sent yet: an unreachable scheduler shows in the first request (FS_EUNREACH;
+ * fs_call (c, "ping", ...) asks whether it answers, and says which federation).
+ * Caller closes with fs_close(). */
 struct fs_client;
 struct fs_client *fs_connect (const struct fs_options *o, struct fs_error **err);
 void fs_close (struct fs_client *c);                /* accepts NULL */
-/* The federation's name, borrowed until fs_close(). */
-const char *fs_federation (const struct fs_client *c);
 
 /* --- the catalog ----------------------------------------------------- */
 

@@ -24,7 +24,6 @@ struct fs_client {
     struct fs_options opt;
     struct client_opts co;      /* pointing into opt */
     struct client *c;           /* the scheduler */
-    char federation[128];
 };
 
 /* *err = a new error (when err is not NULL); returns -1. */

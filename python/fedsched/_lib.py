@@ -81,7 +81,6 @@ def _declare(lib):
         "fs_options_free": (None, [c_void_p]),
         "fs_connect": (c_void_p, [c_void_p, errp]),
         "fs_close": (None, [c_void_p]),
-        "fs_federation": (c_char_p, [c_void_p]),
         "fs_catalog": (c_void_p, [c_void_p, c_char_p, ctypes.POINTER(c_char_p), errp]),
         "fs_search": (c_void_p, [c_void_p, c_char_p, c_int, errp]),
         "fs_info": (c_void_p, [c_void_p, c_char_p, errp]),

@@ -87,8 +87,9 @@ class Client:
 
     def __init__(self, options=()):
         self._options = options
-        self._h = _handle(options)      # checks the scheduler answers
-        self.federation = _lib.load().fs_federation(self._h).decode()
+        self._h = _handle(options)
+        # Is anyone there?  ping says which federation (Unreachable otherwise).
+        self.federation = self.call("ping").get("federation", "")
 
     def __repr__(self):
         return "<fedsched.Client federation=%r>" % self.federation

@@ -78,6 +78,10 @@ int main (int argc, char **argv)
         fprintf (stderr, "connect: %s\n", fs_error_message (e));
         return 12;
     }
+    char *pong = fs_call (c, "ping", NULL, -1, &e);
+    if (!pong || !strstr (pong, "\"federation\""))
+        return 21;
+    fs_free (pong);
     char *hits = fs_search (c, "sea surface temperature", 1, &e);
     if (!hits)
         return 13;
@@ -117,10 +121,12 @@ int main (int argc, char **argv)
     o = fs_options_new ();
     fs_options_set (o, "scheduler", "tcp://127.0.0.1:9", NULL);
     fs_options_set (o, "timeout", "1", NULL);
-    if (fs_connect (o, &e))
+    c = fs_connect (o, &e);             /* nothing is sent yet */
+    fs_options_free (o);
+    if (!c || fs_call (c, "ping", NULL, -1, &e))
         return 20;
     bad += expect_code (e, FS_EUNREACH, "unreachable");
-    fs_options_free (o);
+    fs_close (c);
     return bad;
 }
 C
