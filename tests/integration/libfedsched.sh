@@ -44,6 +44,16 @@ PYDIR=$(find "$PREFIX" -type d -path '*dist-packages/fedsched' | head -1)
 bad=$(nm -D --defined-only "$LIBSO" | awk '$2 ~ /^[TDBRW]$/ && $3 !~ /^fs_/ {print $3}')
 [ -z "$bad" ] || fail "libfedsched exports symbols outside fs_*: $bad"
 
+# A library built with the sanitizers (build-asan) needs them in its programs too,
+# and their runtimes preloaded into python3 (without leak checks: the interpreter's).
+SAN_CFLAGS=()
+SAN_PY=()
+if ldd "$LIBSO" | grep -q libasan; then
+    SAN_CFLAGS=(-fsanitize=address,undefined)
+    SAN_PY=(LD_PRELOAD="$(cc -print-file-name=libasan.so):$(cc -print-file-name=libubsan.so)"
+        ASAN_OPTIONS=detect_leaks=0)
+fi
+
 log "a C program built with pkg-config fedsched"
 cat >"$FED_DIR/client.c" <<'C'
 #include <fedsched.h>
@@ -131,7 +141,7 @@ int main (int argc, char **argv)
 }
 C
 # shellcheck disable=SC2046  # pkg-config's words are separate arguments
-cc -std=c11 -Wall -Werror -o "$FED_DIR/client" "$FED_DIR/client.c" \
+cc -std=c11 -Wall -Werror "${SAN_CFLAGS[@]}" -o "$FED_DIR/client" "$FED_DIR/client.c" \
     $(PKG_CONFIG_PATH="$(dirname "$PC")" pkg-config --cflags --libs fedsched) -Wl,-rpath,"$(dirname "$LIBSO")" ||
     fail "the C client does not build with pkg-config fedsched"
 expect_code 0 "$FED_DIR/client" "$FED_DIR/buf.bin" "$FED_DIR/out.h5"
@@ -148,7 +158,7 @@ with h5py.File(sys.argv[3], "r") as f:
 PY
 
 log "the installed Python package, the library found beside the installed fedsched"
-expect_code 0 env -u FEDSCHED_LIBRARY PYTHONPATH="$(dirname "$PYDIR")" PATH="$PREFIX/bin:$PATH" \
+expect_code 0 env -u FEDSCHED_LIBRARY "${SAN_PY[@]}" PYTHONPATH="$(dirname "$PYDIR")" PATH="$PREFIX/bin:$PATH" \
     /usr/bin/python3 -c '
 import fedsched, sys
 assert fedsched.__file__.startswith(sys.argv[1]), fedsched.__file__
@@ -159,7 +169,7 @@ fs = fedsched.connect()
 print(fs.search("salinity", limit=1)[0]["name"], fs["site1/cf/ocean/salinity/so"][0, :3].shape)
 ' "$PYDIR" "$PREFIX"
 case $OUT in *"site1/cf/ocean/salinity/so (3,)"*) ;; *) fail "installed package: $OUT" ;; esac
-expect_code 0 env -u FEDSCHED_LIBRARY PYTHONPATH="$(dirname "$PYDIR")" PATH=/usr/bin:/bin \
+expect_code 0 env -u FEDSCHED_LIBRARY "${SAN_PY[@]}" PYTHONPATH="$(dirname "$PYDIR")" PATH=/usr/bin:/bin \
     FEDSCHED_LIBRARY="$FED_DIR/none.so" /usr/bin/python3 -c '
 import fedsched
 try:
