@@ -209,20 +209,28 @@ json_t *client_exchange (struct client *c, const char *op, json_t *body, double 
     }
 }
 
+json_t *client_reply_body (const json_t *root, int *code, const char **text)
+{
+    if (json_is_true (json_object_get (root, "ok"))) {
+        json_t *b = json_object_get (root, "body");
+        return json_is_object (b) ? json_incref (b) : json_object ();
+    }
+    json_t *e = json_object_get (root, "error");
+    json_int_t c = json_integer_value (json_object_get (e, "code"));
+    const char *t = json_string_value (json_object_get (e, "text"));
+    *code = c > 0 && c < 126 ? (int)c : FS_EFAIL;
+    *text = t && *t ? t : "the request was refused (no reason given)";
+    return NULL;
+}
+
 /* The body of reply root (taken), or NULL with err from an error reply. */
 static json_t *reply_body (json_t *root, fs_error_t *err)
 {
-    json_t *b = NULL;
-    if (json_is_true (json_object_get (root, "ok"))) {
-        b = json_object_get (root, "body");
-        b = json_is_object (b) ? json_incref (b) : json_object ();
-    } else {
-        json_t *e = json_object_get (root, "error");
-        json_int_t code = json_integer_value (json_object_get (e, "code"));
-        const char *text = json_string_value (json_object_get (e, "text"));
-        errprintf (err, code > 0 && code < 126 ? (int)code : FS_EFAIL, "%s",
-                   text && *text ? text : "the request was refused (no reason given)");
-    }
+    int code;
+    const char *text;
+    json_t *b = client_reply_body (root, &code, &text);
+    if (!b)
+        errprintf (err, code, "%s", text);
     json_decref (root);
     return b;
 }

@@ -54,6 +54,10 @@ json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t 
  * restarted meanwhile still answers it, and answers each copy alike. */
 json_t *client_exchange (struct client *c, const char *op, json_t *body, double deadline,
                          bool resend, fs_error_t *err);
+/* The body of an answer (client_exchange's root, borrowed): new reference;
+ * or NULL for an error reply, with its code and its whole text (borrowed
+ * from root; any length: a job file's errors run to many lines). */
+json_t *client_reply_body (const json_t *root, int *code, const char **text);
 /* client_call for an idempotent request: body (stolen) gets a new "token"
  * unless it has one, and is sent again while no answer comes (see
  * client_exchange).  On FS_EUNREACH the message names the token. */

@@ -202,16 +202,11 @@ json_t *lib_call (struct fs_client *c, const char *op, json_t *body, double time
         lib_fail_e (err, &e);
         return NULL;
     }
-    json_t *b = NULL;
-    if (json_is_true (json_object_get (root, "ok"))) {
-        b = json_object_get (root, "body");
-        b = json_is_object (b) ? json_incref (b) : json_object ();
-    } else {
-        json_t *je = json_object_get (root, "error");
-        json_int_t code = json_integer_value (json_object_get (je, "code"));
-        lib_fail (err, code > 0 && code < 126 ? (int)code : FS_EFAIL,
-                  json_string_value (json_object_get (je, "text")));
-    }
+    int code;
+    const char *text;
+    json_t *b = client_reply_body (root, &code, &text);
+    if (!b)
+        lib_fail (err, code, text);
     json_decref (root);
     return b;
 }
