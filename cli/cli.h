@@ -11,6 +11,7 @@
 int cmd_sites (int argc, char **argv);
 int cmd_catalog (int argc, char **argv);
 int cmd_publish (int argc, char **argv);
+int cmd_policy (int argc, char **argv);
 int cmd_get (int argc, char **argv);
 int cmd_drain (int argc, char **argv);
 int cmd_resume (int argc, char **argv);

@@ -1,4 +1,4 @@
-/* data.c - the data verbs: sites, catalog, publish (get is in get.c). */
+/* data.c - the data verbs: sites, catalog, publish, policy (get is in get.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,10 +162,15 @@ static const struct cli_verb v_publish = {
     "ROOT/dir/file.h5 is named PREFIX/dir/file/g/d, where PREFIX is the root's prefix.\n"
     "  --name NAME      name for a single file's dataset (a file with several\n"
     "                   datasets gives NAME/g/d for each)\n"
-    "  --policy POLICY  raw, none, regions=R1,R2 or aggregate=B1xB2.. (default: the\n"
-    "                   data root's policy)\n"
+    "  --policy POLICY  raw, none, regions=R1,R2 or aggregate=B1xB2..[,min=K]\n"
+    "                   (default: the policy the data already stands under; its data\n"
+    "                   root's at first)\n"
     "  --token T        the request's token (default: a new one); the same token again\n"
-    "                   gets the first answer instead of publishing twice",
+    "                   gets the first answer instead of publishing twice\n"
+    "Publishing is an action of SITE's operators (with CURVE: keys in its keys/admin/).\n"
+    "A policy belongs to the data: publishing the same file again, under any name or\n"
+    "path, never loosens it (a looser POLICY is refused; 'fedsched policy --loosen'\n"
+    "is the operators' way), and a stricter one tightens every name of the data.",
     "n:p:t:", publish_opts,
 };
 
@@ -217,6 +222,60 @@ int cmd_publish (int argc, char **argv)
     if (rc)
         fprintf (stderr, "fedsched: error: nothing was published from %s at %s\n", argv[optind + 1],
                  argv[optind]);
+    json_decref (r);
+    return rc;
+}
+
+static const struct option policy_opts[] = {
+    { "loosen", no_argument, NULL, 'l' },
+    { NULL, 0, NULL, 0 },
+};
+
+static const struct cli_verb v_policy = {
+    "policy", "SITE NAME POLICY [--loosen] [--json]",
+    "Change the policy of dataset NAME at SITE: a site operator's action (with CURVE,\n"
+    "a key in SITE's keys/admin/), written to the site's audit log.  The policy\n"
+    "belongs to the data, so every name of the same file and dataset changes with\n"
+    "it, and the catalog shows it at once.  POLICY: raw, none, regions=R1,R2 or\n"
+    "aggregate=B1xB2..[,min=K].  A stricter policy is always taken; a looser one\n"
+    "only with --loosen, and never below the policy its data root sets in site.yaml.\n"
+    "  --loosen   allow the new policy to be looser than the one in force",
+    "l", policy_opts,
+};
+
+int cmd_policy (int argc, char **argv)
+{
+    struct client_opts co = { 0 };
+    bool loosen = false;
+    int ex, c, code = 0;
+    while ((c = cli_getopt (argc, argv, &v_policy, &co, &ex)) != -1) {
+        if (ex >= 0)
+            return ex;
+        if (c == 'l')
+            loosen = true;
+    }
+    if (argc - optind != 3)
+        return cli_usage_error (&v_policy, "policy needs SITE, NAME and POLICY");
+    json_t *body = json_pack ("{s:s, s:s, s:s, s:b}", "site", argv[optind], "name",
+                              argv[optind + 1], "policy", argv[optind + 2], "loosen", loosen);
+    json_t *r = cli_call (&co, "catalog.policy", body, &code);
+    if (!r)
+        return code;
+    json_t *ds = json_object_get (r, "datasets"), *sk = json_object_get (r, "skipped");
+    const char *before = json_string_value (json_object_get (r, "before"));
+    const char *now = json_string_value (json_object_get (r, "policy"));
+    size_t i;
+    json_t *v;
+    if (co.json)
+        cli_print_json (r);
+    else
+        json_array_foreach (ds, i, v)
+            printf ("%s: %s -> %s\n", json_string_value (v), before ? before : "?", now ? now : "?");
+    json_array_foreach (sk, i, v)
+        fprintf (stderr, "fedsched: warning: the catalog kept %s as it was: %s\n",
+                 json_string_value (json_object_get (v, "path")),
+                 json_string_value (json_object_get (v, "reason")));
+    int rc = json_array_size (sk) > 0 ? 1 : 0;
     json_decref (r);
     return rc;
 }

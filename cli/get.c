@@ -5,6 +5,7 @@
  * shape: fs_read_open), so mistakes cost no transfer, then reads it into the
  * file (fs_read_to_file).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,13 @@ static const struct cli_verb v_get = {
     "                        over blocks of B1 x B2 x .. of the result's dimensions;\n"
     "                        partial blocks at the high edges are dropped; mean and sum\n"
     "                        give float64.\n"
+    "                        Data under an aggregate policy is served only as sum or mean\n"
+    "                        over whole cells of its grid (its policy: 'fedsched catalog'); with\n"
+    "                        a threshold, blocks whose sum is below it come out as NaN and\n"
+    "                        their count is printed on stderr.\n"
     "  --json                print what was fetched: name, site, output, dataset, bytes,\n"
-    "                        local_bytes (copied from the site's file on this host), seconds\n"
+    "                        local_bytes (copied from the site's file on this host), seconds,\n"
+    "                        suppressed and suppress_below (an aggregate policy's threshold)\n"
     "Environment: FEDSCHED_TIMEOUT (seconds of silence before giving up, default 10);\n"
     "FEDSCHED_LOCAL_READS=0 streams every piece even from a site on this host.",
     "o:d:r:", get_opts,
@@ -76,25 +82,36 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
         fs_read_close (r);
         return cli_fail (e, NULL);
     }
+    json_t *o = cli_doc (fs_read_report (r), &code);
+    /* An aggregate policy's threshold: the blocks it turned into NaN. */
+    json_int_t below = json_integer_value (json_object_get (o, "suppress_below"));
+    if (below > 0) {
+        uint64_t blocks = 1;
+        for (int d = 0; d < fs_read_ndims (r); d++)
+            blocks *= fs_read_shape (r)[d];
+        fprintf (stderr, "fedsched: %lld of %" PRIu64 " block%s suppressed (NaN in %s): "
+                 "their sums are below %lld, the threshold of the dataset's policy\n",
+                 (long long)json_integer_value (json_object_get (o, "suppressed")), blocks,
+                 blocks == 1 ? "" : "s", outfile, (long long)below);
+    }
     if (co->json) {
-        json_t *o = cli_doc (fs_read_report (r), &code);
         if (o) {
             const char *last = strrchr (label, '/');
             char def[310];
             snprintf (def, sizeof (def), "/%s", last ? last + 1 : label);
             json_object_set_new (o, "output", json_string (outfile));
             json_object_set_new (o, "dataset", json_string (dsetpath ? dsetpath : def));
-            json_t *out = json_pack ("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "name",
-                                     json_object_get (o, "name"), "site", json_object_get (o, "site"),
-                                     "output", json_object_get (o, "output"), "dataset",
-                                     json_object_get (o, "dataset"), "bytes", json_object_get (o, "bytes"),
-                                     "local_bytes", json_object_get (o, "local_bytes"), "seconds",
-                                     json_object_get (o, "seconds"));
+            json_t *out = json_object ();
+            static const char *const keys[] = { "name", "site", "output", "dataset", "bytes",
+                                                "local_bytes", "seconds", "suppressed",
+                                                "suppress_below", NULL };
+            for (int k = 0; keys[k]; k++)
+                json_object_set (out, keys[k], json_object_get (o, keys[k]));
             cli_print_json (out);
             json_decref (out);
-            json_decref (o);
         }
     }
+    json_decref (o);
     fs_read_close (r);
     return code;
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/msg.h"
 #include "table.h"
 
@@ -62,17 +63,6 @@ static size_t tasks_done (const json_t *st)
             n++;
     }
     return n;
-}
-
-/* An ISO 8601 UTC time ("2026-11-27T07:21:40Z") as seconds since the epoch;
- * -1 if it is not one. */
-static double iso_time (const char *s)
-{
-    struct tm tm = { 0 };
-    const char *end = s ? strptime (s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end)
-        return -1;
-    return (double) timegm (&tm);
 }
 
 /* "12.3 s": a cost estimate in seconds. */
@@ -150,20 +140,12 @@ static bool same_str (const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp (a, b));
 }
 
-static void clock_text (char *buf, size_t n)
-{
-    time_t t = time (NULL);
-    struct tm tm;
-    localtime_r (&t, &tm);
-    strftime (buf, n, "%H:%M:%S", &tm);
-}
-
 /* One plain line per change: "12:03:04 task downscale RUNNING at site2". */
 static bool view_lines (struct view *v, json_t *st)
 {
     char clk[16];
     bool changed = false;
-    clock_text (clk, sizeof (clk));
+    clock_local_hms (clock_wall (), clk, sizeof (clk));
     const char *js = jstr (st, "state"), *pjs = v->prev ? jstr (v->prev, "state") : NULL;
     if (!v->prev) {
         printf ("%s job %lld (%s) %s, %zu task%s\n", clk, (long long) v->id,
@@ -214,7 +196,7 @@ static void term_size (int *cols, int *rows)
 /* Seconds from an ISO start to an ISO end (or now); -1 if unknown. */
 static double span (const char *start, const char *end)
 {
-    double a = iso_time (start), b = end ? iso_time (end) : (double) time (NULL);
+    double a = clock_iso_parse (start), b = end ? clock_iso_parse (end) : clock_wall ();
     return a >= 0 && b >= a ? b - a : -1;
 }
 
@@ -682,7 +664,8 @@ static void explain_task (const json_t *t)
         bool running = !strcmp (state, "PLACED") || !strcmp (state, "STAGING")
                        || !strcmp (state, "RUNNING");
         const char *verb = running ? "runs" : !strcmp (state, "COMPLETED") ? "ran"
-                         : !strcmp (state, "FAILED") ? "ran (and failed)" : "was placed";
+                         : !strcmp (state, "FAILED") ? "ran (and failed)"
+                         : !strcmp (state, "READY") ? "queues for cores" : "was placed";
         printf ("  It %s at %s", verb, psite);
         if (json_is_number (pcost))
             printf (", the earliest estimated finish: %s",

@@ -21,7 +21,8 @@ static const struct {
     { "catalog", cmd_catalog, "list the datasets of the federation [GLOB] [--where KEY=VALUE]" },
     { "search", cmd_search, "find datasets by what they are: names, descriptions, attributes" },
     { "info", cmd_info, "all the catalog knows of one dataset: attributes, dimensions, ..." },
-    { "publish", cmd_publish, "publish the datasets of a file or directory at a site" },
+    { "publish", cmd_publish, "site operators: publish the datasets of a file or directory" },
+    { "policy", cmd_policy, "site operators: change a dataset's policy [--loosen]" },
     { "get", cmd_get, "stream a slice of a dataset into a local HDF5 file" },
     { "validate", cmd_validate, "check a job file against the catalog without submitting it" },
     { "submit", cmd_submit, "submit a job file; prints the job id [--wait]" },
@@ -39,9 +40,6 @@ static const struct {
     { "sim", cmd_sim, "simulate a federation scenario: fedsched vs centralised, random, greedy" },
     { NULL, NULL, NULL },
 };
-
-/* Verbs planned for a later release. */
-static const char *later[] = { NULL };
 
 static void usage (FILE *f)
 {
@@ -107,11 +105,6 @@ int main (int argc, char **argv)
     for (int k = 0; verbs[k].name; k++)
         if (!strcmp (verbs[k].name, verb))
             return verbs[k].fn (nargs, args);
-    for (int k = 0; later[k]; k++)
-        if (!strcmp (later[k], verb)) {
-            fprintf (stderr, "fedsched: error: '%s' is not part of this release yet\n", verb);
-            return 1;
-        }
     fprintf (stderr, "fedsched: error: unknown verb '%s' (see 'fedsched --help')\n", verb);
     return 2;
 }

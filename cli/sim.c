@@ -1,5 +1,5 @@
 /* sim.c - `fedsched sim`: run a federation scenario through the simulator
- * (scheduler/sim.h) with each placement strategy and compare them.  No
+ * (cli/sim/sim.h) with each placement strategy and compare them.  No
  * daemons: the scenario file is the whole input (docs/sim.md). */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "scheduler/sim.h"
+#include "cli/sim/sim.h"
 #include "table.h"
 
 enum { OPT_STRATEGY = 2000, OPT_SEED, OPT_SITES, OPT_DATASETS, OPT_TASKS, OPT_PLACEMENTS };
@@ -243,7 +243,7 @@ int cmd_sim (int argc, char **argv)
     struct sim *s = sim_load_file (argv[optind], &so, &err);
     if (!s) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
-        return err.code ? err.code : 1;
+        return errcode_exit (err.code);
     }
     struct sim_result res[8];
     int64_t nt = sim_task_count (s);
@@ -258,7 +258,7 @@ int cmd_sim (int argc, char **argv)
             fprintf (stderr, "fedsched: error: %s\n", err.text);
             free (where);
             sim_destroy (s);
-            return err.code ? err.code : 1;
+            return errcode_exit (err.code);
         }
         for (int64_t t = 0; where && t < nt; t++)
             where[i * nt + t] = sim_task_site_at (s, t);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sbuf.h"
 #include "table.h"
 
 struct table {
@@ -307,20 +308,17 @@ char *fmt_duration (double seconds, char *buf, size_t n)
 
 char *fmt_shape (const json_t *shape, char *buf, size_t n)
 {
-    size_t used = 0;
+    struct sbuf b;
     size_t i;
     json_t *v;
+    sbuf_init (&b, buf, n);
     if (!json_is_array (shape)) {
-        snprintf (buf, n, "-");
+        sbuf_puts (&b, "-");
         return buf;
     }
-    used += (size_t)snprintf (buf, n, "(");
-    json_array_foreach (shape, i, v) {
-        if (used < n)
-            used += (size_t)snprintf (buf + used, n - used, "%s%lld", i ? "," : "",
-                                      (long long)json_integer_value (v));
-    }
-    if (used < n)
-        snprintf (buf + used, n - used, "%s)", json_array_size (shape) == 1 ? "," : "");
+    sbuf_puts (&b, "(");
+    json_array_foreach (shape, i, v)
+        sbuf_printf (&b, "%s%lld", i ? "," : "", (long long)json_integer_value (v));
+    sbuf_puts (&b, json_array_size (shape) == 1 ? ",)" : ")");
     return buf;
 }

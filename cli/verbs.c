@@ -120,7 +120,7 @@ int cli_fail (struct fs_error *e, const char *token)
     if (!printed)
         fprintf (stderr, "fedsched: error: the request was refused (no reason given)\n");
     fs_error_free (e);
-    return code > 0 && code < 126 && code != FS_ENOTFOUND ? code : FS_EFAIL;
+    return code > 0 && code < 126 ? errcode_exit (code) : FS_EFAIL;
 }
 
 json_t *cli_doc (char *text, int *code)

@@ -281,5 +281,5 @@ void client_token (char *buf, size_t size)
 int client_fail (const fs_error_t *err)
 {
     fprintf (stderr, "fedsched: error: %s\n", err->text);
-    return err->code && err->code != FS_ENOTFOUND ? err->code : FS_EFAIL;
+    return errcode_exit (err->code);
 }

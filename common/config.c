@@ -307,16 +307,21 @@ static int parse_sites (struct cfg_ctx *c, const struct ynode *n)
     return 0;
 }
 
-static int parse_links (struct cfg_ctx *c, const struct ynode *n, const struct ynode *sites,
-                        struct fed_config *cfg)
+int config_links_parse (const char *file, const struct ynode *n, config_site_known_f known,
+                        void *arg, struct link_cfg *def, struct link_cfg **pairs_out,
+                        int *npairs, fs_error_t *err)
 {
+    struct cfg_ctx cc = { .file = file, .err = err }, *c = &cc;
     const struct ynode *d, *pairs;
+    struct link_cfg *links = NULL;
     size_t count;
+    *pairs_out = NULL;
+    *npairs = 0;
     if (cfg_map (c, n, "links", links_keys) < 0)
         return -1;
     if ((d = ynode_get (n, "default"))) {
         if (cfg_map (c, d, "links.default", link_default_keys) < 0
-            || parse_link_values (c, d, "links.default", &cfg->link_default) < 0)
+            || parse_link_values (c, d, "links.default", def) < 0)
             return -1;
     }
     if (!(pairs = ynode_get (n, "pairs")))
@@ -328,48 +333,68 @@ static int parse_links (struct cfg_ctx *c, const struct ynode *n, const struct y
                             count, FS_MAX_LINKS);
     if (count == 0)
         return 0;
-    if (!(cfg->links = calloc (count, sizeof (*cfg->links))))
+    if (!(links = calloc (count, sizeof (*links))))
         return errprintf (c->err, FS_EFAIL, "%s: out of memory", c->file);
     for (size_t i = 0; i < count; i++) {
         const struct ynode *p = pairs->items[i], *between;
-        struct link_cfg *l = &cfg->links[i];
+        struct link_cfg *l = &links[i];
         char w[64], wb[80];
         snprintf (w, sizeof (w), "links.pairs[%zu]", i);
         if (cfg_map (c, p, w, link_pair_keys) < 0)
-            return -1;
+            goto fail;
         snprintf (wb, sizeof (wb), "%s.between", w);
-        if (!(between = ynode_get (p, "between")))
-            return cfg_missing (c, p, wb);
-        if (between->type != YNODE_SEQ || between->n != 2)
-            return ynode_error (c->file, between, c->err, "%s: expected a list of two site "
-                                "names, e.g. [site1, site2]", wb);
+        if (!(between = ynode_get (p, "between"))) {
+            cfg_missing (c, p, wb);
+            goto fail;
+        }
+        if (between->type != YNODE_SEQ || between->n != 2) {
+            ynode_error (c->file, between, c->err, "%s: expected a list of two site names, "
+                         "e.g. [site1, site2]", wb);
+            goto fail;
+        }
         if (cfg_ident (c, between->items[0], wb, "site", l->from, sizeof (l->from)) < 0
             || cfg_ident (c, between->items[1], wb, "site", l->to, sizeof (l->to)) < 0)
-            return -1;
-        if (!strcmp (l->from, l->to))
-            return ynode_error (c->file, between->items[1], c->err, "%s: a link joins two "
-                                "different sites ('%s' twice)", wb, l->from);
-        for (int k = 0; k < 2 && sites; k++) {
+            goto fail;
+        if (!strcmp (l->from, l->to)) {
+            ynode_error (c->file, between->items[1], c->err, "%s: a link joins two different "
+                         "sites ('%s' twice)", wb, l->from);
+            goto fail;
+        }
+        for (int k = 0; k < 2 && known; k++) {
             const char *s = k ? l->to : l->from;
-            if (sites->type == YNODE_SEQ && !in_list (sites, sites->n, s, NULL))
-                return ynode_error (c->file, between->items[k], c->err, "%s: site '%s' is not "
-                                    "in the 'sites' list", wb, s);
+            if (!known (arg, s)) {
+                ynode_error (c->file, between->items[k], c->err, "%s: site '%s' is not in the "
+                             "'sites' list", wb, s);
+                goto fail;
+            }
         }
         for (size_t j = 0; j < i; j++) {
-            const struct link_cfg *o = &cfg->links[j];
+            const struct link_cfg *o = &links[j];
             if ((!strcmp (o->from, l->from) && !strcmp (o->to, l->to))
-                || (!strcmp (o->from, l->to) && !strcmp (o->to, l->from)))
-                return ynode_error (c->file, between, c->err, "%s: the link %s-%s is already "
-                                    "given at line %d (a pair is symmetric)", wb, l->from,
-                                    l->to, pairs->items[j]->line);
+                || (!strcmp (o->from, l->to) && !strcmp (o->to, l->from))) {
+                ynode_error (c->file, between, c->err, "%s: the link %s-%s is already given at "
+                             "line %d (a pair is symmetric)", wb, l->from, l->to,
+                             pairs->items[j]->line);
+                goto fail;
+            }
         }
-        l->bandwidth = cfg->link_default.bandwidth;
-        l->latency = cfg->link_default.latency;
+        l->bandwidth = def->bandwidth;
+        l->latency = def->latency;
         if (parse_link_values (c, p, w, l) < 0)
-            return -1;
-        cfg->nlinks++;
+            goto fail;
     }
+    *pairs_out = links;
+    *npairs = (int)count;
     return 0;
+fail:
+    free (links);
+    return -1;
+}
+
+/* A name of federation.yaml's 'sites' list. */
+static bool in_sites (void *arg, const char *name)
+{
+    return in_list (arg, ((const struct ynode *)arg)->n, name, NULL);
 }
 
 static int fed_parse (struct cfg_ctx *c, const struct ynode *root, struct fed_config *cfg)
@@ -413,7 +438,9 @@ static int fed_parse (struct cfg_ctx *c, const struct ynode *root, struct fed_co
         return -1;
     if (sites && sites->type != YNODE_SEQ)
         sites = NULL;               /* "sites:" with no value: no list to check against */
-    if ((n = ynode_get (root, "links")) && parse_links (c, n, sites, cfg) < 0)
+    if ((n = ynode_get (root, "links"))
+        && config_links_parse (c->file, n, sites ? in_sites : NULL, (void *)sites,
+                               &cfg->link_default, &cfg->links, &cfg->nlinks, c->err) < 0)
         return -1;
     return 0;
 }
@@ -465,10 +492,11 @@ static const char *const site_keys[] = {
 static const char *const site_heartbeat_keys[] = { "interval", NULL };
 static const char *const root_keys[] = { "path", "prefix", "policy", NULL };
 static const char *const policy_keys[] = { "regions", "aggregate", NULL };
-static const char *const aggregate_keys[] = { "min_block", NULL };
+static const char *const aggregate_keys[] = { "min_block", "min", NULL };
 
 /* The map form of a policy, written in its string form for policy_parse:
- * {regions: [r1, r2]} -> "regions=r1,r2"; {aggregate: {min_block: [4, 4]}} -> "aggregate=4x4". */
+ * {regions: [r1, r2]} -> "regions=r1,r2"; {aggregate: {min_block: [4, 4]}} -> "aggregate=4x4";
+ * {aggregate: {min_block: [4, 4], min: 5}} -> "aggregate=4x4,min=5". */
 static int policy_map_to_string (struct cfg_ctx *c, const struct ynode *n, const char *what,
                                  char *buf, size_t bufsz)
 {
@@ -517,6 +545,14 @@ static int policy_map_to_string (struct cfg_ctx *c, const struct ynode *n, const
                 return -1;
             o += (size_t) snprintf (buf + o, o < bufsz ? bufsz - o : 0, "%s%" PRId64,
                                     i ? "x" : "", b);
+        }
+        const struct ynode *k = ynode_get (v, "min");
+        if (k) {
+            int64_t t;
+            snprintf (w, sizeof (w), "%s.aggregate.min", what);
+            if (ynode_int (c->file, k, w, 1, (int64_t)FS_POLICY_MIN_MAX, &t, c->err) < 0)
+                return -1;
+            o += (size_t) snprintf (buf + o, o < bufsz ? bufsz - o : 0, ",min=%" PRId64, t);
         }
     }
     if (o >= bufsz)

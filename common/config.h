@@ -72,6 +72,18 @@ struct site_config {
     struct data_root roots[FS_MAX_ROOTS];
 };
 
+/* The `links:` mapping of federation.yaml (node n), also the one of the
+ * scenario files of `fedsched sim`: its default goes into *def (which holds
+ * the defaults on entry) and its pairs into *pairs (caller frees with free())
+ * and *npairs.  known(arg, name), when not NULL, says whether a name is one
+ * of the federation's sites; another is an error at its position.  0, or -1
+ * with "FILE:LINE:COL: links...: message" (FS_EINVAL; nothing allocated). */
+struct ynode;
+typedef bool (*config_site_known_f) (void *arg, const char *name);
+int config_links_parse (const char *file, const struct ynode *n, config_site_known_f known,
+                        void *arg, struct link_cfg *def, struct link_cfg **pairs, int *npairs,
+                        fs_error_t *err);
+
 /* Load and validate; on failure nothing is allocated. */
 int fed_config_load (const char *file, struct fed_config *cfg, fs_error_t *err);
 void fed_config_free (struct fed_config *cfg);  /* frees links */

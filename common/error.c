@@ -12,6 +12,11 @@ int verrprintf (fs_error_t *e, int code, const char *fmt, va_list ap)
     return -1;
 }
 
+int errcode_exit (int code)
+{
+    return code == FS_OK || code == FS_ENOTFOUND ? FS_EFAIL : code;
+}
+
 int errprintf (fs_error_t *e, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -19,6 +24,31 @@ int errprintf (fs_error_t *e, int code, const char *fmt, ...)
     verrprintf (e, code, fmt, ap);
     va_end (ap);
     return -1;
+}
+
+/* Copy s into buf in a form safe to print inside quotes: non-printable bytes
+ * become \xNN, long strings are cut with "...". */
+const char *errquote (const char *s, char *buf, size_t n)
+{
+    size_t o = 0;
+    if (!n)
+        return buf;
+    for (const unsigned char *p = (const unsigned char *) s; p && *p; p++) {
+        if (o + 5 + 4 >= n) {           /* room for "\\xNN" and "..." */
+            memcpy (buf + o, "...", 4);
+            return buf;
+        }
+        if (*p == '\'' || *p == '\\') {
+            buf[o++] = '\\';
+            buf[o++] = (char) *p;
+        }
+        else if (*p >= 0x20 && *p != 0x7f)
+            buf[o++] = (char) *p;
+        else
+            o += (size_t) snprintf (buf + o, n - o, "\\x%02x", *p);
+    }
+    buf[o] = '\0';
+    return buf;
 }
 
 int errprefix (fs_error_t *e, const char *fmt, ...)

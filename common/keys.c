@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "keys.h"
@@ -91,6 +92,32 @@ bool keys_listed (const char *dir, const char *pub)
     }
     closedir (d);
     return found;
+}
+
+static int only_pub (const struct dirent *e)
+{
+    size_t n = strlen (e->d_name);
+    return n >= 5 && e->d_name[0] != '.' && !strcmp (e->d_name + n - 4, ".pub");
+}
+
+size_t keys_each (const char *dir, void (*fn) (void *arg, const char *pub), void *arg)
+{
+    struct dirent **ents;
+    int n = scandir (dir, &ents, only_pub, alphasort);
+    size_t count = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4096], k[FS_Z85_KEY + 1];
+        fs_error_t err;
+        if (snprintf (path, sizeof (path), "%s/%s", dir, ents[i]->d_name) < (int)sizeof (path)
+            && keys_read (path, k, NULL, &err) == 0) {
+            fn (arg, k);
+            count++;
+        }
+        free (ents[i]);
+    }
+    if (n >= 0)
+        free (ents);
+    return count;
 }
 
 const char *keys_role (const char *dir, const char *pub)

@@ -10,6 +10,7 @@
 #define FS_KEYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -21,6 +22,10 @@ int keys_read (const char *file, char pub[FS_Z85_KEY + 1], char sec[FS_Z85_KEY +
 
 /* Is pub listed in one of the .pub files of dir?  Unreadable or malformed files list nothing. */
 bool keys_listed (const char *dir, const char *pub);
+
+/* Call fn(arg, pub) for the public key of each readable .pub file of dir, in
+ * name order; returns how many.  A missing dir lists none. */
+size_t keys_each (const char *dir, void (*fn) (void *arg, const char *pub), void *arg);
 
 /* The role of a client key at a server whose key directory is dir:
  * "admin" when listed in dir/admin/, "user" when in dir/authorized/, NULL

@@ -2,9 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
-
+#include "clock.h"
 #include "log.h"
 
 static char log_ident[64] = "fedsched";
@@ -22,19 +20,15 @@ void log_msg (int level, const char *fmt, ...)
     static const char *names[] = { "error", "warn", "info", "debug" };
     if (level > log_level)
         return;
-    struct timeval tv;
-    gettimeofday (&tv, NULL);
-    struct tm tm;
-    gmtime_r (&tv.tv_sec, &tm);
-    char ts[32];
-    strftime (ts, sizeof (ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    char ts[40];
+    clock_iso (clock_wall (), true, ts, sizeof (ts));
     char line[4096];
     va_list ap;
     va_start (ap, fmt);
     vsnprintf (line, sizeof (line), fmt, ap);
     va_end (ap);
     pthread_mutex_lock (&log_lock);
-    fprintf (stderr, "%s.%03ldZ %s level=%s %s\n", ts, (long)tv.tv_usec / 1000, log_ident,
+    fprintf (stderr, "%s %s level=%s %s\n", ts, log_ident,
              names[level < 0 ? 0 : level > 3 ? 3 : level], line);
     fflush (stderr);
     pthread_mutex_unlock (&log_lock);

@@ -85,7 +85,7 @@ struct zmsg *msg_error (const char *op, int64_t id, int code, const char *fmt, .
         utf8_clean (text);
     json_t *root = msg_header (op, id);
     json_object_set_new (root, "ok", json_false ());
-    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code, "text",
+    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code > 0 ? code : FS_EFAIL, "text",
                                                    n >= 0 && text ? text : "out of memory"));
     free (text);
     return msg_from_json (root);

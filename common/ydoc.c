@@ -9,7 +9,7 @@
  *     scalars, !!seq on sequences, !!map on mappings) and %TAG directives;
  *   - a second document in the stream;
  *   - mapping keys that are not scalars, and duplicate keys (found with a
- *     small hash table per open mapping, so a large mapping costs O(n));
+ *     string map per open mapping, so a large mapping costs O(n));
  *   - nesting over max_depth (libyaml has no limit of its own: the depth is
  *     counted here as collections open);
  *   - scalars holding a NUL character ("\0" in a double-quoted string), which
@@ -31,40 +31,15 @@
 
 #include <yaml.h>
 
+#include "strmap.h"
+#include "units.h"
 #include "ydoc.h"
 
 #define YDOC_DEFAULT_MAX_BYTES (1024 * 1024)
 #define YDOC_DEFAULT_MAX_DEPTH 32
-/* Durations above this many seconds (about 31 years) are refused. */
-#define YDOC_DURATION_MAX 1e9
 
 /* ------------------------------------------------------------------ */
 /* Messages */
-
-/* Copy s into buf in a form safe to print inside quotes: non-printable bytes
- * become \xNN, long strings are cut with "...". */
-static const char *quote_for_msg (const char *s, char *buf, size_t n)
-{
-    size_t o = 0;
-    if (!n)
-        return buf;
-    for (const unsigned char *p = (const unsigned char *) s; p && *p; p++) {
-        if (o + 5 + 4 >= n) {           /* room for "\\xNN" and "..." */
-            memcpy (buf + o, "...", 4);
-            return buf;
-        }
-        if (*p == '\'' || *p == '\\') {
-            buf[o++] = '\\';
-            buf[o++] = (char) *p;
-        }
-        else if (*p >= 0x20 && *p != 0x7f)
-            buf[o++] = (char) *p;
-        else
-            o += (size_t) snprintf (buf + o, n - o, "\\x%02x", *p);
-    }
-    buf[o] = '\0';
-    return buf;
-}
 
 static int verr_at (fs_error_t *err, const char *file, int line, int col, const char *what,
                     const char *fmt, va_list ap)
@@ -163,8 +138,7 @@ struct frame {
     struct ynode *node;
     size_t cap;                 /* allocated items (and keys) */
     struct ynode *key;          /* MAP: key waiting for its value (owned) */
-    size_t *slots;              /* MAP: hash of key indexes + 1 (0 = empty) */
-    size_t nslots;              /* power of two */
+    struct strmap *index;       /* MAP: key -> its index (NULL until the first key) */
 };
 
 struct loader {
@@ -178,53 +152,17 @@ struct loader {
     int ndocs;
 };
 
-static uint64_t hash_str (const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;       /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* Index of key s in the frame's mapping, or -1. */
 static long frame_find (const struct frame *f, const char *s)
 {
-    if (!f->nslots)
-        return -1;
-    size_t mask = f->nslots - 1;
-    for (size_t i = (size_t) hash_str (s) & mask;; i = (i + 1) & mask) {
-        size_t v = f->slots[i];
-        if (!v)
-            return -1;
-        if (strcmp (f->node->keys[v - 1]->value, s) == 0)
-            return (long) (v - 1);
-    }
+    return f->index ? (long) strmap_get (f->index, s) : -1;
 }
 
-static int frame_hash_insert (struct frame *f, size_t idx)
+static int frame_index_add (struct frame *f, size_t idx)
 {
-    if ((idx + 1) * 2 > f->nslots) {
-        size_t ns = f->nslots ? f->nslots * 2 : 16;
-        size_t *slots = calloc (ns, sizeof (*slots));
-        if (!slots)
-            return -1;
-        free (f->slots);
-        f->slots = slots;
-        f->nslots = ns;
-        for (size_t k = 0; k < idx; k++) {
-            size_t i = (size_t) hash_str (f->node->keys[k]->value) & (ns - 1);
-            while (f->slots[i])
-                i = (i + 1) & (ns - 1);
-            f->slots[i] = k + 1;
-        }
-    }
-    size_t i = (size_t) hash_str (f->node->keys[idx]->value) & (f->nslots - 1);
-    while (f->slots[i])
-        i = (i + 1) & (f->nslots - 1);
-    f->slots[i] = idx + 1;
-    return 0;
+    if (!f->index && !(f->index = strmap_create (0)))
+        return -1;
+    return strmap_put (f->index, f->node->keys[idx]->value, (int64_t) idx);
 }
 
 static int oom (struct loader *ld)
@@ -255,7 +193,7 @@ static int attach (struct loader *ld, struct ynode *n)
             const struct ynode *first = p->keys[dup];
             err_at (ld->err, ld->name, n->line, n->col,
                     "duplicate key '%s' (first at line %d, column %d)",
-                    quote_for_msg (n->value, q, sizeof (q)), first->line, first->col);
+                    errquote (n->value, q, sizeof (q)), first->line, first->col);
             ydoc_free (n);
             return -1;
         }
@@ -281,7 +219,7 @@ static int attach (struct loader *ld, struct ynode *n)
         f->key = NULL;
         p->items[p->n] = n;
         p->n++;
-        if (frame_hash_insert (f, p->n - 1) < 0)
+        if (frame_index_add (f, p->n - 1) < 0)
             return oom (ld);
     }
     else
@@ -299,7 +237,7 @@ static int check_anchor_tag (struct loader *ld, const yaml_event_t *ev, const ya
     char q[80];
     if (anchor)
         return err_at (ld->err, ld->name, line, col, "anchors are not allowed (&%s)",
-                       quote_for_msg ((const char *) anchor, q, sizeof (q)));
+                       errquote ((const char *) anchor, q, sizeof (q)));
     if (!tag)
         return 0;
     static const char core[] = "tag:yaml.org,2002:";
@@ -331,11 +269,11 @@ static int check_anchor_tag (struct loader *ld, const yaml_event_t *ev, const ya
                            : type == YNODE_SEQ ? "sequence" : "mapping");
         return err_at (ld->err, ld->name, line, col, "tags are not allowed (!!%s); only !!str, "
                        "!!int, !!float, !!bool, !!null, !!seq and !!map",
-                       quote_for_msg (k, q, sizeof (q)));
+                       errquote (k, q, sizeof (q)));
     }
     return err_at (ld->err, ld->name, line, col,
                    "tags are not allowed (%s); only !!str, !!int, !!float, !!bool, !!null, "
-                   "!!seq and !!map", quote_for_msg (t, q, sizeof (q)));
+                   "!!seq and !!map", errquote (t, q, sizeof (q)));
 }
 
 static int on_scalar (struct loader *ld, const yaml_event_t *ev)
@@ -400,7 +338,7 @@ static int on_collection_start (struct loader *ld, const yaml_event_t *ev, ynode
 static void frame_release (struct frame *f)
 {
     ydoc_free (f->key);
-    free (f->slots);
+    strmap_destroy (f->index);
     memset (f, 0, sizeof (*f));
 }
 
@@ -486,7 +424,7 @@ struct ynode *ydoc_load_string (const char *name, const char *text, size_t len,
         case YAML_ALIAS_EVENT: {
             char q[80];
             rc = err_at (err, name, line, col, "aliases are not allowed (*%s)",
-                         quote_for_msg ((const char *) ev.data.alias.anchor, q, sizeof (q)));
+                         errquote ((const char *) ev.data.alias.anchor, q, sizeof (q)));
             break;
         }
         case YAML_SCALAR_EVENT:
@@ -630,9 +568,9 @@ int ynode_check_keys (const char *file, const struct ynode *map, const char *wha
                                     *a);
         if (!list[0])
             return node_err (file, map->keys[i], what, err, "unknown key '%s' (no keys allowed)",
-                             quote_for_msg (k, q, sizeof (q)));
+                             errquote (k, q, sizeof (q)));
         return node_err (file, map->keys[i], what, err, "unknown key '%s' (allowed: %s)",
-                         quote_for_msg (k, q, sizeof (q)), list);
+                         errquote (k, q, sizeof (q)), list);
     }
     return 0;
 }
@@ -724,14 +662,14 @@ int ynode_int (const char *file, const struct ynode *n, const char *what, int64_
         return -1;
     if (n->quoted)
         return node_err (file, n, what, err, "expected an integer, found the string \"%s\"",
-                         quote_for_msg (n->value, q, sizeof (q)));
+                         errquote (n->value, q, sizeof (q)));
     int64_t v = 0;
     bool overflow;
     if (parse_int64 (n->value, &v, &overflow) < 0)
         return node_err (file, n, what, err, "expected an integer, found '%s'",
-                         quote_for_msg (n->value, q, sizeof (q)));
+                         errquote (n->value, q, sizeof (q)));
     if (overflow || v < min || v > max) {
-        quote_for_msg (n->value, q, sizeof (q));
+        errquote (n->value, q, sizeof (q));
         if (max == INT64_MAX && min != INT64_MIN)
             return node_err (file, n, what, err, "%s is out of range (at least %" PRId64 ")", q,
                              min);
@@ -764,7 +702,7 @@ int ynode_bool (const char *file, const struct ynode *n, const char *what, bool 
         }
     }
     return node_err (file, n, what, err, "expected true or false, found %s'%s'",
-                     n->quoted ? "the string " : "", quote_for_msg (v, q, sizeof (q)));
+                     n->quoted ? "the string " : "", errquote (v, q, sizeof (q)));
 }
 
 static int ynode_parse (const char *file, const struct ynode *n, const char *what,
@@ -808,264 +746,4 @@ int ynode_size (const char *file, const struct ynode *n, const char *what, uint6
                 fs_error_t *err)
 {
     return ynode_parse (file, n, what, "a size", parse_size_v, bytes, err);
-}
-
-/* ------------------------------------------------------------------ */
-/* Durations, rates, sizes */
-
-/* An unsigned decimal number "123", "1.5", ".5", "2." (no sign, no exponent,
- * no hex, no inf/nan).  *v: its value; *iv and *is_int: the exact integer when
- * there is no fractional part and it fits (else *is_int is false).  Returns
- * the end, or NULL if s does not start with a number. */
-static const char *scan_number (const char *s, double *v, uint64_t *iv, bool *is_int)
-{
-    const char *p = s;
-    double d = 0;
-    uint64_t u = 0;
-    bool fits = true, digits = false;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        digits = true;
-        int k = *p - '0';
-        d = d * 10 + k;
-        if (u > (UINT64_MAX - (uint64_t) k) / 10)
-            fits = false;
-        else
-            u = u * 10 + (uint64_t) k;
-    }
-    bool frac = false;
-    if (*p == '.') {
-        p++;
-        uint64_t m = 0;
-        double scale = 1;
-        for (; *p >= '0' && *p <= '9'; p++) {
-            digits = true;
-            if (m < 100000000000000000ULL) {
-                m = m * 10 + (uint64_t) (*p - '0');
-                scale *= 10;
-            }
-            if (*p != '0')
-                frac = true;
-        }
-        d += (double) m / scale;
-    }
-    if (!digits)
-        return NULL;
-    *v = d;
-    *iv = u;
-    *is_int = fits && !frac;
-    return p;
-}
-
-static const char *skip_spaces (const char *p)
-{
-    while (*p == ' ')
-        p++;
-    return p;
-}
-
-static int bad_number_start (const char *kind, const char *s, fs_error_t *err, const char *hint)
-{
-    char q[80];
-    quote_for_msg (s, q, sizeof (q));
-    if (*s == '-')
-        return errprintf (err, FS_EINVAL, "invalid %s '%s': must not be negative", kind, q);
-    if (!*s)
-        return errprintf (err, FS_EINVAL, "invalid %s: empty (%s)", kind, hint);
-    return errprintf (err, FS_EINVAL, "invalid %s '%s': %s", kind, q, hint);
-}
-
-static const char duration_hint[] =
-    "expected a number with a unit (us, ms, s, m, h, d) or HH:MM:SS";
-
-/* "H:MM:SS" or "M:SS", seconds may have a fraction. */
-static int parse_clock (const char *s, double *seconds, fs_error_t *err)
-{
-    double part[3];
-    int np = 0;
-    const char *p = s;
-    char q[80];
-    for (;;) {
-        uint64_t iv;
-        bool is_int;
-        if (np == 3)
-            goto bad;
-        const char *e = scan_number (p, &part[np], &iv, &is_int);
-        if (!e)
-            goto bad;
-        np++;
-        if (*e == ':') {
-            if (!is_int)            /* only the seconds may have a fraction */
-                goto bad;
-            p = e + 1;
-            continue;
-        }
-        if (*e != '\0')
-            goto bad;
-        break;
-    }
-    if (np < 2)
-        goto bad;
-    if (part[np - 1] >= 60 || (np == 3 && part[1] >= 60))
-        return errprintf (err, FS_EINVAL, "invalid duration '%s': minutes and seconds must be "
-                          "below 60 in HH:MM:SS", quote_for_msg (s, q, sizeof (q)));
-    *seconds = np == 3 ? part[0] * 3600 + part[1] * 60 + part[2] : part[0] * 60 + part[1];
-    return 0;
-bad:
-    return bad_number_start ("duration", s, err, duration_hint);
-}
-
-int parse_duration (const char *s, double *seconds, fs_error_t *err)
-{
-    static const struct { const char *unit; double mult; } units[] = {
-        { "", 1 }, { "us", 1e-6 }, { "ms", 1e-3 }, { "s", 1 }, { "sec", 1 }, { "m", 60 },
-        { "min", 60 }, { "h", 3600 }, { "d", 86400 },
-    };
-    char q[80];
-    if (!s)
-        s = "";
-    double v;
-    if (strchr (s, ':')) {
-        if (parse_clock (s, &v, err) < 0)
-            return -1;
-    }
-    else {
-        uint64_t iv;
-        bool is_int;
-        const char *e = scan_number (s, &v, &iv, &is_int);
-        if (!e)
-            return bad_number_start ("duration", s, err, duration_hint);
-        e = skip_spaces (e);
-        size_t i;
-        for (i = 0; i < sizeof (units) / sizeof (units[0]); i++)
-            if (!strcmp (e, units[i].unit))
-                break;
-        if (i == sizeof (units) / sizeof (units[0]))
-            return errprintf (err, FS_EINVAL, "invalid duration '%s': %s",
-                              quote_for_msg (s, q, sizeof (q)), duration_hint);
-        v *= units[i].mult;
-    }
-    if (!isfinite (v) || v > YDOC_DURATION_MAX)
-        return errprintf (err, FS_EINVAL, "invalid duration '%s': too large (at most %.0f s)",
-                          quote_for_msg (s, q, sizeof (q)), YDOC_DURATION_MAX);
-    *seconds = v;
-    return 0;
-}
-
-struct unit {
-    const char *name;
-    uint64_t mult;
-};
-
-#define KI 1024ULL
-static const struct unit byte_units[] = {
-    { "", 1 }, { "B", 1 },
-    { "kB", 1000ULL }, { "KB", 1000ULL }, { "MB", 1000000ULL }, { "GB", 1000000000ULL },
-    { "TB", 1000000000000ULL }, { "PB", 1000000000000000ULL }, { "EB", 1000000000000000000ULL },
-    { "KiB", KI }, { "MiB", KI * KI }, { "GiB", KI * KI * KI }, { "TiB", KI * KI * KI * KI },
-    { "PiB", KI * KI * KI * KI * KI }, { "EiB", KI * KI * KI * KI * KI * KI },
-    { NULL, 0 },
-};
-
-/* Bit prefixes: "bit" / "bps" follow them. */
-static const struct unit bit_prefixes[] = {
-    { "", 1 }, { "k", 1000ULL }, { "K", 1000ULL }, { "M", 1000000ULL }, { "G", 1000000000ULL },
-    { "T", 1000000000000ULL }, { "P", 1000000000000000ULL },
-    { "Ki", KI }, { "Mi", KI * KI }, { "Gi", KI * KI * KI }, { "Ti", KI * KI * KI * KI },
-    { NULL, 0 },
-};
-
-static const struct unit *find_unit (const struct unit *tab, const char *s, size_t len)
-{
-    for (const struct unit *u = tab; u->name; u++)
-        if (strlen (u->name) == len && strncmp (u->name, s, len) == 0)
-            return u;
-    return NULL;
-}
-
-static const char size_hint[] =
-    "expected a number of bytes with an optional unit (B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)";
-
-int parse_size (const char *s, uint64_t *bytes, fs_error_t *err)
-{
-    char q[80];
-    if (!s)
-        s = "";
-    double v;
-    uint64_t iv;
-    bool is_int;
-    const char *e = scan_number (s, &v, &iv, &is_int);
-    if (!e)
-        return bad_number_start ("size", s, err, size_hint);
-    e = skip_spaces (e);
-    const struct unit *u = find_unit (byte_units, e, strlen (e));
-    if (!u)
-        return errprintf (err, FS_EINVAL, "invalid size '%s': %s", quote_for_msg (s, q, sizeof (q)),
-                          size_hint);
-    uint64_t r;
-    if (is_int) {
-        if (__builtin_mul_overflow (iv, u->mult, &r))
-            goto overflow;
-    }
-    else {
-        double d = v * (double) u->mult;
-        if (!isfinite (d) || d >= 18446744073709551616.0)
-            goto overflow;
-        if (u->mult == 1 && d != floor (d))
-            return errprintf (err, FS_EINVAL, "invalid size '%s': not a whole number of bytes",
-                              quote_for_msg (s, q, sizeof (q)));
-        d = floor (d + 0.5);
-        if (d >= 18446744073709551616.0)
-            goto overflow;
-        r = (uint64_t) d;
-    }
-    *bytes = r;
-    return 0;
-overflow:
-    return errprintf (err, FS_EINVAL, "invalid size '%s': too large (at most 16 EiB)",
-                      quote_for_msg (s, q, sizeof (q)));
-}
-
-static const char rate_hint[] =
-    "expected a number with a unit such as 100MB/s, 1.5GB/s, 1GiB/s, 10Gbit/s or 800Mbps";
-
-int parse_rate (const char *s, double *bytes_per_s, fs_error_t *err)
-{
-    char q[80];
-    if (!s)
-        s = "";
-    double v;
-    uint64_t iv;
-    bool is_int;
-    const char *e = scan_number (s, &v, &iv, &is_int);
-    if (!e)
-        return bad_number_start ("rate", s, err, rate_hint);
-    e = skip_spaces (e);
-    size_t len = strlen (e);
-    double mult = 0;
-    const struct unit *u;
-    if (len == 0)
-        mult = 1;                                   /* bare number: bytes/s */
-    else if (len > 2 && strcmp (e + len - 2, "/s") == 0) {
-        size_t ul = len - 2;
-        if (ul >= 1 && e[ul - 1] == 'B' && (u = find_unit (byte_units, e, ul)))
-            mult = (double) u->mult;
-        else if (ul >= 3 && strncmp (e + ul - 3, "bit", 3) == 0
-                 && (u = find_unit (bit_prefixes, e, ul - 3)))
-            mult = (double) u->mult / 8;
-    }
-    else if (len >= 3 && strcmp (e + len - 3, "bps") == 0
-             && (u = find_unit (bit_prefixes, e, len - 3)))
-        mult = (double) u->mult / 8;
-    if (mult == 0)
-        return errprintf (err, FS_EINVAL, "invalid rate '%s': %s", quote_for_msg (s, q, sizeof (q)),
-                          rate_hint);
-    double r = v * mult;
-    if (!isfinite (r) || r > 1e21)
-        return errprintf (err, FS_EINVAL, "invalid rate '%s': too large",
-                          quote_for_msg (s, q, sizeof (q)));
-    if (r <= 0)
-        return errprintf (err, FS_EINVAL, "invalid rate '%s': must be positive",
-                          quote_for_msg (s, q, sizeof (q)));
-    *bytes_per_s = r;
-    return 0;
 }

@@ -55,19 +55,12 @@ int ynode_string (const char *file, const struct ynode *n, const char *what, cha
 int ynode_int (const char *file, const struct ynode *n, const char *what, int64_t min,
                int64_t max, int64_t *out, fs_error_t *err);
 int ynode_bool (const char *file, const struct ynode *n, const char *what, bool *out, fs_error_t *err);
-/* "90", "90s", "10m", "2h", "1d", "HH:MM:SS", "MM:SS" -> seconds; "250ms" allowed. */
+/* Durations, rates and sizes: the parsers of units.h on a scalar. */
 int ynode_duration (const char *file, const struct ynode *n, const char *what, double *seconds,
                     fs_error_t *err);
-/* Rates: "100MB/s", "1.5GB/s", "10Gbit/s", "800Mbit/s", "1GiB/s" -> bytes/s.
- * Sizes: "4MiB", "1GB", "512" -> bytes. */
 int ynode_rate (const char *file, const struct ynode *n, const char *what, double *bytes_per_s,
                 fs_error_t *err);
 int ynode_size (const char *file, const struct ynode *n, const char *what, uint64_t *bytes,
                 fs_error_t *err);
-
-/* The same parsers on plain strings (for command-line flags); FS_EINVAL. */
-int parse_duration (const char *s, double *seconds, fs_error_t *err);
-int parse_rate (const char *s, double *bytes_per_s, fs_error_t *err);
-int parse_size (const char *s, uint64_t *bytes, fs_error_t *err);
 
 #endif

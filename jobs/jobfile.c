@@ -36,6 +36,7 @@
 
 #include "common/names.h"
 #include "common/ydoc.h"
+#include "common/strmap.h"
 #include "jobfile_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -76,7 +77,7 @@ __attribute__ ((format (printf, 6, 7)))
 void errs_add (struct job_errors *e, int code, const char *file, int line, int col,
                       const char *fmt, ...)
 {
-    char msg[1024], full[1400];
+    char msg[2048], full[2400];
     va_list ap;
     va_start (ap, fmt);
     vsnprintf (msg, sizeof (msg), fmt, ap);
@@ -155,73 +156,6 @@ int job_errors_to_error (const struct job_errors *e, fs_error_t *err)
 }
 
 /* ------------------------------------------------------------------ */
-/* A small string -> index map (keys borrowed) */
-
-static uint64_t str_hash (const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-int strmap_init (struct strmap *m, size_t n)
-{
-    size_t ns = 16;
-    while (ns < 2 * n + 1)
-        ns *= 2;
-    m->nslots = ns;
-    m->keys = calloc (ns, sizeof (*m->keys));
-    m->vals = calloc (ns, sizeof (*m->vals));
-    if (!m->keys || !m->vals) {
-        free (m->keys);
-        free (m->vals);
-        m->keys = NULL;
-        m->vals = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-void strmap_free (struct strmap *m)
-{
-    free (m->keys);
-    free (m->vals);
-    m->keys = NULL;
-    m->vals = NULL;
-}
-
-/* Index of key, or -1. */
-long strmap_get (const struct strmap *m, const char *key)
-{
-    if (!m->keys)
-        return -1;
-    for (size_t i = (size_t) str_hash (key) & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
-        if (!m->keys[i])
-            return -1;
-        if (strcmp (m->keys[i], key) == 0)
-            return (long) m->vals[i];
-    }
-}
-
-/* Insert key -> v unless present; returns the existing index or -1 when
- * inserted.  The map must have been sized for every insertion. */
-long strmap_put (struct strmap *m, const char *key, size_t v)
-{
-    for (size_t i = (size_t) str_hash (key) & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
-        if (!m->keys[i]) {
-            m->keys[i] = key;
-            m->vals[i] = v;
-            return -1;
-        }
-        if (strcmp (m->keys[i], key) == 0)
-            return (long) m->vals[i];
-    }
-}
-
-/* ------------------------------------------------------------------ */
 /* Parse state */
 
 __attribute__ ((format (printf, 3, 4)))
@@ -230,7 +164,7 @@ static void perr (struct pstate *ps, const void *at, const char *fmt, ...);
 /* at is a struct ynode * or NULL (a position-less error). */
 static void perr_mark (struct pstate *ps, struct job_mark m, const char *fmt, va_list ap)
 {
-    char msg[1024];
+    char msg[2048];
     vsnprintf (msg, sizeof (msg), fmt, ap);
     errs_add (ps->errs, FS_EINVAL, ps->file, m.line, m.col, "%s", msg);
 }
@@ -371,8 +305,8 @@ void list_names (const struct job_task *t, bool outputs, char *buf, size_t n)
 static void check_command (struct pstate *ps, const struct job_task *t, bool inputs_ok,
                            bool outputs_ok)
 {
-    struct strmap ins = { 0 }, outs = { 0 };
-    if (names_map (t, false, &ins) < 0 || names_map (t, true, &outs) < 0) {
+    struct strmap *ins = names_map (t, false), *outs = names_map (t, true);
+    if (!ins || !outs) {
         ps->oom = true;
         goto done;
     }
@@ -387,7 +321,7 @@ static void check_command (struct pstate *ps, const struct job_task *t, bool inp
             bool out = tok.kind == PH_OUT;
             if (out ? !outputs_ok : !inputs_ok)
                 continue;
-            if (names_get (out ? &outs : &ins, tok.s, tok.len) >= 0)
+            if (strmap_getn (out ? outs : ins, tok.s, tok.len) >= 0)
                 continue;
             char names[300];
             list_names (t, out, names, sizeof (names));
@@ -400,8 +334,8 @@ static void check_command (struct pstate *ps, const struct job_task *t, bool inp
             perr_at (ps, t->argv_marks[i], "task '%s': command[%d]: %s", t->name, i, why);
     }
 done:
-    strmap_free (&ins);
-    strmap_free (&outs);
+    strmap_destroy (ins);
+    strmap_destroy (outs);
 }
 
 /* ------------------------------------------------------------------ */

@@ -197,10 +197,7 @@ struct job_site_info {
 };
 
 /* All callbacks get ctx.  Sites are read once per check: site_count() then
- * site_get(i) for each i.  never_placeable may be NULL; it is called for each
- * task that passed every other check (task->allowed is filled) and returns
- * true, with a reason in why, when the task can never run (e.g. the
- * scheduler knows something the view does not say). */
+ * site_get(i) for each i. */
 struct job_fedview {
     void *ctx;
     /* 1 found (*out filled), 0 unknown, -1 lookup failed (err filled). */
@@ -209,8 +206,6 @@ struct job_fedview {
     size_t (*site_count) (void *ctx);
     /* 0, or -1 (err filled). */
     int (*site_get) (void *ctx, size_t i, struct job_site_info *out, fs_error_t *err);
-    bool (*never_placeable) (void *ctx, const struct job_spec *spec, size_t task, char *why,
-                             size_t whysz);
 };
 
 /* ------------------------------------------------------------------ */

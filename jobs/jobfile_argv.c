@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strmap.h"
 #include "jobfile_int.h"
 
 /* Next token of arg at *p: 1 (token in *t), 0 at the end, -1 with why. */
@@ -96,28 +97,18 @@ int ph_next (const char *arg, const char **p, struct ph *t, char *why, size_t wh
 
 /* A map of a task's input or output names (for tasks with many of them:
  * placeholders and references are looked up through it). */
-int names_map (const struct job_task *t, bool outputs, struct strmap *m)
+struct strmap *names_map (const struct job_task *t, bool outputs)
 {
     size_t n = outputs ? t->noutputs : t->ninputs;
-    if (strmap_init (m, n) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
+    struct strmap *m = strmap_create (n);
+    for (size_t i = 0; m && i < n; i++) {
         const char *nm = outputs ? t->outputs[i].name : t->inputs[i].name;
-        if (nm[0])
-            strmap_put (m, nm, i);
+        if (nm[0] && strmap_get (m, nm) < 0 && strmap_put (m, nm, (int64_t) i) < 0) {
+            strmap_destroy (m);
+            m = NULL;
+        }
     }
-    return 0;
-}
-
-/* Index of name[0..len) in m, or -1. */
-long names_get (const struct strmap *m, const char *name, size_t len)
-{
-    char buf[JOB_IDENT_MAX];
-    if (len >= sizeof (buf))
-        return -1;
-    memcpy (buf, name, len);
-    buf[len] = '\0';
-    return strmap_get (m, buf);
+    return m;
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,7 +240,7 @@ fail:
 /* jobfile_expand_argv's resolver: the task's own names only, then the caller's. */
 struct spec_resolve {
     const struct job_task *t;
-    struct strmap ins, outs;
+    struct strmap *ins, *outs;
     job_resolve_f resolve;
     void *arg;
 };
@@ -258,7 +249,7 @@ static int spec_resolve (void *arg, bool is_output, const char *name, char *file
                          char *dset, size_t dsetsz, fs_error_t *err)
 {
     struct spec_resolve *r = arg;
-    if (names_get (is_output ? &r->outs : &r->ins, name, strlen (name)) < 0)
+    if (strmap_get (is_output ? r->outs : r->ins, name) < 0)
         return errprintf (err, FS_EINVAL, "task '%s': no %s '%s'", r->t->name,
                           is_output ? "output" : "input", name);
     if (!r->resolve)
@@ -277,12 +268,12 @@ char **jobfile_expand_argv (const struct job_spec *spec, size_t task, const char
     }
     struct spec_resolve r = { .t = &spec->tasks[task], .resolve = resolve, .arg = arg };
     char **out = NULL;
-    if (names_map (r.t, false, &r.ins) < 0 || names_map (r.t, true, &r.outs) < 0)
+    if (!(r.ins = names_map (r.t, false)) || !(r.outs = names_map (r.t, true)))
         errprintf (err, FS_EFAIL, "out of memory");
     else
         out = jobfile_expand_command ((const char *const *) r.t->argv, r.t->name, site, ranks,
                                       job_id, spec_resolve, &r, argc, err);
-    strmap_free (&r.ins);
-    strmap_free (&r.outs);
+    strmap_destroy (r.ins);
+    strmap_destroy (r.outs);
     return out;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strmap.h"
 #include "jobfile_int.h"
 
 struct fctx {
@@ -20,13 +21,12 @@ struct fctx {
     const struct job_fedview *v;
     size_t nsites;
     struct job_site_info *sites;
-    struct strmap sitemap;
+    struct strmap *sitemap;     /* site name -> index into sites */
     int maxcores;
     size_t maxsite;
     /* per task */
     bool **allowed;             /* [ntasks][nsites], NULL: task not checked (errors) */
-    int *inh_rank;              /* inherited output policy rank (policy_rank) */
-    bool **inh_sites;           /* regions rank: sites in the inherited regions */
+    fs_policy_t *inh;           /* [ntasks]: the policy the task's outputs inherit */
 };
 
 static void site_list (const struct fctx *f, const bool *set, bool with_cores, char *buf,
@@ -51,14 +51,6 @@ static void site_list (const struct fctx *f, const bool *set, bool with_cores, c
         snprintf (buf + o, n - o, ", and %zu more", total - shown);
     if (!total)
         snprintf (buf, n, "none");
-}
-
-static bool in_regions (const fs_policy_t *p, const char *region)
-{
-    for (int r = 0; r < p->nregions; r++)
-        if (!strcmp (p->regions[r], region))
-            return true;
-    return false;
 }
 
 /* Look up, resolve and reduce one dataset input; 0 or -1 (reported). */
@@ -129,54 +121,50 @@ out:
     return rc;
 }
 
-/* Where input in of a task may be read, into set[] (true: allowed); *rank:
- * the policy rank its data gives the task's outputs (a reduction that
- * satisfies aggregate counts as raw); reg[]: when *rank is that of regions,
- * the sites of those regions. */
+/* Where input in of a task may be read, into set[] (true: allowed), and the
+ * policy its data moves under (*moves: what the task's outputs inherit from
+ * it), both from the policy engine: a task output is read where its producer
+ * may run, or wherever the policy it inherited lets its bytes go. */
 static void input_sites (struct fctx *f, const struct job_input *in,
-                         const struct job_dataset_info *di, bool *set, int *rank, bool *reg)
+                         const struct job_dataset_info *di, bool *set, fs_policy_t *moves)
 {
     size_t ns = f->nsites;
     if (in->kind == JOB_IN_OUTPUT) {
         size_t p = in->from_task_index;
+        *moves = *policy_moves (NULL, false);
         if (!f->allowed[p]) {   /* the producer had errors: no constraint known */
-            *rank = 0;
             for (size_t k = 0; k < ns; k++)
-                set[k] = true, reg[k] = false;
+                set[k] = true;
             return;
         }
-        *rank = f->inh_rank[p];
-        for (size_t k = 0; k < ns; k++) {
-            reg[k] = *rank == 1 && f->inh_sites[p][k];
-            set[k] = *rank == 0 || f->allowed[p][k] || reg[k];
-        }
+        *moves = f->inh[p];
+        for (size_t k = 0; k < ns; k++)
+            set[k] = policy_site_allows (moves, f->allowed[p][k], f->sites[k].region);
         return;
     }
-    const fs_policy_t *p = &in->policy;
-    bool satisfied = p->kind == POLICY_AGGREGATE && in->reduce.op != RED_NONE
-                     && policy_reduce_satisfies (p, &in->sel, &in->reduce);
-    *rank = satisfied ? 0 : policy_rank (p);
-    for (size_t k = 0; k < ns; k++) {
-        reg[k] = p->kind == POLICY_REGIONS && in_regions (p, f->sites[k].region);
-        set[k] = p->kind == POLICY_RAW || satisfied || reg[k];
+    bool satisfied = in->reduce.op != RED_NONE
+                     && policy_reduce_satisfies (&in->policy, &in->sel, &in->reduce);
+    *moves = *policy_moves (&in->policy, satisfied);
+    for (size_t k = 0; k < ns; k++)
+        set[k] = policy_site_allows (moves, false, f->sites[k].region);
+    for (int r = 0; r < di->nreplicas; r++) {
+        long k = (long) strmap_get (f->sitemap, di->replicas[r]);
+        if (k >= 0)
+            set[k] = true;      /* a holder reads its own data */
     }
-    if (p->kind != POLICY_RAW && !satisfied)
-        for (int r = 0; r < di->nreplicas; r++) {
-            long k = strmap_get (&f->sitemap, di->replicas[r]);
-            if (k >= 0)
-                set[k] = true;
-        }
 }
 
 static const char *policy_why (const struct job_input *in, char *buf, size_t n)
 {
     char pol[600];
-    policy_format (&in->policy, pol, sizeof (pol));
-    if (in->policy.kind == POLICY_AGGREGATE)
-        snprintf (buf, n, "policy %s%s", pol, in->reduce.op != RED_NONE
-                  ? ", not satisfied by its reduce" : ", read without a reduce");
+    fs_error_t e = { 0, "" };
+    if (in->policy.kind == POLICY_AGGREGATE) {
+        policy_aggregate_check (&in->policy, in->slice.name, in->shape, &in->sel,
+                                in->reduce.op != RED_NONE ? &in->reduce : NULL, &e);
+        snprintf (buf, n, "%s", e.text);
+    }
     else
-        snprintf (buf, n, "policy %s", pol);
+        snprintf (buf, n, "policy %s", policy_format (&in->policy, pol, sizeof (pol)));
     return buf;
 }
 
@@ -201,7 +189,7 @@ static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
         return;
     }
     if (t->site[0]) {
-        pin = strmap_get (&f->sitemap, t->site);
+        pin = (long) strmap_get (f->sitemap, t->site);
         if (pin < 0) {
             char names[600];
             site_list (f, NULL, false, names, sizeof (names));
@@ -217,11 +205,10 @@ static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
         complete = false;
     }
     bool *allowed = malloc (ns * sizeof (bool)), *set = malloc (ns * sizeof (bool));
-    bool *reg = calloc (ns, sizeof (bool)), *ireg = malloc (ns * sizeof (bool));
-    char why[1024] = "";
+    char why[2048] = "";
     size_t wo = 0;
-    int rank = 0;
-    if (!allowed || !set || !reg || !ireg) {
+    fs_policy_t inherit = *policy_moves (NULL, false);
+    if (!allowed || !set) {
         ps->oom = true;
         goto fail;
     }
@@ -229,21 +216,13 @@ static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
         allowed[k] = true;
     for (size_t i = 0; i < t->ninputs; i++) {
         const struct job_input *in = &t->inputs[i];
-        int r = 0;
+        fs_policy_t moves;
         if (!inputs_ok[i]) {
             complete = false;
             continue;
         }
-        input_sites (f, in, dis[i], set, &r, ireg);
-        /* Outputs inherit the most restrictive policy; for regions (several
-         * inputs may tie) the union of their regions is what is certain. */
-        if (r > rank) {
-            rank = r;
-            memcpy (reg, ireg, ns * sizeof (bool));
-        }
-        else if (r == rank && r == 1)
-            for (size_t k = 0; k < ns; k++)
-                reg[k] = reg[k] || ireg[k];
+        input_sites (f, in, dis[i], set, &moves);
+        policy_meet (&inherit, &moves, &inherit);   /* what the outputs inherit */
         bool restricts = false;
         for (size_t k = 0; k < ns; k++)
             if (!set[k]) {
@@ -251,7 +230,7 @@ static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
                 allowed[k] = false;
             }
         if (restricts && wo + 100 < sizeof (why)) {
-            char sites[300], pw[700];
+            char sites[300], pw[900];
             site_list (f, set, false, sites, sizeof (sites));
             if (in->kind == JOB_IN_DATASET)
                 wo += (size_t) snprintf (why + wo, sizeof (why) - wo, "%sinput '%s' (%s, %s) "
@@ -312,25 +291,13 @@ static void check_task_sites (struct fctx *f, size_t ti, const bool *inputs_ok,
     for (size_t k = 0; k < ns; k++)
         if (allowed[k])
             memcpy (t->allowed[t->nallowed++], f->sites[k].name, JOB_IDENT_MAX);
-    if (f->v->never_placeable) {
-        char nw[600] = "";
-        if (f->v->never_placeable (f->v->ctx, s, ti, nw, sizeof (nw))) {
-            perr_at (ps, t->mark, "task '%s': no site can ever run it: %s", t->name,
-                     nw[0] ? nw : "refused by the scheduler");
-            goto fail;
-        }
-    }
     f->allowed[ti] = allowed;
-    f->inh_rank[ti] = rank;
-    f->inh_sites[ti] = reg;
+    f->inh[ti] = inherit;
     free (set);
-    free (ireg);
     return;
 fail:
     free (allowed);
     free (set);
-    free (reg);
-    free (ireg);
 }
 
 int fed_check (struct pstate *ps, const struct job_fedview *v)
@@ -346,10 +313,9 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
         f.nsites = 1000000;
     f.sites = calloc (f.nsites ? f.nsites : 1, sizeof (*f.sites));
     f.allowed = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.allowed));
-    f.inh_sites = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh_sites));
-    f.inh_rank = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh_rank));
-    if (!f.sites || !f.allowed || !f.inh_sites || !f.inh_rank
-        || strmap_init (&f.sitemap, f.nsites) < 0) {
+    f.inh = calloc (s->ntasks ? s->ntasks : 1, sizeof (*f.inh));
+    if (!f.sites || !f.allowed || !f.inh
+        || !(f.sitemap = strmap_create (f.nsites))) {
         ps->oom = true;
         goto done;
     }
@@ -361,7 +327,11 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
         }
         f.sites[i].name[JOB_IDENT_MAX - 1] = '\0';
         f.sites[i].region[JOB_IDENT_MAX - 1] = '\0';
-        strmap_put (&f.sitemap, f.sites[i].name, i);
+        if (strmap_get (f.sitemap, f.sites[i].name) < 0
+            && strmap_put (f.sitemap, f.sites[i].name, (int64_t) i) < 0) {
+            ps->oom = true;
+            goto done;
+        }
         if (i == 0 || f.sites[i].cores > f.maxcores) {
             f.maxcores = f.sites[i].cores;
             f.maxsite = i;
@@ -414,17 +384,12 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
     }
     rc = ps->errs->count + ps->errs->omitted > before ? -1 : 0;
 done:
-    for (size_t i = 0; i < s->ntasks; i++) {
-        if (f.allowed)
-            free (f.allowed[i]);
-        if (f.inh_sites)
-            free (f.inh_sites[i]);
-    }
+    for (size_t i = 0; f.allowed && i < s->ntasks; i++)
+        free (f.allowed[i]);
     free (f.allowed);
-    free (f.inh_sites);
-    free (f.inh_rank);
+    free (f.inh);
     free (f.sites);
-    strmap_free (&f.sitemap);
+    strmap_destroy (f.sitemap);
     return rc;
 }
 

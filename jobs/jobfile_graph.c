@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strmap.h"
 #include "jobfile_int.h"
 
 /* Add the edge t -> dep once: seen[dep] == ti + 1 when t already has it. */
@@ -218,11 +219,11 @@ done:
 void graph (struct pstate *ps)
 {
     struct job_spec *s = ps->spec;
-    struct strmap tasks = { 0 }, pubs = { 0 }, *omaps = NULL;
+    struct strmap *tasks = NULL, *pubs = NULL, **omaps = NULL;
     size_t npub = 0, *seen = NULL;
     for (size_t i = 0; i < s->ntasks; i++)
         npub += s->tasks[i].noutputs;
-    if (strmap_init (&tasks, s->ntasks) < 0 || strmap_init (&pubs, npub) < 0) {
+    if (!(tasks = strmap_create (s->ntasks)) || !(pubs = strmap_create (npub))) {
         ps->oom = true;
         goto done;
     }
@@ -230,7 +231,11 @@ void graph (struct pstate *ps)
         struct job_task *t = &s->tasks[i];
         if (ps->task_bad[i])
             continue;
-        long prev = strmap_put (&tasks, t->name, i);
+        long prev = (long) strmap_get (tasks, t->name);
+        if (prev < 0 && strmap_put (tasks, t->name, (int64_t) i) < 0) {
+            ps->oom = true;
+            goto done;
+        }
         if (prev >= 0) {
             perr_at (ps, t->name_mark, "duplicate task name '%s' (first at line %d, column %d)",
                      t->name, s->tasks[prev].name_mark.line, s->tasks[prev].name_mark.col);
@@ -253,7 +258,13 @@ void graph (struct pstate *ps)
                 struct job_output *o = &s->tasks[i].outputs[k];
                 if (!o->publish)
                     continue;
-                long prev = strmap_put (&pubs, o->publish, nf);
+                long prev = (long) strmap_get (pubs, o->publish);
+                if (prev < 0 && strmap_put (pubs, o->publish, (int64_t) nf) < 0) {
+                    free (ft);
+                    free (fo);
+                    ps->oom = true;
+                    goto done;
+                }
                 if (prev < 0) {
                     ft[nf] = i;
                     fo[nf++] = k;
@@ -279,7 +290,7 @@ void graph (struct pstate *ps)
         if (ps->task_bad[i])
             continue;
         for (size_t k = 0; k < t->nafter; k++) {
-            long d = strmap_get (&tasks, t->after[k]);
+            long d = (long) strmap_get (tasks, t->after[k]);
             if (d < 0) {
                 perr_at (ps, t->after_marks[k], "task '%s': after: unknown task '%s'", t->name,
                          t->after[k]);
@@ -294,7 +305,7 @@ void graph (struct pstate *ps)
                 continue;
             if (in->kind != JOB_IN_OUTPUT)
                 continue;
-            long d = strmap_get (&tasks, in->from_task);
+            long d = (long) strmap_get (tasks, in->from_task);
             if (d < 0) {
                 perr_at (ps, in->text_mark, "task '%s': input '%s': '%s' names no task of the "
                          "job (to read a catalog dataset with a '.' in its name, write it with "
@@ -302,11 +313,11 @@ void graph (struct pstate *ps)
                 ps->input_bad[i][k] = true;
                 continue;
             }
-            if (!omaps[d].keys && names_map (&s->tasks[d], true, &omaps[d]) < 0) {
+            if (!omaps[d] && !(omaps[d] = names_map (&s->tasks[d], true))) {
                 ps->oom = true;
                 goto done;
             }
-            long o = strmap_get (&omaps[d], in->from_output);
+            long o = (long) strmap_get (omaps[d], in->from_output);
             if (o < 0) {
                 char names[300];
                 list_names (&s->tasks[d], true, names, sizeof (names));
@@ -327,10 +338,10 @@ void graph (struct pstate *ps)
     if (!ps->oom)
         graph_order (ps);
 done:
-    strmap_free (&tasks);
-    strmap_free (&pubs);
+    strmap_destroy (tasks);
+    strmap_destroy (pubs);
     for (size_t i = 0; omaps && i < s->ntasks; i++)
-        strmap_free (&omaps[i]);
+        strmap_destroy (omaps[i]);
     free (omaps);
     free (seen);
 }

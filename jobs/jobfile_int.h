@@ -16,23 +16,8 @@
 
 #include "jobfile.h"
 
-/* ------------------------------------------------------------------ */
-/* A small string -> index map (keys borrowed) */
-
-struct strmap {
-    size_t nslots;              /* power of two */
-    const char **keys;
-    size_t *vals;
-};
-
-/* Sized for n insertions; 0, or -1 on OOM (m left empty). */
-int strmap_init (struct strmap *m, size_t n);
-void strmap_free (struct strmap *m);
-/* Index of key, or -1. */
-long strmap_get (const struct strmap *m, const char *key);
-/* Insert key -> v unless present; returns the existing index or -1 when
- * inserted.  The map must have been sized for every insertion. */
-long strmap_put (struct strmap *m, const char *key, size_t v);
+/* Names are looked up through common/strmap.h (the string map). */
+struct strmap;
 
 /* ------------------------------------------------------------------ */
 /* Errors and the state of one load or check */
@@ -81,10 +66,10 @@ static inline bool ident_char (char c)
 
 /* Next token of arg at *p: 1 (token in *t), 0 at the end, -1 with why. */
 int ph_next (const char *arg, const char **p, struct ph *t, char *why, size_t whysz);
-/* A map of a task's input or output names (keys borrowed from t); 0 or -1 (OOM). */
-int names_map (const struct job_task *t, bool outputs, struct strmap *m);
-/* Index of name[0..len) in m, or -1. */
-long names_get (const struct strmap *m, const char *name, size_t len);
+/* A map of a task's input or output names to their indexes (the first of a
+ * name given twice); NULL when memory runs out.  Caller frees with
+ * strmap_destroy(). */
+struct strmap *names_map (const struct job_task *t, bool outputs);
 
 /* ------------------------------------------------------------------ */
 /* The passes after parsing */

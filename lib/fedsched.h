@@ -122,7 +122,9 @@ int fs_read_into (struct fs_read *r, void *buf, size_t size, struct fs_error **e
 /* Read the result into a new HDF5 file (replaced if it exists) as dataset
  * dset (NULL: "/" + the name's last component). */
 int fs_read_to_file (struct fs_read *r, const char *file, const char *dset, struct fs_error **err);
-/* The last transfer: {name, site, bytes, local_bytes, seconds} (JSON). */
+/* The last transfer: {name, site, bytes, local_bytes, seconds, suppressed,
+ * suppress_below} (JSON): suppressed counts the blocks an aggregate policy's
+ * threshold suppress_below (null: none) turned into NaN. */
 char *fs_read_report (const struct fs_read *r);
 
 /* --- jobs ------------------------------------------------------------ */

@@ -198,8 +198,11 @@ FS_PUBLIC char *fs_read_report (const struct fs_read *r)
 {
     if (!r)
         return NULL;
-    return lib_text (json_pack ("{s:s, s:s, s:I, s:I, s:f}", "name", r->name, "site", r->res.site,
-                                "bytes", (json_int_t)r->res.bytes, "local_bytes",
-                                (json_int_t)r->res.local_bytes, "seconds", r->res.seconds),
+    return lib_text (json_pack ("{s:s, s:s, s:I, s:I, s:f, s:I, s:o}", "name", r->name, "site",
+                                r->res.site, "bytes", (json_int_t)r->res.bytes, "local_bytes",
+                                (json_int_t)r->res.local_bytes, "seconds", r->res.seconds,
+                                "suppressed", (json_int_t)r->res.suppressed, "suppress_below",
+                                r->res.suppress_below ? json_integer ((json_int_t)r->res.suppress_below)
+                                                      : json_null ()),
                      NULL);
 }

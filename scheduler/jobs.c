@@ -8,8 +8,11 @@
  *
  * Placement (SPEC section 5) is scheduler/placement.c; this file builds its
  * inputs from the catalog and the registry, and keeps the decision (with every
- * candidate's cost or reason for exclusion) for status and explain.  A chosen
- * site without enough free cores is waited for, not oversubscribed.
+ * candidate's cost or reason for exclusion) for status and explain.  Whether a
+ * placed task starts now or queues at its site, the runtime estimates and the
+ * waits at busy sites are scheduler/dispatch.c's (the simulator's too): a
+ * queued task stays READY until it heads its site's queue and its cores are
+ * free; a site is never oversubscribed.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -27,10 +30,11 @@
 #include "jobs.h"
 #include "placement.h"
 #include "common/clock.h"
+#include "common/sbuf.h"
+#include "dispatch.h"
 
-#define RUNTIME_ESTIMATE_S 1.0      /* the same everywhere: it adds, never decides */
-#define BUSY_WAIT_S 10.0            /* wait estimate at a site without free cores */
 #define NO_EXIT (-1000)
+#define KEY_TASK_BITS 20            /* dispatcher keys: job id << 20 | task index */
 
 enum tstate { T_WAITING, T_READY, T_PLACED, T_STAGING, T_RUNNING, T_COMPLETED, T_FAILED,
               T_CANCELLED, T_NSTATES };
@@ -89,14 +93,15 @@ struct jobs {
     size_t nact, capact;
     struct site_use *use;
     size_t nuse, capuse;
-    int max_free;               /* most free cores at any up, undrained site */
+    struct dispatch *disp;      /* runtime estimates, waits, site queues */
+    char **rt_dirty;            /* commands whose runtime estimate changed (to store) */
+    size_t nrt_dirty, caprt_dirty;
     json_t *saved_links;        /* measured rates from the store, put back as sites appear */
     struct placement_fed *fed;
     struct placement_candidate *cand;
     int ncand;
     json_t *view_sites;         /* known sites, for validation */
     double view_time;
-    char *errors;               /* every error of the last job file refused */
     struct deferred {           /* submits of this turn, waiting for the group commit */
         struct job *jb;         /* validated, to store; NULL for the two below */
         void *ctx;
@@ -125,11 +130,7 @@ static json_t *iso_or_null (double t)
     if (t <= 0)
         return json_null ();
     char buf[32];
-    time_t sec = (time_t)t;
-    struct tm tm;
-    gmtime_r (&sec, &tm);
-    strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string (buf);
+    return json_string (clock_iso (t, false, buf, sizeof (buf)));
 }
 
 static bool tactive (enum tstate s)
@@ -163,7 +164,7 @@ static int fv_lookup (void *ctx, const char *name, struct job_dataset_info *out,
     fs_error_t e;
     json_t *d = store_lookup (j->store, name, &e);
     if (!d)
-        return e.code != FS_ENOTFOUND ? (*err = e, -1) : 0;
+        return e.code == FS_ENOTFOUND ? 0 : (*err = e, -1);
     memset (out, 0, sizeof (*out));
     json_t *shape = json_object_get (d, "shape");
     out->ndims = (int)json_array_size (shape);
@@ -222,7 +223,7 @@ static void view_refresh (struct jobs *j)
 static const struct job_fedview *view_of (struct jobs *j, struct job_fedview *v)
 {
     view_refresh (j);
-    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get, NULL };
+    *v = (struct job_fedview){ j, fv_lookup, fv_site_count, fv_site_get };
     return v;
 }
 
@@ -343,10 +344,29 @@ static void use_add (struct jobs *j, const struct jtask *t, int sign)
     }
 }
 
+/* The dispatcher's key of task k of jb. */
+static int64_t task_key (const struct job *jb, size_t k)
+{
+    return (jb->id << KEY_TASK_BITS) | (int64_t)k;
+}
+
+/* The command whose runtimes a task's estimate learns from: its argv as
+ * written in the job file (placeholders unexpanded), joined by spaces. */
+static const char *task_command (const struct job_task *ts, char *buf, size_t n)
+{
+    struct sbuf b;
+    sbuf_init (&b, buf, n);
+    for (int i = 0; i < ts->argc; i++)
+        sbuf_printf (&b, "%s%s", i ? " " : "", ts->argv[i]);
+    return buf;
+}
+
 static void task_set (struct jobs *j, struct job *jb, struct jtask *t, enum tstate s)
 {
     if (tactive (t->state) != tactive (s))
         use_add (j, t, tactive (s) ? 1 : -1);
+    if (s != t->state && !tactive (s))      /* it leaves its site's queue or cores */
+        dispatch_forget (j->disp, task_key (jb, (size_t)(t - jb->t)));
     t->state = s;
     t->dirty = true;
     jb->dirty = true;
@@ -358,6 +378,61 @@ static void task_store (const struct jtask *t, struct store_task *out, char **pl
     *out = (struct store_task){ t->name, tstate_names[t->state], t->site, t->ranks,
                                 t->exit_code, t->started, t->ended, t->bytes_local,
                                 t->bytes_moved, t->attempt, t->error, *placement, t->failures };
+}
+
+/* A runtime estimate kept from before (store_runtimes_load). */
+static void runtime_restore (void *arg, const char *command, double runtime_s, double bytes,
+                             unsigned samples)
+{
+    struct jobs *j = arg;
+    struct dispatch_stats st = { runtime_s, bytes, samples };
+    if (dispatch_restore (j->disp, command, &st) < 0)
+        log_msg (LOG_WARN, "event=runtime.restore_fail command=\"%s\"", command);
+}
+
+/* A completed task's runtime (from its RUNNING to its COMPLETED report) and
+ * input bytes go into its command's estimate; written at the next flush.  A
+ * run that spans a restart of this scheduler is not measured: its reports
+ * may have waited for the scheduler to come back. */
+static void runtime_learn (struct jobs *j, struct job *jb, const struct jtask *t)
+{
+    char cmd[1024];
+    if (!jb->spec || t->started <= 0 || t->ended < t->started || t->started < j->started)
+        return;
+    task_command (&jb->spec->tasks[t - jb->t], cmd, sizeof (cmd));
+    if (dispatch_observe (j->disp, cmd, (double)(t->bytes_local + t->bytes_moved),
+                          t->ended - t->started) < 0)
+        return;
+    for (size_t i = 0; i < j->nrt_dirty; i++)
+        if (!strcmp (j->rt_dirty[i], cmd))
+            return;
+    if (j->nrt_dirty == j->caprt_dirty) {
+        size_t cap = j->caprt_dirty ? 2 * j->caprt_dirty : 16;
+        char **v = realloc (j->rt_dirty, cap * sizeof (*v));
+        if (!v)
+            return;
+        j->rt_dirty = v;
+        j->caprt_dirty = cap;
+    }
+    if ((j->rt_dirty[j->nrt_dirty] = strdup (cmd)))
+        j->nrt_dirty++;
+}
+
+/* Write the estimates that changed (inside the flush's transaction), and the
+ * federation-wide one with them. */
+static void runtimes_save (struct jobs *j)
+{
+    struct dispatch_stats st;
+    fs_error_t err;
+    for (size_t i = 0; i <= j->nrt_dirty && j->nrt_dirty; i++) {
+        const char *c = i < j->nrt_dirty ? j->rt_dirty[i] : "";
+        if (dispatch_stats_of (j->disp, c, &st)
+            && store_runtime_save (j->store, c, st.runtime_s, st.bytes, st.samples, &err) < 0)
+            log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
+    }
+    for (size_t i = 0; i < j->nrt_dirty; i++)
+        free (j->rt_dirty[i]);
+    j->nrt_dirty = 0;
 }
 
 /* Queue m (taken) for site: sent by jobs_flush() after the commit, so that a
@@ -425,7 +500,7 @@ static void tokens_write (struct jobs *j)
  * what waited for it. */
 static void jobs_flush (struct jobs *j)
 {
-    bool any = j->ntoks > 0;
+    bool any = j->ntoks > 0 || j->nrt_dirty > 0;
     for (size_t i = 0; i < j->nact && !any; i++)
         any = j->act[i]->dirty;
     if (!any) {
@@ -456,6 +531,7 @@ static void jobs_flush (struct jobs *j)
         }
         jb->dirty = false;
     }
+    runtimes_save (j);
     if (store_commit (j->store, &err) < 0)
         log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
     act_compact (j);
@@ -577,16 +653,13 @@ static void links_restore (struct jobs *j)
     }
 }
 
-/* The most free cores at any site that takes work: a ready task needing more
- * cannot start anywhere now, so the tick need not place it again. */
-static void max_free_update (struct jobs *j)
+/* What placement sees of site i: the dispatcher's free cores for a newcomer
+ * (none while tasks queue there) and its estimated wait. */
+static void site_view (struct jobs *j, int i)
 {
-    j->max_free = 0;
-    for (int i = 0; i < placement_fed_count (j->fed); i++) {
-        const struct placement_site *ps = placement_fed_site_const (j->fed, i);
-        if (ps->up && !ps->drained && ps->cores_free > j->max_free)
-            j->max_free = ps->cores_free;
-    }
+    struct placement_site *ps = placement_fed_site (j->fed, i);
+    int di = dispatch_site (j->disp, ps->name);
+    dispatch_site_view (j->disp, di, clock_wall (), &ps->cores_free, &ps->wait_s);
 }
 
 /* Keep the placement model in step with the registry and the running tasks. */
@@ -608,11 +681,11 @@ static void fed_sync (struct jobs *j)
         ps->up = s->up;
         ps->drained = s->drained;
         ps->cores = s->cores;
-        struct site_use *u = use_of (j, s->name);
-        ps->cores_free = s->cores - (u ? u->cores : 0);
-        ps->wait_s = BUSY_WAIT_S;
+        /* a site that stops taking work drops its queue: placed again */
+        dispatch_site_set (j->disp, dispatch_site (j->disp, s->name), s->cores,
+                           s->up && !s->drained);
+        site_view (j, k);
     }
-    max_free_update (j);
     if (j->ncand < placement_fed_count (j->fed)) {
         int n = placement_fed_count (j->fed) + 16;
         struct placement_candidate *c = realloc (j->cand, (size_t)n * sizeof (*c));
@@ -785,8 +858,7 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
     struct site *reg = registry_get (j->reg, sname, false);
     t->sent_conn = reg ? reg->conn : 0;
     task_set (j, jb, t, T_PLACED);
-    placement_fed_site (j->fed, site)->cores_free -= t->ranks;
-    max_free_update (j);
+    site_view (j, site);
     if (jb->state == J_PENDING) {
         jb->state = J_RUNNING;
         jb->dirty = true;
@@ -797,11 +869,14 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
     outbox_push (j, sname, msg_request ("task.start", 0, body));
 }
 
-static void task_place (struct jobs *j, struct job *jb, size_t k)
+/* Place task k of jb and start it, queue it or hold it, as the dispatcher
+ * decides; or, with queued_site >= 0, start it there (it heads that site's
+ * queue and the dispatcher let it go). */
+static void task_place (struct jobs *j, struct job *jb, size_t k, int queued_site)
 {
     const struct job_task *ts = &jb->spec->tasks[k];
     struct jtask *t = &jb->t[k];
-    char why[1024];
+    char why[1024], cmd[1024];
     struct pin *pins = calloc (ts->ninputs + 1, sizeof (*pins));
     struct placement_input *ins = calloc (ts->ninputs + 1, sizeof (*ins));
     if (!pins || !ins) {
@@ -815,13 +890,24 @@ static void task_place (struct jobs *j, struct job *jb, size_t k)
         free (ins);
         return;
     }
-    for (size_t i = 0; i < ts->ninputs; i++)
+    double bytes = 0;
+    for (size_t i = 0; i < ts->ninputs; i++) {
         ins[i] = pins[i].in;
-    struct placement_task pt = { ts->ranks, RUNTIME_ESTIMATE_S, ts->site[0] != '\0',
+        bytes += (double)ins[i].bytes;
+    }
+    double est = dispatch_runtime (j->disp, task_command (ts, cmd, sizeof (cmd)), bytes,
+                                   ts->walltime);
+    struct placement_task pt = { ts->ranks, est, ts->site[0] != '\0',
                                  ts->site[0] ? placement_fed_find (j->fed, ts->site) : -1,
                                  (int)ts->ninputs, ins };
     struct placement_result res;
     fs_error_t err;
+    if (queued_site >= 0) {
+        task_dispatch (j, jb, k, pins, &pt, queued_site);
+        free (ins);
+        pins_free (pins, ts->ninputs);
+        return;
+    }
     if ((pt.pinned && pt.pin_site < 0) || placement_fed_count (j->fed) == 0
         || j->ncand < placement_fed_count (j->fed)) {
         /* No site has said hello yet (or not the pinned one): wait for them. */
@@ -833,8 +919,13 @@ static void task_place (struct jobs *j, struct job *jb, size_t k)
         log_msg (LOG_ERR, "event=placement.fail job=%lld task=%s reason=\"%s\"", (long long)jb->id,
                  ts->name, err.text);
     } else {
-        bool go = res.status == PLACEMENT_PLACED
-                  && placement_fed_site_const (j->fed, res.site)->cores_free >= ts->ranks;
+        int site = res.status == PLACEMENT_PLACED ? res.site : -1;
+        enum dispatch_action act = DISPATCH_HOLD;
+        if (site >= 0)
+            act = dispatch_decide (j->disp,
+                                   dispatch_site (j->disp, placement_fed_site_const (j->fed, site)->name),
+                                   task_key (jb, k), ts->ranks, est, clock_wall ());
+        bool go = act == DISPATCH_START;
         /* A task that waits keeps its record until the decision changes: no
          * rewrite of every waiting task on every turn of the loop. */
         if (go || !t->placement || (int)res.status != t->last_status || res.site != t->last_site) {
@@ -848,8 +939,15 @@ static void task_place (struct jobs *j, struct job *jb, size_t k)
             task_fail (j, jb, t, NO_EXIT, res.reason);
         } else if (go) {
             task_dispatch (j, jb, k, pins, &pt, res.site);
+        } else if (act == DISPATCH_QUEUE) {
+            site_view (j, site);
+            log_msg (LOG_INFO, "event=task.queued job=%lld task=%s site=%s queued=%lld "
+                     "estimate_s=%.3g", (long long)jb->id, ts->name,
+                     placement_fed_site_const (j->fed, site)->name,
+                     (long long)dispatch_site_queued (j->disp, dispatch_site (j->disp,
+                         placement_fed_site_const (j->fed, site)->name)), est);
         }
-        /* else: wait (sites down, or the best site busy) */
+        /* else: held (no site for now: sites down, replicas unreachable) */
     }
     free (ins);
     pins_free (pins, ts->ninputs);
@@ -918,8 +1016,18 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         job_errors_clear (&errs);
     }
     for (size_t k = 0; k < ntasks && !jfinal (jb->state); k++)
-        if (tactive (jb->t[k].state))
-            use_add (j, &jb->t[k], 1);
+        if (tactive (jb->t[k].state)) {
+            struct jtask *t = &jb->t[k];
+            char cmd[1024];
+            use_add (j, t, 1);
+            /* it holds its cores since it started, for the estimate of today */
+            dispatch_running (j->disp, dispatch_site (j->disp, t->site), task_key (jb, k),
+                              t->ranks, t->started > 0 ? t->started : clock_wall (),
+                              dispatch_runtime (j->disp, task_command (&jb->spec->tasks[k], cmd,
+                                                                       sizeof (cmd)),
+                                                (double)(t->bytes_local + t->bytes_moved),
+                                                jb->spec->tasks[k].walltime));
+        }
     return job_append (j, jb);
 }
 
@@ -937,8 +1045,11 @@ struct jobs *jobs_create (struct store *st, struct registry *reg, const struct f
     j->send = send;
     j->arg = arg;
     j->fed = placement_fed_create (cfg->link_default.bandwidth, cfg->link_default.latency);
-    if (!j->fed || placement_fed_configure_links (j->fed, &cfg->link_default, cfg->links,
-                                                  cfg->nlinks, err) < 0
+    j->disp = dispatch_create ();
+    if (!j->fed || !j->disp
+        || placement_fed_configure_links (j->fed, &cfg->link_default, cfg->links,
+                                          cfg->nlinks, err) < 0
+        || store_runtimes_load (st, runtime_restore, j, err) < 0
         || store_jobs_load (st, load_job, j, err) < 0
         || !(j->saved_links = store_links (st, err))) {
         jobs_destroy (j);
@@ -971,33 +1082,36 @@ void jobs_destroy (struct jobs *j)
     free (j->out);
     tokens_write (j);           /* the last ones, on their own */
     free (j->toks);
-    free (j->errors);
     json_decref (j->view_sites);
     json_decref (j->saved_links);
     placement_fed_destroy (j->fed);
+    dispatch_destroy (j->disp);
+    for (size_t i = 0; i < j->nrt_dirty; i++)
+        free (j->rt_dirty[i]);
+    free (j->rt_dirty);
     free (j);
 }
 
 static struct job_spec *load_checked (struct jobs *j, const char *file, const char *text,
-                                      fs_error_t *err)
+                                      char **errors, fs_error_t *err)
 {
     struct job_errors errs = JOB_ERRORS_INIT;
     struct job_fedview v;
     struct job_spec *spec = jobfile_load_string (file, text, strlen (text), view_of (j, &v), &errs);
-    free (j->errors);
-    j->errors = NULL;
+    *errors = NULL;
     if (!spec) {
         char *msg = job_errors_join (&errs, "\n");
         errprintf (err, errs.code ? errs.code : FS_EINVAL, "%s", msg ? msg : "invalid job file");
-        j->errors = msg;
+        *errors = msg;
     }
     job_errors_clear (&errs);
     return spec;
 }
 
-json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+json_t *jobs_validate (struct jobs *j, const char *file, const char *text, char **errors,
+                       fs_error_t *err)
 {
-    struct job_spec *spec = load_checked (j, file, text, err);
+    struct job_spec *spec = load_checked (j, file, text, errors, err);
     if (!spec)
         return NULL;
     json_t *r = json_pack ("{s:s, s:I}", "name", spec->name, "tasks", (json_int_t)spec->ntasks);
@@ -1006,9 +1120,10 @@ json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_er
 }
 
 /* A validated job, not yet stored (id 0). */
-static struct job *job_build (struct jobs *j, const char *file, const char *text, fs_error_t *err)
+static struct job *job_build (struct jobs *j, const char *file, const char *text,
+                              char **errors, fs_error_t *err)
 {
-    struct job_spec *spec = load_checked (j, file, text, err);
+    struct job_spec *spec = load_checked (j, file, text, errors, err);
     if (!spec)
         return NULL;
     struct job *jb = calloc (1, sizeof (*jb));
@@ -1058,20 +1173,6 @@ static void job_accepted (struct jobs *j, struct job *jb)
              jb->ntasks);
 }
 
-json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err)
-{
-    struct job *jb = job_build (j, file, text, err);
-    if (!jb)
-        return NULL;
-    if (store_begin (j->store, err) < 0 || (jb->id = job_store (j, jb, err)) < 0
-        || store_commit (j->store, err) < 0 || job_append (j, jb) < 0) {
-        job_free (jb);
-        return NULL;
-    }
-    job_accepted (j, jb);
-    return json_pack ("{s:I}", "id", (json_int_t)jb->id);
-}
-
 /* What a submit's token is kept with: the job id, and a digest of the job file
  * so that a token sent again with another file is refused, not answered. */
 static json_t *submit_answer (int64_t id, const char *file, const char *text)
@@ -1083,9 +1184,10 @@ static json_t *submit_answer (int64_t id, const char *file, const char *text)
 }
 
 int jobs_submit_defer (struct jobs *j, const char *file, const char *text, const char *token,
-                       void *ctx, fs_error_t *err)
+                       void *ctx, char **errors, fs_error_t *err)
 {
     struct deferred d = { .ctx = ctx, .same = -1 };
+    *errors = NULL;
     if (token) {
         json_t *kept = NULL;
         int r = store_token_get (j->store, token, "job.submit", &kept, err);
@@ -1107,7 +1209,7 @@ int jobs_submit_defer (struct jobs *j, const char *file, const char *text, const
             if (j->deferred[i].token && !strcmp (j->deferred[i].token, token) && j->deferred[i].jb)
                 d.same = (long)i;
     }
-    if (!d.kept && d.same < 0 && !(d.jb = job_build (j, file, text, err)))
+    if (!d.kept && d.same < 0 && !(d.jb = job_build (j, file, text, errors, err)))
         return -1;
     if (j->ndeferred == j->capdeferred) {
         size_t cap = j->capdeferred ? j->capdeferred * 2 : 64;
@@ -1495,6 +1597,7 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         json_decref (refused);
         t->exit_code = 0;
         t->ended = clock_wall ();
+        runtime_learn (j, jb, t);
         task_set (j, jb, t, T_COMPLETED);
         log_msg (LOG_INFO, "event=task.completed job=%lld task=%s site=%s", (long long)id, task, site);
         bool all = true;
@@ -1526,6 +1629,25 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
     return 0;
 }
 
+/* Start the queued tasks the dispatcher lets go: at each site, the head of its
+ * queue while its ranks are free. */
+static void queue_pump (struct jobs *j)
+{
+    for (int i = 0; i < placement_fed_count (j->fed); i++) {
+        int di = dispatch_site (j->disp, placement_fed_site_const (j->fed, i)->name);
+        int64_t key;
+        while ((key = dispatch_next (j->disp, di, clock_wall ())) >= 0) {
+            struct job *jb = job_find (j, key >> KEY_TASK_BITS);
+            size_t k = (size_t)(key & ((1 << KEY_TASK_BITS) - 1));
+            if (!jb || !jb->spec || k >= jb->ntasks || jb->t[k].state != T_READY) {
+                dispatch_forget (j->disp, key);     /* cannot happen: task_set forgets */
+                continue;
+            }
+            task_place (j, jb, k, i);
+        }
+    }
+}
+
 void jobs_tick (struct jobs *j, double now)
 {
     if (!j->changed && now - j->last_tick < 0.5)
@@ -1533,6 +1655,7 @@ void jobs_tick (struct jobs *j, double now)
     j->changed = false;
     j->last_tick = now;
     fed_sync (j);
+    queue_pump (j);
     for (size_t i = 0; i < j->nact; i++) {
         struct job *jb = j->act[i];
         if (jfinal (jb->state) || !jb->spec)
@@ -1549,14 +1672,9 @@ void jobs_tick (struct jobs *j, double now)
             }
             if (t->state == T_WAITING && deps_done (jb, k))
                 task_set (j, jb, t, T_READY);
-            if (t->state == T_READY && (!t->placement || t->ranks <= j->max_free))
-                task_place (j, jb, k);
+            if (t->state == T_READY && !dispatch_is_queued (j->disp, task_key (jb, k), NULL))
+                task_place (j, jb, k, -1);
         }
     }
     jobs_flush (j);
-}
-
-const char *jobs_errors (struct jobs *j)
-{
-    return j->errors;
 }

@@ -30,23 +30,24 @@ struct jobs *jobs_create (struct store *st, struct registry *reg, const struct f
                           jobs_send_f send, void *arg, fs_error_t *err);
 void jobs_destroy (struct jobs *j);     /* accepts NULL */
 
-/* Client requests: a reply body (new reference) or NULL with err. */
-json_t *jobs_validate (struct jobs *j, const char *file, const char *text, fs_error_t *err);
-json_t *jobs_submit (struct jobs *j, const char *file, const char *text, fs_error_t *err);
+/* Client requests: a reply body (new reference) or NULL with err.  A job
+ * file refused (validate, submit) also gives every one of its errors, one per
+ * line, in *errors (caller frees; err holds only the first kilobyte); else
+ * *errors is NULL. */
+json_t *jobs_validate (struct jobs *j, const char *file, const char *text, char **errors,
+                       fs_error_t *err);
 /* Group commit: jobs_submit_defer() validates and queues a submit (FS_EINVAL
  * errors come back at once); jobs_submit_flush() writes every queued job in
  * one durable transaction and then calls done(arg, ctx, body or NULL, err)
  * for each, in order.  ctx is the caller's, handed back. */
 typedef void (*jobs_done_f) (void *arg, void *ctx, json_t *body, const fs_error_t *err);
 /* token (NULL: none) makes the submit idempotent: a token already committed
- * (or queued in this turn) is answered with its job, not a new one. */
+ * (or queued in this turn) is answered with its job, not a new one.  A
+ * refused job file gives every error in *errors, as jobs_validate(). */
 int jobs_submit_defer (struct jobs *j, const char *file, const char *text, const char *token,
-                       void *ctx, fs_error_t *err);
+                       void *ctx, char **errors, fs_error_t *err);
 void jobs_submit_flush (struct jobs *j, jobs_done_f done, void *arg);
 json_t *jobs_list (struct jobs *j, bool all);
-/* Every error of the last job file refused by validate or submit, one per
- * line (fs_error_t holds only the first kilobyte); borrowed, or NULL. */
-const char *jobs_errors (struct jobs *j);
 json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err);
 /* token (NULL: none): the answer is kept with it (jobs_commit). */
 json_t *jobs_cancel (struct jobs *j, int64_t id, const char *token, fs_error_t *err);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sbuf.h"
+#include "common/strmap.h"
 #include "placement.h"
 
 #define TIE_REL 1e-9
@@ -42,94 +44,16 @@ struct placement_links {
 struct placement_fed {
     int n, cap;
     struct placement_site *sites;
-    int *site_hash;             /* index + 1; 0 is empty */
-    unsigned site_mask;
+    struct strmap *site_index;  /* name -> index into sites */
     int nregions, regcap;
     char (*regions)[PLACEMENT_NAME_MAX];
-    int *reg_hash;
-    unsigned reg_mask;
+    struct strmap *reg_index;   /* name -> index into regions */
     struct placement_links links;
     int npairs;
     struct link_cfg *pairs;     /* configured pairs, applied as sites arrive */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static unsigned hash_str (const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* Look name up in an open-addressed table of index+1 over names at stride. */
-static int table_find (const int *tab, unsigned mask, const char *base, size_t stride,
-                       const char *name)
-{
-    if (!tab)
-        return -1;
-    for (unsigned h = hash_str (name) & mask;; h = (h + 1) & mask) {
-        int v = tab[h];
-        if (v == 0)
-            return -1;
-        if (!strcmp (base + (size_t)(v - 1) * stride, name))
-            return v - 1;
-    }
-}
-
-static void table_insert (int *tab, unsigned mask, const char *name, int idx)
-{
-    unsigned h = hash_str (name) & mask;
-    while (tab[h] != 0)
-        h = (h + 1) & mask;
-    tab[h] = idx + 1;
-}
-
-/* Rebuild a table with room for cap entries at load <= 1/2. */
-static int table_rebuild (int **tab, unsigned *mask, const char *base, size_t stride, int n,
-                          int cap)
-{
-    unsigned size = 16;
-    while (size < 2u * (unsigned)cap)
-        size *= 2;
-    int *t = calloc (size, sizeof (*t));
-    if (!t)
-        return -1;
-    for (int i = 0; i < n; i++)
-        table_insert (t, size - 1, base + (size_t)i * stride, i);
-    free (*tab);
-    *tab = t;
-    *mask = size - 1;
-    return 0;
-}
-
-struct sbuf {
-    char *buf;
-    size_t n, len;
-};
-
-static void sb_init (struct sbuf *b, char *buf, size_t n)
-{
-    b->buf = buf;
-    b->n = n;
-    b->len = 0;
-    if (n)
-        buf[0] = '\0';
-}
-
-static void sb_printf (struct sbuf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-static void sb_printf (struct sbuf *b, const char *fmt, ...)
-{
-    if (b->n == 0 || b->len >= b->n - 1)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    int k = vsnprintf (b->buf + b->len, b->n - b->len, fmt, ap);
-    va_end (ap);
-    if (k > 0)
-        b->len += (size_t)k < b->n - b->len ? (size_t)k : b->n - b->len - 1;
-}
 
 static const char *fmt_bytes (double b, char *buf, size_t n)
 {
@@ -316,8 +240,10 @@ struct placement_fed *placement_fed_create (double bandwidth, double latency)
         return NULL;
     }
     struct placement_fed *f = calloc (1, sizeof (*f));
-    if (!f)
+    if (!f || !(f->site_index = strmap_create (0)) || !(f->reg_index = strmap_create (0))) {
+        placement_fed_destroy (f);
         return NULL;
+    }
     f->links.def_bw = bandwidth;
     f->links.def_lat = latency;
     f->links.alpha = PLACEMENT_ALPHA;
@@ -329,9 +255,9 @@ void placement_fed_destroy (struct placement_fed *f)
     if (!f)
         return;
     free (f->sites);
-    free (f->site_hash);
+    strmap_destroy (f->site_index);
     free (f->regions);
-    free (f->reg_hash);
+    strmap_destroy (f->reg_index);
     free (f->links.hot);
     free (f->links.meta);
     free (f->pairs);
@@ -345,14 +271,12 @@ int placement_fed_count (const struct placement_fed *f)
 
 int placement_fed_find (const struct placement_fed *f, const char *name)
 {
-    return table_find (f->site_hash, f->site_mask, (const char *)f->sites,
-                       sizeof (struct placement_site), name);
+    return (int)strmap_get (f->site_index, name);
 }
 
 static int region_find (const struct placement_fed *f, const char *name)
 {
-    return table_find (f->reg_hash, f->reg_mask, (const char *)f->regions, PLACEMENT_NAME_MAX,
-                       name);
+    return (int)strmap_get (f->reg_index, name);
 }
 
 static int region_intern (struct placement_fed *f, const char *name)
@@ -366,14 +290,12 @@ static int region_intern (struct placement_fed *f, const char *name)
         if (!r)
             return -1;
         f->regions = r;
-        if (table_rebuild (&f->reg_hash, &f->reg_mask, (const char *)f->regions,
-                           PLACEMENT_NAME_MAX, f->nregions, cap) < 0)
-            return -1;
         f->regcap = cap;
     }
+    if (strmap_put (f->reg_index, name, f->nregions) < 0)
+        return -1;
     id = f->nregions++;
     snprintf (f->regions[id], PLACEMENT_NAME_MAX, "%s", name);
-    table_insert (f->reg_hash, f->reg_mask, f->regions[id], id);
     return id;
 }
 
@@ -384,9 +306,6 @@ static int fed_grow (struct placement_fed *f)
     if (!s)
         return -1;
     f->sites = s;
-    if (table_rebuild (&f->site_hash, &f->site_mask, (const char *)f->sites, sizeof (*s), f->n,
-                       cap) < 0)
-        return -1;
     if (links_grow (&f->links, cap) < 0)
         return -1;
     f->cap = cap;
@@ -413,7 +332,7 @@ int placement_fed_add_site (struct placement_fed *f, const char *name, const cha
         f->sites[i].region_id = rid;
         return i;
     }
-    if (f->n == f->cap && fed_grow (f) < 0)
+    if ((f->n == f->cap && fed_grow (f) < 0) || strmap_put (f->site_index, name, f->n) < 0)
         return errprintf (err, FS_EFAIL, "site %s: out of memory", name);
     i = f->n++;
     struct placement_site *s = &f->sites[i];
@@ -422,7 +341,6 @@ int placement_fed_add_site (struct placement_fed *f, const char *name, const cha
     snprintf (s->region, sizeof (s->region), "%s", region);
     s->region_id = rid;
     s->up = true;
-    table_insert (f->site_hash, f->site_mask, s->name, i);
     struct placement_links *l = &f->links;
     l->n = f->n;
     for (int j = 0; j < f->n; j++) {
@@ -507,15 +425,16 @@ int placement_fed_configure_links (struct placement_fed *f, const struct link_cf
 
 /* ---- policies ------------------------------------------------------------ */
 
-/* The policy an input moves under: an aggregate satisfied by its reduction
- * moves as raw. */
+/* The policy an input moves under (common/policy.h decides: an aggregate
+ * satisfied by its reduction moves as raw). */
+static const fs_policy_t *input_moves (const struct placement_input *in)
+{
+    return policy_moves (in->policy, in->reduce_satisfies);
+}
+
 static fs_policy_kind_t effective_kind (const struct placement_input *in)
 {
-    if (!in->policy)
-        return POLICY_RAW;
-    if (in->policy->kind == POLICY_AGGREGATE && in->reduce_satisfies)
-        return POLICY_RAW;
-    return in->policy->kind;
+    return input_moves (in)->kind;
 }
 
 static bool has_replica (const struct placement_input *in, int s)
@@ -526,25 +445,13 @@ static bool has_replica (const struct placement_input *in, int s)
     return false;
 }
 
-static bool region_listed (const fs_policy_t *p, const char *region)
-{
-    for (int i = 0; i < p->nregions; i++)
-        if (!strcmp (p->regions[i], region))
-            return true;
-    return false;
-}
-
 /* May input in be read at site s, ignoring where replicas are up?  An input
  * without replicas (not produced yet) constrains nothing. */
 static bool placement_policy_allows (const struct placement_fed *f, const struct placement_input *in,
                                 int s)
 {
-    fs_policy_kind_t kind = effective_kind (in);
-    if (kind == POLICY_RAW || in->nreplicas == 0 || has_replica (in, s))
-        return true;
-    if (kind == POLICY_REGIONS)
-        return region_listed (in->policy, f->sites[s].region);
-    return false;
+    return in->nreplicas == 0
+           || policy_site_allows (input_moves (in), has_replica (in, s), f->sites[s].region);
 }
 
 static const char *input_name (const struct placement_input *in, int k, char *buf, size_t n)
@@ -561,9 +468,9 @@ static void sb_sites (struct sbuf *b, const struct placement_fed *f, const int *
                       int max)
 {
     for (int i = 0; i < n && i < max; i++)
-        sb_printf (b, "%s%s", i ? ", " : "", f->sites[idx[i]].name);
+        sbuf_printf (b, "%s%s", i ? ", " : "", f->sites[idx[i]].name);
     if (n > max)
-        sb_printf (b, " and %d more", n - max);
+        sbuf_printf (b, " and %d more", n - max);
 }
 
 /* What input in's policy allows, in words: "'rain' (none) stays at site1". */
@@ -574,15 +481,15 @@ static void sb_constraint (struct sbuf *b, const struct placement_fed *f,
     input_name (in, k, nm, sizeof (nm));
     policy_format (in->policy, pol, sizeof (pol));
     fs_policy_kind_t kind = effective_kind (in);
-    sb_printf (b, "input %s (%s", nm, pol);
+    sbuf_printf (b, "input %s (%s", nm, pol);
     if (kind == POLICY_AGGREGATE)
-        sb_printf (b, ", no satisfying reduction");
-    sb_printf (b, ") ");
+        sbuf_printf (b, ", no satisfying reduction");
+    sbuf_printf (b, ") ");
     if (kind == POLICY_REGIONS)
-        sb_printf (b, "may only go to region%s %s or stay at ", in->policy->nregions == 1 ? "" : "s",
+        sbuf_printf (b, "may only go to region%s %s or stay at ", in->policy->nregions == 1 ? "" : "s",
                    pol + strlen ("regions="));
     else
-        sb_printf (b, "stays at ");
+        sbuf_printf (b, "stays at ");
     sb_sites (b, f, in->replicas, in->nreplicas, 4);
 }
 
@@ -641,25 +548,25 @@ static void sb_describe (struct sbuf *b, const struct placement_fed *f,
         break;
     case PLACE_EXCL_PIN:
         if (t->pin_site >= 0 && t->pin_site < f->n)
-            sb_printf (b, "not the pinned site (%s)", f->sites[t->pin_site].name);
+            sbuf_printf (b, "not the pinned site (%s)", f->sites[t->pin_site].name);
         else
-            sb_printf (b, "not the pinned site");
+            sbuf_printf (b, "not the pinned site");
         break;
     case PLACE_EXCL_DOWN:
-        sb_printf (b, "down");
+        sbuf_printf (b, "down");
         break;
     case PLACE_EXCL_DRAINED:
-        sb_printf (b, "drained");
+        sbuf_printf (b, "drained");
         break;
     case PLACE_EXCL_CORES:
-        sb_printf (b, "%d cores < %d ranks", s->cores, t->ranks < 1 ? 1 : t->ranks);
+        sbuf_printf (b, "%d cores < %d ranks", s->cores, t->ranks < 1 ? 1 : t->ranks);
         break;
     case PLACE_EXCL_POLICY:
         if (!in)
             break;
         if (effective_kind (in) == POLICY_REGIONS) {
             char pol[256];
-            sb_printf (b, "input %s (%s) may not go to region %s", input_name (in, c->input, nm,
+            sbuf_printf (b, "input %s (%s) may not go to region %s", input_name (in, c->input, nm,
                        sizeof (nm)), policy_format (in->policy, pol, sizeof (pol)), s->region);
         } else {
             sb_constraint (b, f, in, c->input);
@@ -668,14 +575,14 @@ static void sb_describe (struct sbuf *b, const struct placement_fed *f,
     case PLACE_EXCL_REPLICAS_DOWN:
         if (!in)
             break;
-        sb_printf (b, "every replica of input %s is at a down site (",
+        sbuf_printf (b, "every replica of input %s is at a down site (",
                    input_name (in, c->input, nm, sizeof (nm)));
         sb_sites (b, f, in->replicas, in->nreplicas, 4);
-        sb_printf (b, ")");
+        sbuf_printf (b, ")");
         break;
     case PLACE_EXCL_NO_REPLICA:
         if (in)
-            sb_printf (b, "input %s has no replica yet", input_name (in, c->input, nm, sizeof (nm)));
+            sbuf_printf (b, "input %s has no replica yet", input_name (in, c->input, nm, sizeof (nm)));
         break;
     }
 }
@@ -684,7 +591,7 @@ char *placement_candidate_describe (const struct placement_fed *f, const struct 
                                     const struct placement_candidate *c, char *buf, size_t n)
 {
     struct sbuf b;
-    sb_init (&b, buf, n);
+    sbuf_init (&b, buf, n);
     if (c->site >= 0 && c->site < f->n)
         sb_describe (&b, f, t, c);
     return buf;
@@ -712,14 +619,14 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
             count += cand[s].excluded == kinds[k].e;
         if (count == 0)
             continue;
-        sb_printf (b, "%s%d %s (", first ? "" : ", ", count, kinds[k].what);
+        sbuf_printf (b, "%s%d %s (", first ? "" : ", ", count, kinds[k].what);
         first = false;
         for (int s = 0; s < f->n && shown < 3; s++)
             if (cand[s].excluded == kinds[k].e)
-                sb_printf (b, "%s%s", shown++ ? ", " : "", f->sites[s].name);
+                sbuf_printf (b, "%s%s", shown++ ? ", " : "", f->sites[s].name);
         if (count > shown)
-            sb_printf (b, " and %d more", count - shown);
-        sb_printf (b, ")");
+            sbuf_printf (b, " and %d more", count - shown);
+        sbuf_printf (b, ")");
     }
     /* the inputs behind POLICY, REPLICAS_DOWN and NO_REPLICA, said once each */
     for (int k = 0; k < t->ninputs; k++) {
@@ -730,12 +637,12 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
                 continue;
             if (c->excluded == PLACE_EXCL_POLICY && !policy) {
                 policy = true;
-                sb_printf (b, "; ");
+                sbuf_printf (b, "; ");
                 sb_constraint (b, f, &t->inputs[k], k);
             } else if ((c->excluded == PLACE_EXCL_REPLICAS_DOWN
                         || c->excluded == PLACE_EXCL_NO_REPLICA) && !other) {
                 other = true;
-                sb_printf (b, "; ");
+                sbuf_printf (b, "; ");
                 sb_describe (b, f, t, c);
             }
         }
@@ -745,7 +652,7 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
 static void sb_cost (struct sbuf *b, const struct placement_candidate *c)
 {
     char s1[32], s2[32], s3[32], s4[32], by[32];
-    sb_printf (b, "est. %s (wait %s + move %s in %s + run %s)", fmt_secs (c->cost_s, s1, sizeof (s1)),
+    sbuf_printf (b, "est. %s (wait %s + move %s in %s + run %s)", fmt_secs (c->cost_s, s1, sizeof (s1)),
                fmt_secs (c->wait_s, s2, sizeof (s2)), fmt_bytes ((double)c->bytes_moved, by,
                sizeof (by)), fmt_secs (c->move_s, s3, sizeof (s3)),
                fmt_secs (c->runtime_s, s4, sizeof (s4)));
@@ -756,22 +663,22 @@ static void explain_choice (const struct placement_fed *f, const struct placemen
                             int nactive, char *buf, size_t n)
 {
     struct sbuf b;
-    sb_init (&b, buf, n);
+    sbuf_init (&b, buf, n);
     const struct placement_candidate *c = &cand[best];
     const char *name = f->sites[best].name;
     char by1[32], by2[32], s1[32];
     if (c->bytes_local > 0 && c->bytes_moved == 0)
-        sb_printf (&b, "input data is at %s (%s); ", name,
+        sbuf_printf (&b, "input data is at %s (%s); ", name,
                    fmt_bytes ((double)c->bytes_local, by1, sizeof (by1)));
     else if (c->bytes_local > 0)
-        sb_printf (&b, "input data is at %s (%s here, %s to move); ", name,
+        sbuf_printf (&b, "input data is at %s (%s here, %s to move); ", name,
                    fmt_bytes ((double)c->bytes_local, by1, sizeof (by1)),
                    fmt_bytes ((double)c->bytes_moved, by2, sizeof (by2)));
     if (second < 0) {
-        sb_printf (&b, "%s is the only site that can run it now, ", name);
+        sbuf_printf (&b, "%s is the only site that can run it now, ", name);
         sb_cost (&b, c);
         if (f->n > 1) {
-            sb_printf (&b, "; others: ");
+            sbuf_printf (&b, "; others: ");
             sb_exclusions (&b, f, t, cand);
         }
         return;
@@ -779,20 +686,20 @@ static void explain_choice (const struct placement_fed *f, const struct placemen
     const struct placement_candidate *d = &cand[second];
     const char *dname = f->sites[second].name;
     if (cost_tie (c->cost_s, d->cost_s)) {
-        sb_printf (&b, "%s and %s tie at %s; ", name, dname, fmt_secs (c->cost_s, s1, sizeof (s1)));
+        sbuf_printf (&b, "%s and %s tie at %s; ", name, dname, fmt_secs (c->cost_s, s1, sizeof (s1)));
         if (f->sites[best].cores_free != f->sites[second].cores_free)
-            sb_printf (&b, "%s has more free cores (%d vs %d)", name, f->sites[best].cores_free,
+            sbuf_printf (&b, "%s has more free cores (%d vs %d)", name, f->sites[best].cores_free,
                        f->sites[second].cores_free);
         else
-            sb_printf (&b, "%s comes first by name", name);
+            sbuf_printf (&b, "%s comes first by name", name);
         return;
     }
     double margin = d->cost_s - c->cost_s;
     if (c->bytes_local > 0 && d->bytes_moved > c->bytes_moved)
-        sb_printf (&b, "moving it elsewhere costs >= %s more; ", fmt_secs (margin, s1, sizeof (s1)));
-    sb_printf (&b, "%s finishes earliest, ", name);
+        sbuf_printf (&b, "moving it elsewhere costs >= %s more; ", fmt_secs (margin, s1, sizeof (s1)));
+    sbuf_printf (&b, "%s finishes earliest, ", name);
     sb_cost (&b, c);
-    sb_printf (&b, "; next best %s is %s later (%d of %d sites eligible)", dname,
+    sbuf_printf (&b, "; next best %s is %s later (%d of %d sites eligible)", dname,
                fmt_secs (margin, s1, sizeof (s1)), nactive, f->n);
 }
 
@@ -848,12 +755,13 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
     const struct placement_links *l = &f->links;
     for (int k = 0; k < t->ninputs && nactive > 0; k++) {
         const struct placement_input *in = &t->inputs[k];
-        const fs_policy_kind_t kind = effective_kind (in);
+        const fs_policy_t *moves = input_moves (in);
         const double bytes = (double)in->bytes;
         /* the cheapest up replica for every site (excluded ones too: the
          * loops stay branch-free), then -1 where a replica is at the site;
-         * data that stays where it is (none, aggregate) needs no transfers */
-        const bool stays = kind == POLICY_NONE || kind == POLICY_AGGREGATE;
+         * data whose bytes stay where they are (none, aggregate) needs no
+         * transfers */
+        const bool stays = !policy_bytes_leave (moves);
         int nup = 0;
         for (int r = 0; r < in->nreplicas && !stays; r++) {
             int from = in->replicas[r];
@@ -875,30 +783,12 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
                 cand[s].scratch_ = INFINITY;
         for (int r = 0; r < in->nreplicas; r++)
             cand[in->replicas[r]].scratch_ = -1;
-        if (kind == POLICY_REGIONS) {
-            int ids[FS_POLICY_MAXREGIONS], nids = 0;
-            for (int i = 0; i < in->policy->nregions && i < FS_POLICY_MAXREGIONS; i++) {
-                int id = region_find (f, in->policy->regions[i]);
-                if (id >= 0)
-                    ids[nids++] = id;
-            }
+        if (moves->kind != POLICY_RAW) {     /* raw: every site may read it */
             for (int s = 0; s < n; s++) {
                 struct placement_candidate *c = &cand[s];
-                if (c->excluded || c->scratch_ < 0)
+                if (c->excluded || c->scratch_ < 0)     /* holders read their own data */
                     continue;
-                int rid = f->sites[s].region_id, i = 0;
-                while (i < nids && ids[i] != rid)
-                    i++;
-                if (i == nids) {
-                    c->excluded = PLACE_EXCL_POLICY;
-                    c->input = k;
-                    nactive--;
-                }
-            }
-        } else if (stays) {
-            for (int s = 0; s < n; s++) {
-                struct placement_candidate *c = &cand[s];
-                if (!c->excluded && c->scratch_ >= 0) {
+                if (!policy_site_allows (moves, false, f->sites[s].region)) {
                     c->excluded = PLACE_EXCL_POLICY;
                     c->input = k;
                     nactive--;
@@ -944,12 +834,12 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
             return 0;
         }
         struct sbuf b;
-        sb_init (&b, res->reason, sizeof (res->reason));
+        sbuf_init (&b, res->reason, sizeof (res->reason));
         if (t->pinned) {
-            sb_printf (&b, "pinned to %s, which can't run it now: ", f->sites[t->pin_site].name);
+            sbuf_printf (&b, "pinned to %s, which can't run it now: ", f->sites[t->pin_site].name);
             sb_describe (&b, f, t, &cand[t->pin_site]);
         } else {
-            sb_printf (&b, "no site can run it now: ");
+            sbuf_printf (&b, "no site can run it now: ");
             sb_exclusions (&b, f, t, cand);
         }
         return 0;
@@ -1006,10 +896,10 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
         why = dummy;
         n = sizeof (dummy);
     }
-    sb_init (&b, why, n);
+    sbuf_init (&b, why, n);
     const int ranks = t->ranks < 1 ? 1 : t->ranks;
     if (f->n == 0) {
-        sb_printf (&b, "the federation has no sites");
+        sbuf_printf (&b, "the federation has no sites");
         return true;
     }
     int big = 0;
@@ -1017,28 +907,28 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
         if (f->sites[s].cores > f->sites[big].cores)
             big = s;
     if (f->sites[big].cores < ranks) {
-        sb_printf (&b, "it needs %d ranks but the largest site, %s, has %d cores", ranks,
+        sbuf_printf (&b, "it needs %d ranks but the largest site, %s, has %d cores", ranks,
                    f->sites[big].name, f->sites[big].cores);
         return true;
     }
     if (t->pinned) {
         int p = t->pin_site;
         if (p < 0 || p >= f->n) {
-            sb_printf (&b, "it is pinned to an unknown site");
+            sbuf_printf (&b, "it is pinned to an unknown site");
             return true;
         }
         const struct placement_site *s = &f->sites[p];
         if (s->cores < ranks) {
-            sb_printf (&b, "it is pinned to %s, which has %d cores; it needs %d ranks", s->name,
+            sbuf_printf (&b, "it is pinned to %s, which has %d cores; it needs %d ranks", s->name,
                        s->cores, ranks);
             return true;
         }
         int k = first_refusing_input (f, t, p);
         if (k >= 0) {
-            sb_printf (&b, "it is pinned to %s, but ", s->name);
+            sbuf_printf (&b, "it is pinned to %s, but ", s->name);
             if (effective_kind (&t->inputs[k]) == POLICY_REGIONS) {
                 char nm[96], pol[256];
-                sb_printf (&b, "input %s (%s) may not go to region %s",
+                sbuf_printf (&b, "input %s (%s) may not go to region %s",
                            input_name (&t->inputs[k], k, nm, sizeof (nm)),
                            policy_format (t->inputs[k].policy, pol, sizeof (pol)), s->region);
             } else {
@@ -1061,21 +951,21 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
             maxcores = f->sites[s].cores;
     }
     if (npol > 0) {
-        sb_printf (&b, "the only site%s its inputs' policies allow (", npol == 1 ? "" : "s");
+        sbuf_printf (&b, "the only site%s its inputs' policies allow (", npol == 1 ? "" : "s");
         sb_sites (&b, f, allowed, npol < 8 ? npol : 8, 8);
         if (npol > 8)
-            sb_printf (&b, " and %d more", npol - 8);
-        sb_printf (&b, ") ha%s at most %d cores; it needs %d ranks", npol == 1 ? "s" : "ve",
+            sbuf_printf (&b, " and %d more", npol - 8);
+        sbuf_printf (&b, ") ha%s at most %d cores; it needs %d ranks", npol == 1 ? "s" : "ve",
                    maxcores, ranks);
         return true;
     }
-    sb_printf (&b, "no site is allowed by the policies of all its inputs: ");
+    sbuf_printf (&b, "no site is allowed by the policies of all its inputs: ");
     bool first = true;
     for (int k = 0; k < t->ninputs; k++) {
         const struct placement_input *in = &t->inputs[k];
         if (effective_kind (in) == POLICY_RAW || in->nreplicas == 0)
             continue;
-        sb_printf (&b, "%s", first ? "" : "; ");
+        sbuf_printf (&b, "%s", first ? "" : "; ");
         first = false;
         sb_constraint (&b, f, in, k);
     }
@@ -1086,37 +976,7 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
 
 void policy_inherit (const struct placement_input *inputs, int n, fs_policy_t *out)
 {
-    memset (out, 0, sizeof (*out));
-    out->kind = POLICY_RAW;
-    int top = 0;
-    for (int k = 0; k < n; k++) {
-        fs_policy_kind_t kind = effective_kind (&inputs[k]);
-        int rank = kind == POLICY_RAW ? 0 : policy_rank (inputs[k].policy);
-        if (rank > top)
-            top = rank;
-    }
-    bool have = false;
-    for (int k = 0; k < n; k++) {
-        const fs_policy_t *p = inputs[k].policy;
-        if (effective_kind (&inputs[k]) == POLICY_RAW || policy_rank (p) != top)
-            continue;
-        if (!have) {
-            *out = *p;
-            have = true;
-        } else if (p->kind == POLICY_REGIONS) {
-            int keep = 0;
-            for (int i = 0; i < out->nregions; i++)
-                if (region_listed (p, out->regions[i]))
-                    memmove (out->regions[keep++], out->regions[i], sizeof (out->regions[i]));
-            out->nregions = keep;
-        } else if (p->kind == POLICY_AGGREGATE && p->nblock == out->nblock) {
-            for (int d = 0; d < p->nblock; d++)
-                if (p->min_block[d] > out->min_block[d])
-                    out->min_block[d] = p->min_block[d];
-        }
-    }
-    if (out->kind == POLICY_REGIONS && out->nregions == 0) {
-        memset (out, 0, sizeof (*out));
-        out->kind = POLICY_NONE;
-    }
+    *out = *policy_moves (NULL, false);
+    for (int k = 0; k < n; k++)
+        policy_meet (out, input_moves (&inputs[k]), out);
 }

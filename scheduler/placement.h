@@ -214,12 +214,12 @@ bool placement_never_placeable (const struct placement_fed *f, const struct plac
 
 /* ---- output policy inheritance ------------------------------------------ */
 
-/* The policy of a task's outputs: the most restrictive of its inputs'
- * (raw < regions < aggregate < none, policy_rank()), where an input whose
- * reduction satisfies aggregate counts as raw.  Several regions lists
- * intersect; an empty intersection becomes none (the bytes may go nowhere).
- * Several aggregates keep the larger block per dimension when they have the
- * same number of dimensions, else the first.  No inputs: raw. */
+/* The policy of a task's outputs: the meet of its inputs' policies
+ * (policy_meet(): the loosest policy at least as strict as each), where an
+ * input whose reduction satisfies aggregate counts as raw (policy_moves()).
+ * Several regions lists intersect (nothing in common: none); aggregates of
+ * one rank take cells that are whole cells of each grid; regions with an
+ * aggregate, or aggregates of different ranks, give none.  No inputs: raw. */
 void policy_inherit (const struct placement_input *inputs, int n, fs_policy_t *out);
 
 #endif

@@ -20,8 +20,10 @@ void registry_destroy (struct registry *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
+        json_decref (r->sites[i]->operators);
         free (r->sites[i]);
+    }
     free (r->sites);
     free (r);
 }

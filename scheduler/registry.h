@@ -24,6 +24,8 @@ struct site {
     char reason[256];
     unsigned char rid[256];     /* routing id of its connection to the scheduler */
     size_t ridlen;
+    json_t *operators;          /* its operators' public keys (site.hello, heartbeats;
+                                 * owned), NULL until it says (then it decides alone) */
     unsigned conn;              /* connections it has said hello on since we started
                                  * (a message sent on an older one may be lost) */
 };

@@ -141,26 +141,70 @@ static int msg_token (const struct msg *m, const char **token, fs_error_t *err)
 
 static void reply_error (struct sched *s, const struct msg *req, const fs_error_t *err)
 {
-    /* Job files: every error, not only what fits in err. */
-    const char *all = s->jobs ? jobs_errors (s->jobs) : NULL;
-    if (all && (!strcmp (req->op, "job.validate") || !strcmp (req->op, "job.submit"))
-        && !strncmp (all, err->text, strlen (err->text) > 64 ? 64 : strlen (err->text))) {
-        send_to (s, s->rid, s->ridlen, msg_error (req->op, req->id, err->code, "%s", all));
-        return;
-    }
     send_to (s, s->rid, s->ridlen,
              msg_error (req->op, req->id, err->code ? err->code : FS_EFAIL, "%s", err->text));
 }
 
-static void iso_time (double t, char *buf, size_t n)
+/* --- site services -------------------------------------------------- */
+
+static struct pending *pending_add (struct sched *s, const struct msg *m, const char *site);
+
+/* A site's operator list: an array of z85 public keys. */
+static bool site_operators_valid (const json_t *ops)
 {
-    time_t sec = (time_t)t;
-    struct tm tm;
-    gmtime_r (&sec, &tm);
-    strftime (buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    size_t i;
+    json_t *k;
+    if (!json_is_array (ops) || json_array_size (ops) > 4096)
+        return false;
+    json_array_foreach (ops, i, k)
+        if (!json_is_string (k) || json_string_length (k) != 40)
+            return false;
+    return true;
 }
 
-/* --- site services -------------------------------------------------- */
+/* Publishing and changing policies at a site are its operators' actions: a
+ * clear early refusal here (the site checks again, and decides).  Without
+ * CURVE there are no roles; a site that did not say who its operators are
+ * decides alone. */
+static int site_operator_check (struct sched *s, const struct site *site, const struct msg *m,
+                                const char *what, bool publish, fs_error_t *err)
+{
+    size_t i;
+    json_t *k;
+    if (s->cfg.security != SEC_CURVE || !site->operators)
+        return 0;
+    json_array_foreach (site->operators, i, k)
+        if (s->key && !strcmp (json_string_value (k), s->key))
+            return 0;
+    /* the site never hears of it: the audit line is written here */
+    const char *path = json_string_value (json_object_get (m->body, "path"));
+    const char *name = json_string_value (json_object_get (m->body, "name"));
+    const char *policy = json_string_value (json_object_get (m->body, "policy"));
+    log_msg (LOG_INFO, "event=audit op=%s by=%s site=%s file=\"%s\" name=%s after=%s "
+             "result=refused reason=\"not an operator of the site\"", publish ? "publish" : "policy",
+             s->key ? s->key : "-", site->name, path ? path : "-", name ? name : "-",
+             policy ? policy : "-");
+    return errprintf (err, FS_EFAIL, "permission denied: %s at site %s is an action of that "
+                      "site's operators (keys in its keys/admin/), and this key is not one of "
+                      "them%s", what, site->name, publish ? "; scientists publish through job "
+                      "outputs (outputs: {NAME: {publish: NAME}})" : "");
+}
+
+/* Forward an operator request to its site, with the requester's key. */
+static int forward_to_site (struct sched *s, const struct msg *m, struct site *site,
+                            const char *op, const char *token, fs_error_t *err)
+{
+    struct pending *pd = pending_add (s, m, site->name);
+    if (!pd)
+        return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
+    snprintf (pd->token, sizeof (pd->token), "%s", token ? token : "");
+    json_t *body = json_deep_copy (m->body);
+    json_object_del (body, "by");       /* who asks is what CURVE says, nothing else */
+    if (s->cfg.security == SEC_CURVE && s->key)
+        json_object_set_new (body, "by", json_string (s->key));
+    send_to (s, site->rid, site->ridlen, msg_request (op, pd->id, body));
+    return 0;
+}
 
 static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
 {
@@ -185,6 +229,10 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
         return errprintf (err, FS_EINVAL, "site.hello: data_uri must be a tcp:// endpoint");
     if (msg_get_str (m, "curve_key", false, &key, err) < 0)
         return -1;
+    json_t *ops = json_object_get (m->body, "operators");
+    if (ops && !site_operators_valid (ops))
+        return errprintf (err, FS_EINVAL, "site.hello: 'operators' must be an array of public "
+                          "keys (40 z85 characters each)");
     if (s->cfg.security == SEC_CURVE) {
         /* A site speaks for itself only: the key it announces (and serves its
          * data port with) is the key this connection authenticated with. */
@@ -215,6 +263,8 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
     site->running = 0;
     site->last_heartbeat = clock_wall ();
     site->up = true;
+    json_decref (site->operators);
+    site->operators = ops ? json_deep_copy (ops) : NULL;
     memcpy (site->rid, s->rid, s->ridlen);
     site->ridlen = s->ridlen;
     if (store_site_save (s->store, name, region, uri, (int)cores, site->curve_key, err) < 0)
@@ -247,6 +297,14 @@ static int h_site_heartbeat (struct sched *s, const struct msg *m, fs_error_t *e
     if (msg_get_int (m, "cores_free", false, 0, 1 << 24, &free_, err) < 0
         || msg_get_int (m, "running", false, 0, 1 << 24, &running, err) < 0)
         return -1;
+    json_t *ops = json_object_get (m->body, "operators");
+    if (ops && !site_operators_valid (ops))
+        return errprintf (err, FS_EINVAL, "site.heartbeat: 'operators' must be an array of "
+                          "public keys (40 z85 characters each)");
+    if (ops) {
+        json_decref (site->operators);
+        site->operators = json_deep_copy (ops);
+    }
     site->cores_free = (int)(free_ > site->cores ? site->cores : free_);
     site->running = (int)running;
     site->last_heartbeat = clock_wall ();
@@ -312,7 +370,7 @@ static int h_sites_list (struct sched *s, const struct msg *m, fs_error_t *err)
         char hb[32];
         json_t *jhb = json_null ();
         if (site->last_heartbeat > 0) {
-            iso_time (site->last_heartbeat, hb, sizeof (hb));
+            clock_iso (site->last_heartbeat, false, hb, sizeof (hb));
             jhb = json_string (hb);
         }
         const char *state = !site->up ? "down" : site->drained ? "drained" : "up";
@@ -481,13 +539,33 @@ static int h_catalog_publish (struct sched *s, const struct msg *m, fs_error_t *
         return errprintf (err, FS_EFAIL, "unknown site '%s' (see 'fedsched sites')", sitename);
     if (!site->up)
         return errprintf (err, FS_EFAIL, "site '%s' is down: it can't publish now", sitename);
-    struct pending *pd = pending_add (s, m, sitename);
-    if (!pd)
-        return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
-    snprintf (pd->token, sizeof (pd->token), "%s", token ? token : "");
-    struct zmsg *fwd = msg_request ("site.publish", pd->id, json_deep_copy (m->body));
-    send_to (s, site->rid, site->ridlen, fwd);
-    return 0;
+    if (site_operator_check (s, site, m, "publishing", true, err) < 0)
+        return -1;
+    return forward_to_site (s, m, site, "site.publish", token, err);
+}
+
+/* fedsched policy SITE NAME POLICY [--loosen]: the site's operators only. */
+static int h_catalog_policy (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *sitename, *name, *policy;
+    bool loosen = false;
+    if (msg_get_str (m, "site", true, &sitename, err) < 0 || msg_get_str (m, "name", true, &name, err) < 0
+        || msg_get_str (m, "policy", true, &policy, err) < 0
+        || msg_get_bool (m, "loosen", false, &loosen, err) < 0)
+        return -1;
+    fs_policy_t p;
+    if (ident_valid ("site", sitename, err) < 0 || name_valid (name, err) < 0
+        || policy_parse (policy, &p, err) < 0)
+        return -1;
+    struct site *site = registry_get (s->reg, sitename, false);
+    if (!site)
+        return errprintf (err, FS_EFAIL, "unknown site '%s' (see 'fedsched sites')", sitename);
+    if (!site->up)
+        return errprintf (err, FS_EFAIL, "site '%s' is down: it can't change a policy now",
+                          sitename);
+    if (site_operator_check (s, site, m, "changing a dataset's policy", false, err) < 0)
+        return -1;
+    return forward_to_site (s, m, site, "site.policy", NULL, err);
 }
 
 /* A site answered a request we forwarded. */
@@ -513,13 +591,14 @@ static void on_site_reply (struct sched *s, const struct msg *m)
                  msg_error (pd->op, pd->client_id, m->errcode, "%s", m->errtext));
         return;
     }
-    if (strcmp (pd->op, "catalog.publish")) {     /* passed through as the site said it */
+    if (strcmp (pd->op, "catalog.publish") && strcmp (pd->op, "catalog.policy")) {
+        /* passed through as the site said it */
         json_t *b = json_deep_copy (m->body);
         json_object_set_new (b, "site", json_string (site->name));
         send_to (s, pd->rid, pd->ridlen, msg_reply (pd->op, pd->client_id, b));
         return;
     }
-    /* site.publish: record what the site found, then answer the client. */
+    /* site.publish, site.policy: record what the site says, then answer the client. */
     fs_error_t err;
     json_t *refused = NULL;
     json_t *datasets = json_object_get (m->body, "datasets");
@@ -552,12 +631,13 @@ static void on_site_reply (struct sched *s, const struct msg *m)
         json_array_append_new (skipped, json_pack ("{s:O, s:O}", "path", json_object_get (d, "name"),
                                                    "reason", json_object_get (d, "reason")));
     json_decref (refused);
-    log_msg (LOG_INFO, "event=catalog.publish site=%s published=%zu skipped=%zu", site->name,
+    log_msg (LOG_INFO, "event=%s site=%s datasets=%zu skipped=%zu", pd->op, site->name,
              json_array_size (names), json_array_size (skipped));
-    json_t *body = json_pack ("{s:o, s:o}", "datasets", names, "skipped", skipped);
-    if (pd->token[0] && store_token_put (s->store, pd->token, pd->op, body, clock_wall (), &err) < 0)
+    json_t *out = json_pack ("{s:o, s:o}", "datasets", names, "skipped", skipped);
+    json_object_update_missing (out, m->body);  /* site.policy: policy, before, loosen */
+    if (pd->token[0] && store_token_put (s->store, pd->token, pd->op, out, clock_wall (), &err) < 0)
         log_msg (LOG_ERR, "event=store.fail reason=\"%s\"", err.text);
-    send_to (s, pd->rid, pd->ridlen, msg_reply (pd->op, pd->client_id, body));
+    send_to (s, pd->rid, pd->ridlen, msg_reply (pd->op, pd->client_id, out));
 }
 
 static void pending_expire (struct sched *s, double now)
@@ -609,6 +689,18 @@ static int reply_or_fail (struct sched *s, const struct msg *m, json_t *body)
     return 0;
 }
 
+/* A refused job file: the error reply carries every error (errors, taken),
+ * not only the first kilobyte that fits in err. */
+static int reply_job_errors (struct sched *s, const struct msg *m, char *errors,
+                             const fs_error_t *err)
+{
+    if (!errors)
+        return -1;
+    send_to (s, s->rid, s->ridlen, msg_error (m->op, m->id, err->code, "%s", errors));
+    free (errors);
+    return 0;
+}
+
 static int job_text (const struct msg *m, const char **file, const char **text, fs_error_t *err)
 {
     if (msg_get_str (m, "file", true, file, err) < 0 || msg_get_str (m, "text", true, text, err) < 0)
@@ -623,7 +715,9 @@ static int h_job_validate (struct sched *s, const struct msg *m, fs_error_t *err
     const char *file, *text;
     if (job_text (m, &file, &text, err) < 0)
         return -1;
-    return reply_or_fail (s, m, jobs_validate (s->jobs, file, text, err));
+    char *errors;
+    json_t *r = jobs_validate (s->jobs, file, text, &errors, err);
+    return r ? reply_or_fail (s, m, r) : reply_job_errors (s, m, errors, err);
 }
 
 /* Who to answer once a deferred submit is on disk. */
@@ -646,9 +740,10 @@ static int h_job_submit (struct sched *s, const struct msg *m, fs_error_t *err)
     c->ridlen = s->ridlen;
     snprintf (c->op, sizeof (c->op), "%s", m->op);
     c->id = m->id;
-    if (jobs_submit_defer (s->jobs, file, text, token, c, err) < 0) {
+    char *errors;
+    if (jobs_submit_defer (s->jobs, file, text, token, c, &errors, err) < 0) {
         free (c);
-        return -1;
+        return reply_job_errors (s, m, errors, err);
     }
     return 0;
 }
@@ -781,6 +876,7 @@ static const struct {
     { "catalog.search", h_catalog_search },
     { "catalog.info", h_catalog_info },
     { "catalog.publish", h_catalog_publish },
+    { "catalog.policy", h_catalog_policy },
     { "site.drain", h_site_drain },
     { "site.resume", h_site_drain },
     { "job.validate", h_job_validate },

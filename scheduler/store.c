@@ -36,6 +36,9 @@ static const char *schema =
     "CREATE TABLE IF NOT EXISTS link_rates ("
     "  src TEXT NOT NULL, dst TEXT NOT NULL, bandwidth REAL NOT NULL,"
     "  samples INTEGER NOT NULL, PRIMARY KEY (src, dst));"
+    "CREATE TABLE IF NOT EXISTS runtimes ("
+    "  command TEXT PRIMARY KEY, runtime REAL NOT NULL, bytes REAL NOT NULL,"
+    "  samples INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tokens ("
     "  token TEXT PRIMARY KEY, op TEXT NOT NULL, reply TEXT NOT NULL, created REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS tokens_created ON tokens(created);";
@@ -454,6 +457,40 @@ json_t *store_links (struct store *s, fs_error_t *err)
                                              (json_int_t)sqlite3_column_int64 (st, 3)));
     sqlite3_finalize (st);
     return a;
+}
+
+/* --- measured runtimes ---------------------------------------------- */
+
+int store_runtime_save (struct store *s, const char *command, double runtime_s, double bytes,
+                        unsigned samples, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (s->db,
+                            "INSERT INTO runtimes (command, runtime, bytes, samples) "
+                            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(command) DO UPDATE SET "
+                            "runtime = ?2, bytes = ?3, samples = ?4",
+                            -1, &st, NULL) != SQLITE_OK)
+        return db_error (s, err, "save runtime");
+    sqlite3_bind_text (st, 1, command, -1, SQLITE_STATIC);
+    sqlite3_bind_double (st, 2, runtime_s);
+    sqlite3_bind_double (st, 3, bytes);
+    sqlite3_bind_int64 (st, 4, samples);
+    int rc = sqlite3_step (st) == SQLITE_DONE ? 0 : db_error (s, err, "save runtime");
+    sqlite3_finalize (st);
+    return rc;
+}
+
+int store_runtimes_load (struct store *s, store_runtime_f fn, void *arg, fs_error_t *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (s->db, "SELECT command, runtime, bytes, samples FROM runtimes", -1,
+                            &st, NULL) != SQLITE_OK)
+        return db_error (s, err, "runtimes");
+    while (sqlite3_step (st) == SQLITE_ROW)
+        fn (arg, (const char *)sqlite3_column_text (st, 0), sqlite3_column_double (st, 1),
+            sqlite3_column_double (st, 2), (unsigned)sqlite3_column_int64 (st, 3));
+    sqlite3_finalize (st);
+    return 0;
 }
 
 /* --- jobs ------------------------------------------------------------ */

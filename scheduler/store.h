@@ -64,6 +64,17 @@ int store_link_save (struct store *s, const char *src, const char *dst, double b
                      unsigned samples, fs_error_t *err);
 json_t *store_links (struct store *s, fs_error_t *err);
 
+/* What the dispatcher learned of a command's runtimes (scheduler/dispatch.h:
+ * the weighted averages of runtime and input bytes over samples completed
+ * tasks; command "" is the federation-wide average), kept across restarts;
+ * store_runtimes_load() calls fn once per command.  The strings are borrowed
+ * for the call. */
+int store_runtime_save (struct store *s, const char *command, double runtime_s, double bytes,
+                        unsigned samples, fs_error_t *err);
+typedef void (*store_runtime_f) (void *arg, const char *command, double runtime_s, double bytes,
+                                 unsigned samples);
+int store_runtimes_load (struct store *s, store_runtime_f fn, void *arg, fs_error_t *err);
+
 
 /* --- jobs ------------------------------------------------------------
  * A job row keeps the job file's text, so a restarted scheduler can parse it

@@ -94,6 +94,8 @@ struct transfer {
     fs_plan_t plan;
     bool same_host;             /* the requester runs on this host (its 'host') */
     bool local;                 /* data.piece: it asks for a local copy */
+    struct policy_grant grant;  /* how the policy lets it be read */
+    const char *reader;         /* the reading site, NULL: outside every site */
 };
 
 /* --- who may claim to read as a site (CURVE) ------------------------------- */
@@ -178,6 +180,7 @@ static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t 
 {
     const char *name, *host;
     int64_t pb = (int64_t)r->cfg->piece_bytes;
+    t->reader = json_string_value (json_object_get (json_object_get (r->m.body, "reader"), "site"));
     if (msg_get_str (&r->m, "name", true, &name, err) < 0
         || msg_get_int (&r->m, "piece_bytes", false, PIECE_MIN, PIECE_MAX, &pb, err) < 0
         || msg_get_str (&r->m, "host", false, &host, err) < 0
@@ -211,10 +214,12 @@ static int transfer_prepare (struct data_req *r, struct transfer *t, fs_error_t 
         return errprintf (err, FS_EINVAL, "%s: 'reader' must be {site, region}", r->m.op);
     if (reader && reader_check (r, rsite, rregion, err) < 0)
         return -1;
-    int allowed = reader ? policy_allows_site (&t->hd.policy, !strcmp (rsite, r->cfg->name), rregion,
-                                               &t->sel, t->red.op ? &t->red : NULL, err)
-                         : policy_allows_get (&t->hd.policy, &t->sel, t->red.op ? &t->red : NULL, err);
-    if (allowed < 0)
+    /* The site enforces the policy on every read, whatever the scheduler asked. */
+    struct policy_reader rd = { !reader ? POLICY_READER_OUTSIDE
+                                : !strcmp (rsite, r->cfg->name) ? POLICY_READER_HOLDER
+                                : POLICY_READER_SITE, rregion };
+    if (policy_read (&t->hd.policy, &rd, name, t->hd.info.shape, &t->sel,
+                     t->red.op ? &t->red : NULL, &t->grant, err) < 0)
         return errprefix (err, "%s", name);
     t->piece_bytes = (uint64_t)pb;
     plan_init (&t->plan, t->orank, t->oshape, dtype_size (t->odt), t->piece_bytes);
@@ -311,19 +316,23 @@ static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
     bool local = t->same_host && t->red.op == RED_NONE && realpath (t->hd.file, real);
     json_t *jsel = json_object_get (r->m.body, "sel");
     char *seltext = json_dumps (jsel, JSON_COMPACT);
+    char *redtext = t->red.op ? json_dumps (json_object_get (r->m.body, "reduce"), JSON_COMPACT) : NULL;
     /* The audit line: one per slice that leaves the site. */
     log_msg (LOG_INFO,
-             "event=audit op=get reader=%s dataset=%s policy=%s sel=%s reduce=%s bytes=%" PRIu64 " pieces=%" PRIu64 "%s",
-             json_string_value (json_object_get (json_object_get (r->m.body, "reader"), "site")) ?: "client",
-             t->hd.name, policy_format (&t->hd.policy, pol, sizeof (pol)), seltext ? seltext : "?",
-             t->red.op ? reduce_op_name (t->red.op) : "none", bytes, t->plan.npieces,
-             local ? " local=offered" : "");
+             "event=audit op=get reader=%s dataset=%s policy=%s sel=%s reduce=%s read=%s bytes=%" PRIu64 " pieces=%" PRIu64 "%s",
+             t->reader ? t->reader : "client", t->hd.name,
+             policy_format (&t->hd.policy, pol, sizeof (pol)), seltext ? seltext : "?",
+             redtext ? redtext : "none", t->grant.aggregate ? "aggregate" : "raw", bytes,
+             t->plan.npieces, local ? " local=offered" : "");
     free (seltext);
+    free (redtext);
     json_t *body = json_pack ("{s:o, s:s, s:I, s:I, s:I}", "shape", shape_json (t->orank, t->oshape),
                               "dtype", dtype_name (t->odt), "bytes", (json_int_t)bytes, "npieces",
                               (json_int_t)t->plan.npieces, "piece_bytes", (json_int_t)t->piece_bytes);
     if (local)
         json_object_set_new (body, "local", json_pack ("{s:s}", "path", real));
+    if (t->grant.aggregate && t->grant.min)     /* pieces say how many blocks they suppressed */
+        json_object_set_new (body, "suppress_below", json_integer ((json_int_t)t->grant.min));
     send_out (out, r, msg_reply (r->m.op, r->m.id, body));
 }
 
@@ -398,6 +407,7 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
     uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
     plan_piece (&t->plan, (uint64_t)index, off, cnt);
     uint64_t nbytes = plan_piece_bytes (&t->plan, (uint64_t)index);
+    uint64_t suppressed = 0;
     struct zmsg *z = zmsg_create ();
     zmsg_addmem (z, "D", 1);
     zmsg_addmem (z, r->rid, r->ridlen);
@@ -435,7 +445,8 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
         data = buf;
         if (buf)
             rc = reduce_box (&t->sel, &t->red, t->hd.info.dtype, off, cnt, buf, t->piece_bytes,
-                             reduce_read, src, &err);
+                             reduce_read, src, t->grant.aggregate ? t->grant.min : 0,
+                             &suppressed, &err);
         else
             errprintf (&err, FS_EFAIL, "out of memory for a piece of %llu bytes", (unsigned long long)nbytes);
     }
@@ -456,9 +467,11 @@ static void do_piece (struct data_req *r, struct transfer *t, struct zsock *out)
             errprintf (&err, FS_EFAIL, "cannot queue piece %lld", (long long)index);
         goto fail;
     }
-    char *hdr = msg_encode_reply (r->m.op, r->m.id,
-                                  json_pack ("{s:I, s:I, s:s}", "index", (json_int_t)index, "bytes",
-                                             (json_int_t)nbytes, "xxh3", sum));
+    json_t *hbody = json_pack ("{s:I, s:I, s:s}", "index", (json_int_t)index, "bytes",
+                               (json_int_t)nbytes, "xxh3", sum);
+    if (t->grant.aggregate && t->grant.min)
+        json_object_set_new (hbody, "suppressed", json_integer ((json_int_t)suppressed));
+    char *hdr = msg_encode_reply (r->m.op, r->m.id, hbody);
     zmsg_insert (z, 2, hdr, strlen (hdr));
     free (hdr);
     zsock_send (out, &z, &err);
@@ -480,7 +493,8 @@ void dataserver_job (void *arg, struct zsock *out)
     memset (&t, 0, sizeof (t));
     if (transfer_prepare (r, &t, &err) < 0) {
         if (!strcmp (r->m.op, "data.open"))
-            log_msg (LOG_INFO, "event=refused op=%s reason=\"%s\"", r->m.op, err.text);
+            log_msg (LOG_INFO, "event=refused op=%s reader=%s dataset=%s reason=\"%s\"", r->m.op,
+                     t.reader ? t.reader : "client", t.hd.name[0] ? t.hd.name : "?", err.text);
         send_out (out, r, msg_error (r->m.op, r->m.id, err.code, "%s", err.text));
     } else if (!strcmp (r->m.op, "data.open")) {
         do_open (r, &t, out);

@@ -496,7 +496,8 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
                                                      (json_int_t)res.bytes, "seconds", res.seconds));
     }
     log_msg (LOG_INFO, "event=stage.fetched job=%lld task=%s input=%s dataset=%s from=%s bytes=%" PRIu64
-             " seconds=%.3f", (long long)a->job, a->task, name, dataset, res.site, res.bytes, res.seconds);
+             " seconds=%.3f suppressed=%" PRIu64, (long long)a->job, a->task, name, dataset, res.site,
+             res.bytes, res.seconds, res.suppressed);
     return 0;
 }
 

@@ -38,6 +38,7 @@ struct fetchx {
     struct inflight win[FETCH_WINDOW];
     uint64_t next, done, bytes;
     uint64_t total;
+    uint64_t suppressed;        /* blocks the site suppressed, over the pieces landed */
     int window;                 /* pieces in flight at most */
     fetch_progress_f progress;
     void *progress_arg;
@@ -214,6 +215,7 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
     struct extent ext;
     bool has_ext = jext && extent_parse (jext, &ext) == 0;
     char sum[20] = "";
+    json_int_t nsup = json_integer_value (json_object_get (m.body, "suppressed"));
     const char *jsum = json_string_value (json_object_get (m.body, "xxh3"));
     if (jsum)
         snprintf (sum, sizeof (sum), "%s", jsum);
@@ -250,6 +252,7 @@ static int take_piece (struct fetchx *g, struct zmsg *z, fs_error_t *err)
         memcpy (g->mem + plan_piece_offset (&g->plan, f->index), data, len);
     else if (format_out_write (g->out, off, cnt, data, err) < 0)
         return -1;
+    g->suppressed += nsup > 0 ? (uint64_t)nsup : 0;
     return piece_landed (g, f, len, 0);
 }
 
@@ -367,6 +370,8 @@ static int fetch_run (const struct client_opts *co, const char *name, const fs_s
     uint64_t oshape[FS_MAXDIMS];
     fs_dtype_t odt = dtype_parse (json_string_value (json_object_get (h, "dtype")));
     g.total = (uint64_t)json_integer_value (json_object_get (h, "bytes"));
+    json_int_t below = json_integer_value (json_object_get (h, "suppress_below"));
+    res->suppress_below = below > 0 ? (uint64_t)below : 0;
     /* The site may propose its own piece size (aligned to its chunks). */
     json_int_t pb = json_integer_value (json_object_get (h, "piece_bytes"));
     if (pb < (64 << 10) || pb > (64 << 20))
@@ -442,6 +447,7 @@ static int fetch_run (const struct client_opts *co, const char *name, const fs_s
         close (g.lfd);
     res->bytes = g.bytes;
     res->local_bytes = g.local_bytes;
+    res->suppressed = g.suppressed;
     res->seconds = clock_wall () - t0;
     client_destroy (g.c);
     json_decref (g.base);

@@ -35,6 +35,8 @@ struct fetch_result {
                                  *   host, not streamed (co->local_reads) */
     double seconds;             /* from data.open to the last piece */
     char site[64];              /* the replica's site */
+    uint64_t suppress_below;    /* an aggregate policy's threshold the site applied (0: none) */
+    uint64_t suppressed;        /*   and how many blocks it suppressed (NaN) */
 };
 
 /* Called after each piece; total is the size of the whole result. */

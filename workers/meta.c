@@ -7,6 +7,8 @@
 #include "adapters/format/format.h"
 #include "common/cftime.h"
 #include "common/log.h"
+#include "common/msg.h"
+#include "common/zsock.h"
 #include "meta.h"
 
 #define META_ENTRY_MAX (32u << 10)      /* bytes of metadata per dataset, as JSON */
@@ -155,4 +157,38 @@ void meta_attach (json_t *entries)
         json_object_set_new (e, "meta", meta);
     }
     json_decref (names);
+}
+
+size_t meta_batch_end (const json_t *entries, size_t start)
+{
+    size_t n = json_array_size (entries), end = start, bytes = 0;
+    while (end < n && end < start + REGISTER_BATCH && (end == start || bytes < REGISTER_BYTES))
+        bytes += json_size (json_object_get (json_array_get (entries, end++), "meta"));
+    return end;
+}
+
+void meta_register (struct zsock *out, const char *site, const json_t *entries, int64_t id_base)
+{
+    size_t n = json_array_size (entries);
+    for (size_t i = 0, next; i < n; i = next) {
+        next = meta_batch_end (entries, i);
+        json_t *batch = json_array ();
+        for (size_t j = i; j < next; j++)
+            json_array_append (batch, json_array_get (entries, j));
+        struct zmsg *m = msg_request ("catalog.register", id_base + (int64_t)i,
+                                      json_pack ("{s:s, s:o}", "site", site, "datasets", batch));
+        zmsg_insert (m, 0, "S", 1);
+        fs_error_t err;
+        zsock_send (out, &m, &err);
+    }
+}
+
+void meta_send_ahead (struct zsock *out, const char *site, json_t *entries, int64_t id_base)
+{
+    meta_attach (entries);
+    meta_register (out, site, entries, id_base);
+    size_t i;
+    json_t *e;
+    json_array_foreach (entries, i, e)
+        json_object_del (e, "meta");
 }

@@ -33,14 +33,13 @@
 #include "holdings.h"
 #include "iopool.h"
 #include "meta.h"
+#include "siteops.h"
 #include "worker.h"
 #include "common/clock.h"
 
 #define IO_URI "inproc://fedsched-io"
 #define DATA_MAXMSG (1 << 20)
 #define SCHED_MAXMSG (16 << 20)
-#define REGISTER_BATCH 200
-#define REGISTER_BYTES (1u << 20)
 #define POOL_LIMIT 64
 
 struct worker {
@@ -61,6 +60,7 @@ struct worker {
     double keys_asked;              /* last sites.keys request */
     bool trimmed;                   /* heap given back since then */
     int64_t next_id;
+    json_t *ops_sent;               /* the operator keys the scheduler was told of */
 };
 
 static volatile sig_atomic_t worker_stop;
@@ -91,38 +91,35 @@ static void send_hello (struct worker *w)
                               w->topo.gpus, "tasks", tasks);
     if (w->curve_key[0])
         json_object_set_new (body, "curve_key", json_string (w->curve_key));
+    json_t *ops = siteops_operators (&w->cfg);
+    if (ops) {
+        json_decref (w->ops_sent);
+        w->ops_sent = json_incref (ops);
+        json_object_set_new (body, "operators", ops);
+    }
     w->hello_id = ++w->next_id;
     w->hello_gen = gen;
     to_sched (w, msg_request ("site.hello", w->hello_id, body));
     w->hello_sent = clock_wall ();
 }
 
-/* Registration in batches (of REGISTER_BATCH entries, REGISTER_BYTES of
- * metadata at most), so no message comes near the scheduler's limit. */
+/* Registration in batches (meta_batch_end), so no message comes near the
+ * scheduler's limit. */
 static void send_register (struct zsock *out, bool via_pool, struct worker *w, json_t *datasets,
                            int64_t id_base)
 {
+    if (via_pool) {
+        meta_register (out, w->cfg.name, datasets, id_base);
+        return;
+    }
     size_t n = json_array_size (datasets);
     for (size_t i = 0, next; i < n; i = next) {
+        next = meta_batch_end (datasets, i);
         json_t *batch = json_array ();
-        size_t bytes = 0;
-        for (next = i; next < n && next < i + REGISTER_BATCH && (next == i || bytes < REGISTER_BYTES);
-             next++) {
-            json_t *e = json_array_get (datasets, next);
-            char *meta = json_dumps (json_object_get (e, "meta"), JSON_COMPACT);
-            bytes += meta ? strlen (meta) : 0;
-            free (meta);
-            json_array_append (batch, e);
-        }
-        struct zmsg *m = msg_request ("catalog.register", id_base + (int64_t)i,
-                                      json_pack ("{s:s, s:o}", "site", w->cfg.name, "datasets", batch));
-        if (via_pool) {
-            zmsg_insert (m, 0, "S", 1);
-            fs_error_t err;
-            zsock_send (out, &m, &err);
-        } else {
-            to_sched (w, m);
-        }
+        for (size_t j = i; j < next; j++)
+            json_array_append (batch, json_array_get (datasets, j));
+        to_sched (w, msg_request ("catalog.register", id_base + (int64_t)i,
+                                  json_pack ("{s:s, s:o}", "site", w->cfg.name, "datasets", batch)));
     }
 }
 
@@ -139,7 +136,7 @@ static int64_t exec_send (void *arg, const char *op, json_t *body)
 
 struct site_job {
     struct worker *w;
-    struct msg m;           /* site.publish request; unused for the start-up scan */
+    struct msg m;           /* unused for the start-up scan */
 };
 
 static void scan_job (void *arg, struct zsock *out)
@@ -158,47 +155,6 @@ static void scan_job (void *arg, struct zsock *out)
     send_register (out, true, j->w, datasets, 1000000);
     json_decref (datasets);
     json_decref (skipped);
-    free (j);
-}
-
-static void publish_job (void *arg, struct zsock *out)
-{
-    struct site_job *j = arg;
-    if (!out) {
-        msg_release (&j->m);
-        free (j);
-        return;
-    }
-    fs_error_t err = { 0 };
-    const char *path = NULL, *name = NULL, *policy = NULL;
-    json_t *datasets = json_array (), *skipped = json_array ();
-    struct zmsg *reply;
-    if (msg_get_str (&j->m, "path", true, &path, &err) < 0
-        || msg_get_str (&j->m, "name", false, &name, &err) < 0
-        || msg_get_str (&j->m, "policy", false, &policy, &err) < 0
-        || holdings_publish (j->w->holdings, path, name, policy, datasets, skipped, &err) < 0) {
-        log_msg (LOG_INFO, "event=publish.refused path=\"%s\" reason=\"%s\"", path ? path : "",
-                 err.text);
-        reply = msg_error (j->m.op, j->m.id, err.code, "%s", err.text);
-        json_decref (datasets);
-        json_decref (skipped);
-    } else {
-        log_msg (LOG_INFO, "event=publish path=\"%s\" datasets=%zu skipped=%zu", path,
-                 json_array_size (datasets), json_array_size (skipped));
-        /* The metadata goes ahead in registrations of bounded size; the
-         * answer, registered after them, carries the entries without it. */
-        meta_attach (datasets);
-        send_register (out, true, j->w, datasets, 3000000);
-        size_t i;
-        json_t *e;
-        json_array_foreach (datasets, i, e)
-            json_object_del (e, "meta");
-        reply = msg_reply (j->m.op, j->m.id,
-                           json_pack ("{s:o, s:o}", "datasets", datasets, "skipped", skipped));
-    }
-    zmsg_insert (reply, 0, "S", 1);
-    zsock_send (out, &reply, &err);
-    msg_release (&j->m);
     free (j);
 }
 
@@ -273,12 +229,13 @@ static void on_sched (struct worker *w, struct zmsg *z)
         msg_release (&m);
         return;
     }
-    if (!strcmp (m.op, "site.publish")) {
-        struct site_job *j = calloc (1, sizeof (*j));
+    if (!strcmp (m.op, "site.publish") || !strcmp (m.op, "site.policy")) {
+        struct siteop *j = calloc (1, sizeof (*j));
         if (j) {
-            j->w = w;
+            j->holdings = w->holdings;
+            j->cfg = &w->cfg;
             j->m = m;
-            iopool_submit (w->pool, publish_job, j);
+            iopool_submit (w->pool, siteops_job, j);
             return;
         }
         errprintf (&err, FS_EFAIL, "out of memory");
@@ -397,11 +354,12 @@ static int worker_run (struct worker *w)
         if (w->hello_ok && now - w->hb_sent >= w->hb_interval) {
             w->hb_sent = now;
             int nrun = executor_running (w->exec);
-            to_sched (w, msg_request ("site.heartbeat", ++w->next_id,
-                                      json_pack ("{s:s, s:i, s:i}", "name", w->cfg.name,
-                                                 "cores_free",
-                                                 w->cores - executor_cores_used (w->exec),
-                                                 "running", nrun)));
+            json_t *hb = json_pack ("{s:s, s:i, s:i}", "name", w->cfg.name, "cores_free",
+                                    w->cores - executor_cores_used (w->exec), "running", nrun);
+            json_t *ops = siteops_operators_changed (&w->cfg, &w->ops_sent);
+            if (ops)                /* keys/admin/ changed: the scheduler's early check follows */
+                json_object_set_new (hb, "operators", ops);
+            to_sched (w, msg_request ("site.heartbeat", ++w->next_id, hb));
         }
     }
     return 0;
@@ -436,7 +394,10 @@ int worker_main (int argc, char **argv)
     w.cores = w.cfg.cores > 0 ? w.cfg.cores : w.topo.cores;
     w.hb_interval = w.cfg.heartbeat_interval > 0 ? w.cfg.heartbeat_interval : 2.0;
     mkdir (w.cfg.state_dir, 0755);
-    w.holdings = holdings_create (&w.cfg);
+    if (!(w.holdings = holdings_create (&w.cfg, &err))) {
+        fprintf (stderr, "fedsched: error: %s\n", err.text);
+        return err.code ? err.code : 1;
+    }
     if (w.cfg.security == SEC_CURVE) {
         char path[PATH_MAX + 16];
         snprintf (path, sizeof (path), "%s/site.key", w.cfg.keys);

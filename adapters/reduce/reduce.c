@@ -16,7 +16,9 @@
  * float64 (mean = sum / elements per block); min and max compare in the
  * element type itself (no float64 round trip, so int64/uint64 stay exact) and
  * let NaN propagate like NumPy's np.min/np.max.  Elements of one cell are
- * folded in row-major order of its block, whatever the piece size.
+ * folded in row-major order of its block, whatever the piece size.  With a
+ * threshold, a sum below it becomes NaN before a mean divides it (so the
+ * comparison is exact: no division rounds it).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -156,8 +158,11 @@ static const struct {
 
 int reduce_box (const fs_sel_t *sel, const fs_reduce_t *r, fs_dtype_t in,
                 const uint64_t *off, const uint64_t *cnt, void *out,
-                size_t scratch_max, reduce_read_f read, void *arg, fs_error_t *err)
+                size_t scratch_max, reduce_read_f read, void *arg, uint64_t min_sum,
+                uint64_t *suppressed, fs_error_t *err)
 {
+    if (suppressed)
+        *suppressed = 0;
     size_t el = dtype_size (in);
     if (el == 0)
         return errprintf (err, FS_EINVAL, "reduction: invalid element type");
@@ -231,6 +236,18 @@ int reduce_box (const fs_sel_t *sel, const fs_reduce_t *r, fs_dtype_t in,
         fold (&g, buf, out);
     }
     free (buf);
+    /* The threshold, on the sum (before a mean divides it): NaN, counted. */
+    if (rc == 0 && min_sum > 0 && (r->op == RED_SUM || r->op == RED_MEAN)) {
+        double *o = out, k = (double)min_sum;
+        uint64_t n = 0;
+        for (uint64_t c = 0; c < ncells; c++)
+            if (o[c] < k) {
+                o[c] = NAN;
+                n++;
+            }
+        if (suppressed)
+            *suppressed = n;
+    }
     if (rc == 0 && r->op == RED_MEAN) {
         double *o = out, nb = (double)per_block;
         for (uint64_t c = 0; c < ncells; c++)

@@ -11,7 +11,8 @@ site.yaml may have been changed since, for the centralised run), its datasets wi
 sizes, replicas and policies (`fedsched catalog --json`), and the job's tasks with
 their inputs (the job file kept by the scheduler, `fedsched status`), each task's
 runtime taken from the workers' logs (from `event=task.running` to
-`event=task.completed`, millisecond timestamps) and each output's real size.  So the
+`event=task.completed`, millisecond timestamps), its command (the argv as written:
+what the scheduler's dispatcher learns runtimes by) and each output's real size.  So the
 simulator replays the same workflow on the same federation, and its makespans can be
 set against the demo's measured ones (tests/bench/headline).
 
@@ -138,7 +139,11 @@ for t in job["tasks"]:
         outs[o] = c["bytes"] if c else 1
     task = {"name": name, "ranks": t.get("ranks", 1),
             "runtime": "%dms" % max(1, round((end[name] - start[name]) * 1000)),
+            # what the scheduler learns runtimes by: the argv as written
+            "command": " ".join(str(a) for a in t["command"]),
             "inputs": inputs, "outputs": outs}
+    if t.get("walltime"):
+        task["walltime"] = t["walltime"]
     if t.get("site"):
         task["site"] = t["site"]
     if t.get("after"):

@@ -1,7 +1,7 @@
 /* fuzz_parsers.c - libFuzzer harness for the small string parsers:
  * common/policy.h (policy_parse and the policy checks), common/names.h
  * (name_valid, ident_valid, name_for_dataset, name_glob, name_is_hdf5_file)
- * and common/ydoc.h (parse_duration, parse_rate, parse_size).
+ * and common/units.h (parse_duration, parse_rate, parse_size).
  *
  * Input: text split at '\n' into up to four parts.  Every parser runs on
  * every part; then the parts are combined:
@@ -15,7 +15,9 @@
  *   - name_valid / ident_valid agree with an independent predicate written
  *     from names.h's description;
  *   - a parsed policy formats to text that parses to the same policy;
- *     policy_allows_get / _site / policy_reduce_satisfies follow policy.h;
+ *     policy_read / policy_reduce_satisfies / policy_site_allows follow
+ *     policy.h; a refused aggregate read's nearest aligned read is allowed;
+ *     the meet with a second policy (p3) is at least as strict as both;
  *   - durations are finite, 0..1e9 s, and survive "%.9f"; sizes survive
  *     "%llu"; rates are finite, positive, at most 1e21 and survive "%.6f".
  * Everything is freed (LeakSanitizer runs after each input).
@@ -26,6 +28,7 @@
 #include "common/names.h"
 #include "common/policy.h"
 #include "common/slice.h"
+#include "common/units.h"
 #include "common/ydoc.h"
 
 static void check_fail (int rc, const fs_error_t *e, int code, const char *what)
@@ -75,9 +78,10 @@ static bool ref_ident_valid (const char *s)
 
 /* ---- policies ---- */
 
-static bool policy_equal (const fs_policy_t *a, const fs_policy_t *b)
+static bool same_policy (const fs_policy_t *a, const fs_policy_t *b)
 {
-    if (a->kind != b->kind || a->nregions != b->nregions || a->nblock != b->nblock)
+    if (a->kind != b->kind || a->nregions != b->nregions || a->nblock != b->nblock
+        || a->min != b->min)
         return false;
     for (int i = 0; i < a->nregions; i++)
         if (strcmp (a->regions[i], b->regions[i]) != 0)
@@ -88,12 +92,15 @@ static bool policy_equal (const fs_policy_t *a, const fs_policy_t *b)
     return true;
 }
 
-/* policy.h's rule for aggregate policies, written again. */
+/* policy.h's rule for aggregate policies, written again: sum or mean over
+ * whole cells of the grid (step 1, start and block multiples of the cell; an
+ * integer index only where the cell is 1 wide). */
 static bool ref_satisfies (const fs_policy_t *p, const fs_sel_t *sel, const fs_reduce_t *r)
 {
     if (p->kind == POLICY_RAW)
         return true;
-    if (p->kind != POLICY_AGGREGATE || !r || r->op == RED_NONE || p->nblock != sel->ndims)
+    if (p->kind != POLICY_AGGREGATE || !r || (r->op != RED_SUM && r->op != RED_MEAN)
+        || p->nblock != sel->ndims)
         return false;
     int nres = 0;
     for (int d = 0; d < sel->ndims; d++)
@@ -102,8 +109,13 @@ static bool ref_satisfies (const fs_policy_t *p, const fs_sel_t *sel, const fs_r
         return false;
     int j = 0;
     for (int d = 0; d < sel->ndims; d++) {
-        uint64_t covered = sel->dropped[d] ? 1 : r->block[j++];
-        if (covered < p->min_block[d])
+        uint64_t m = p->min_block[d];
+        if (sel->dropped[d]) {
+            if (m != 1)
+                return false;
+            continue;
+        }
+        if (sel->step[d] != 1 || sel->start[d] % m || r->block[j++] % m)
             return false;
     }
     return true;
@@ -129,9 +141,8 @@ static void check_policy (const char *text, const char *slice, const char *reduc
         FUZZ_CHECK (ref_ident_valid (p.regions[i]), "region '%s'", p.regions[i]);
     for (int i = 0; i < p.nblock; i++)
         FUZZ_CHECK (p.min_block[i] >= 1, "block %d is 0", i);
-    int rank = policy_rank (&p);
-    FUZZ_CHECK (rank == (int)p.kind || (p.kind == POLICY_AGGREGATE && rank == 2)
-                || (p.kind == POLICY_REGIONS && rank == 1), "policy_rank %d", rank);
+    FUZZ_CHECK (p.kind == POLICY_AGGREGATE || p.min == 0, "a threshold outside aggregate");
+    FUZZ_CHECK (p.min <= FS_POLICY_MIN_MAX, "threshold %llu", (unsigned long long)p.min);
 
     char buf[4096];
     policy_format (&p, buf, sizeof (buf));
@@ -139,7 +150,23 @@ static void check_policy (const char *text, const char *slice, const char *reduc
     fs_error_t e2 = { 0, "" };
     FUZZ_CHECK (policy_parse (buf, &again, &e2) == 0, "formatted policy '%s' refused: %s", buf,
                 e2.text);
-    FUZZ_CHECK (policy_equal (&p, &again), "policy changed through '%s'", buf);
+    FUZZ_CHECK (same_policy (&p, &again), "policy changed through '%s'", buf);
+    FUZZ_CHECK (policy_equal (&p, &again), "policy_equal: '%s' differs from itself", buf);
+
+    /* the meet with a second policy, when region is one: at least as strict as both */
+    fs_policy_t q, m;
+    if (policy_parse (region, &q, NULL) == 0) {
+        policy_meet (&p, &q, &m);
+        FUZZ_CHECK (policy_at_least_as_strict (&m, &p) && policy_at_least_as_strict (&m, &q),
+                    "meet of '%s' and '%s' looser than one of them", text, region);
+        fs_policy_t m2;
+        policy_meet (&q, &p, &m2);
+        FUZZ_CHECK (policy_equal (&m, &m2), "meet of '%s' and '%s' not commutative", text, region);
+        FUZZ_CHECK (policy_at_least_as_strict (&p, &q) == policy_equal (&m, &p),
+                    "strictness of '%s' against '%s' disagrees with the meet", text, region);
+    }
+    policy_meet (&p, &p, &m);
+    FUZZ_CHECK (policy_equal (&m, &p), "meet of '%s' with itself changed it", text);
     char small[8];
     policy_format (&p, small, sizeof (small));
     FUZZ_CHECK (strlen (small) < sizeof (small) && strncmp (small, buf, strlen (small)) == 0,
@@ -167,16 +194,43 @@ static void check_policy (const char *text, const char *slice, const char *reduc
     FUZZ_CHECK (policy_reduce_satisfies (&p, &sel, rp) == want, "policy_reduce_satisfies "
                 "disagrees (want %d) for '%s' '%s' '%s'", want, text, slice, reduce);
 
-    memset (&e, 0, sizeof (e));
-    rc = policy_allows_get (&p, &sel, rp, &e);
-    if (want && (p.kind == POLICY_RAW || p.kind == POLICY_AGGREGATE))
-        FUZZ_CHECK (rc == 0, "policy_allows_get refused: %s", e.text);
-    else
-        check_fail (rc, &e, FS_EFAIL, "policy_allows_get");
+    struct policy_reader out = { POLICY_READER_OUTSIDE, NULL }, holder = { POLICY_READER_HOLDER, NULL };
+    struct policy_reader site = { POLICY_READER_SITE, region };
+    struct policy_grant g;
+    bool aggregate_read = p.kind == POLICY_AGGREGATE && want;
 
     memset (&e, 0, sizeof (e));
-    FUZZ_CHECK (policy_allows_site (&p, true, region, &sel, rp, &e) == 0, "same site refused");
-    rc = policy_allows_site (&p, false, region, &sel, rp, &e);
+    rc = policy_read (&p, &out, "x", shape, &sel, rp, &g, &e);
+    if (want)
+        FUZZ_CHECK (rc == 0 && g.aggregate == aggregate_read, "get refused: %s", e.text);
+    else
+        check_fail (rc, &e, FS_EFAIL, "policy_read (outside)");
+    if (rc < 0 && p.kind == POLICY_AGGREGATE && p.nblock == 3) {
+        /* the nearest aligned read it names is allowed */
+        const char *n = strstr (e.text, "nearest aligned read: ");
+        FUZZ_CHECK (n != NULL, "no nearest aligned read in '%s'", e.text);
+        char sl2[1024], rd2[512];
+        const char *red = n ? strstr (n, " --reduce ") : NULL;
+        FUZZ_CHECK (red != NULL, "no reduction in '%s'", e.text);
+        n += strlen ("nearest aligned read: ");
+        snprintf (sl2, sizeof (sl2), "%.*s", (int)(red - n), n);
+        snprintf (rd2, sizeof (rd2), "%s", red + strlen (" --reduce "));
+        char *paren = strstr (rd2, " (");
+        if (paren)
+            *paren = '\0';
+        fs_slice_t s2;
+        fs_sel_t sel2;
+        fs_reduce_t r2;
+        FUZZ_CHECK (slice_parse (sl2, &s2, NULL) == 0 && slice_resolve (&s2, 3, shape, &sel2, NULL) == 0
+                    && reduce_parse (rd2, &r2, NULL) == 0 && ref_satisfies (&p, &sel2, &r2),
+                    "suggested '%s --reduce %s' for '%s' '%s' '%s' is not aligned", sl2, rd2, text,
+                    slice, reduce);
+    }
+
+    memset (&e, 0, sizeof (e));
+    FUZZ_CHECK (policy_read (&p, &holder, "x", shape, &sel, rp, &g, &e) == 0, "holder refused");
+    FUZZ_CHECK (g.aggregate == aggregate_read, "holder's grant");
+    rc = policy_read (&p, &site, "x", shape, &sel, rp, &g, &e);
     bool site_ok;
     switch (p.kind) {
     case POLICY_RAW:
@@ -194,13 +248,11 @@ static void check_policy (const char *text, const char *slice, const char *reduc
         site_ok = false;
     }
     if (site_ok)
-        FUZZ_CHECK (rc == 0, "policy_allows_site refused: %s", e.text);
+        FUZZ_CHECK (rc == 0, "policy_read refused a site: %s", e.text);
     else
-        check_fail (rc, &e, FS_EFAIL, "policy_allows_site");
-    memset (&e, 0, sizeof (e));
-    rc = policy_allows_site (&p, false, NULL, &sel, rp, &e);
-    if (p.kind == POLICY_REGIONS)
-        check_fail (rc, &e, FS_EFAIL, "policy_allows_site without a region");
+        check_fail (rc, &e, FS_EFAIL, "policy_read (site)");
+    FUZZ_CHECK (policy_site_allows (policy_moves (&p, policy_reduce_satisfies (&p, &sel, rp)), false,
+                                    region) == site_ok, "policy_site_allows disagrees with policy_read");
 }
 
 /* ---- durations, sizes, rates ---- */

@@ -160,14 +160,15 @@ expect_error 1 fedsched get site1/pol/agg/v --reduce sum:2,1 -o "$O"
 expect_error 1 fedsched get 'site1/pol/agg/v[0]' --reduce mean:8 -o "$O"
 [ -e "$O" ] && fail "a refused get left an output file behind"
 expect_code 0 fedsched get site1/pol/agg/v --reduce mean:2,2 -o "$D/agg1.h5"
-expect_code 0 fedsched get 'site1/pol/agg/v[2:6, :]' --reduce max:2,4 -o "$D/agg2.h5"
+expect_error 1 fedsched get 'site1/pol/agg/v[2:6, :]' --reduce max:2,4 -o "$O"
+expect_code 0 fedsched get 'site1/pol/agg/v[2:6, :]' --reduce sum:2,4 -o "$D/agg2.h5"
 py - "$D" <<'PY' || fail "aggregate reductions returned wrong values"
 import sys, numpy as np, h5py
 a = np.arange(64, dtype="float64").reshape(8, 8)
 g1 = h5py.File(sys.argv[1] + "/agg1.h5", "r")["v"][()]
 assert np.allclose(g1, a.reshape(4, 2, 4, 2).mean(axis=(1, 3))), g1
 g2 = h5py.File(sys.argv[1] + "/agg2.h5", "r")["v"][()]
-assert np.array_equal(g2, a[2:6].reshape(2, 2, 2, 4).max(axis=(1, 3))), g2
+assert np.array_equal(g2, a[2:6].reshape(2, 2, 2, 4).sum(axis=(1, 3))), g2
 PY
 
 # --- raw messages to the scheduler and a worker -------------------------------------------
@@ -263,6 +264,21 @@ for req, what in (
         ({"op": "catalog.register", "id": 20, "body": {"site": "site1", "datasets": "all"}}, "catalog.register datasets:'all'"),
         ):
     expect_error("scheduler", sched, [J(req)], what, want_id=req["id"])
+for req, what in (
+        ({"op": "catalog.policy", "id": 21, "body": {"site": "site1", "name": "site1/bad/ok/x"}}, "catalog.policy without policy"),
+        ({"op": "catalog.policy", "id": 22, "body": {"site": "site1", "name": "site1/bad/ok/x", "policy": "none", "loosen": "yes"}}, "catalog.policy loosen:'yes'"),
+        ({"op": "catalog.policy", "id": 23, "body": {"site": "site1", "name": "site1/bad/ok/x", "policy": "aggregate=4x4,min=0"}}, "catalog.policy min=0"),
+        ({"op": "catalog.policy", "id": 24, "body": {"site": "site1", "name": "../x", "policy": "none"}}, "catalog.policy invalid name"),
+        ({"op": "site.hello", "id": 25, "body": {"proto": 1, "name": "rogue", "region": "r", "data_uri": "tcp://127.0.0.1:9", "cores": 1, "operators": "everyone"}}, "site.hello operators:'everyone'"),
+        ({"op": "site.hello", "id": 26, "body": {"proto": 1, "name": "rogue", "region": "r", "data_uri": "tcp://127.0.0.1:9", "cores": 1, "operators": ["short"]}}, "site.hello operators:['short']"),
+        ):
+    expect_error("scheduler", sched, [J(req)], what, codes=(2,), want_id=req["id"])
+for req, what in (
+        ({"op": "catalog.policy", "id": 27, "body": {"site": "nosite", "name": "a/b", "policy": "none"}}, "catalog.policy unknown site"),
+        ({"op": "catalog.policy", "id": 28, "body": {"site": "site1", "name": "site1/no/such", "policy": "none"}}, "catalog.policy unknown dataset (the site answers)"),
+        ({"op": "catalog.policy", "id": 29, "body": {"site": "site1", "name": "site1/pol/none/v", "policy": "raw"}}, "catalog.policy looser without loosen (the site answers)"),
+        ):
+    expect_error("scheduler", sched, [J(req)], what, codes=(1,), want_id=req["id"])
 expect_ok("scheduler", sched, {"op": "sites.list", "id": 30, "body": {}}, "sites.list after all that")
 
 common("site1", data)

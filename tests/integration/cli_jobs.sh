@@ -406,6 +406,8 @@ if command -v script >/dev/null 2>&1; then
     grep -q 'job 42 flood-risk  COMPLETED  \[#*\]  2/2 tasks done' "$D/tty.out" ||
         fail "watch on a pty: no progress line: $(cat "$D/tty.out")"
     grep -Eq 'route +COMPLETED +site3' "$D/tty.out" || fail "watch on a pty: no task line"
+else
+    log "SKIPPED: watch on a terminal (no script(1) to make a pty)"
 fi
 
 # --- cancel, logs, links --------------------------------------------------------------------------

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Run the project's fixed conformance scripts (../shared/conformance/*.sh relative to the
 # repository root) from the repository root with fedsched on PATH; fail if any fails.
-# Skips (exit 0) when that directory is not there.
+# Skips (exit 77, reported as skipped by ctest) when that directory is not there.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
 CONF="$REPO_ROOT/../shared/conformance"
 if [ ! -d "$CONF" ]; then
-    echo "[$TEST_NAME] SKIP: no conformance suite at $CONF"
-    exit 0
+    skip "no conformance suite at $CONF"
 fi
 need fedsched
 cd "$REPO_ROOT" || fail "cannot cd to $REPO_ROOT"
@@ -25,7 +24,7 @@ for script in "$CONF"/*.sh; do
         failed+=("$(basename "$script")")
     fi
 done
-[ "$n" -gt 0 ] || { echo "[$TEST_NAME] SKIP: no *.sh in $CONF"; exit 0; }
+[ "$n" -gt 0 ] || skip "no *.sh in $CONF"
 if [ ${#failed[@]} -gt 0 ]; then
     fail "${#failed[@]} of $n conformance script(s) failed: ${failed[*]}"
 fi

@@ -5,8 +5,9 @@
 # is queued (`jobs --all` is unchanged): an unknown key, a missing command, duplicate
 # task names, a dependency cycle, an unknown dataset, an out-of-range index, more
 # ranks than any site has cores, an input with policy none (at site3) pinned to
-# another site, and a pinned reader of an output that inherits policy none.  A good
-# file still goes through afterwards.
+# another site, a pinned reader of an output that inherits policy none, and a
+# file of 40 errors (all reported, past the first kilobyte).  A good file still
+# goes through afterwards.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -148,6 +149,19 @@ tasks:
     outputs:
       d: {}
 EOF
+log "40 errors in one file (over 1 KiB of text): every one reported, by validate and submit"
+{
+    echo "version: 1"
+    echo "tasks:"
+    for i in $(seq 1 40); do
+        echo "  - {name: t$i, command: [sh, -c, \"true\"], colour_of_task_number_$i: blue}"
+    done
+} >"$D/many.yaml"
+for v in validate submit; do
+    expect_error 2 fedsched "$v" "$D/many.yaml"
+    n=$(echo "$ERR" | grep -c "^fedsched: error: $D/many.yaml:[0-9]*:[0-9]*: .*unknown key")
+    [ "$n" = 40 ] || fail "$v of a file with 40 errors reported $n of them: $ERR"
+done
 
 [ "$(job_ids)" = "$IDS" ] || fail "bad job files were queued: jobs --all went from [$IDS] to [$(job_ids)]"
 

@@ -13,23 +13,21 @@
 #    inside a namespace), `up` again in the same DIR works and leaves no stale
 #    namespace; after another SIGKILL `down` removes every namespace, root veth and
 #    route of the federation, and a second `down` is fine.
-# Skips (exit 0) only when not root or `ip netns add` is impossible here.
+# Skips (exit 77: ctest reports it skipped) only when not root or `ip netns add` is
+# impossible here.
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
 if [ "$(id -u)" != 0 ]; then
-    log "SKIP: not root (--wan creates network namespaces)"
-    exit 0
+    skip "not root (--wan creates network namespaces)"
 fi
 if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
-    log "SKIP: no ip/tc tools (iproute2)"
-    exit 0
+    skip "no ip/tc tools (iproute2)"
 fi
 probe="fs-probe-$$"
 if ! ip netns add "$probe" 2>/dev/null; then
-    log "SKIP: 'ip netns add' is not possible here"
-    exit 0
+    skip "'ip netns add' is not possible here"
 fi
 ip netns del "$probe"
 

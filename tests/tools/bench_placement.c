@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "scheduler/placement.h"
 
 #define NPOLICY_REGIONS 64
@@ -54,13 +55,6 @@ static double urand (void)
 static int irand (int n)
 {
     return (int)(rng () % (uint64_t)n);
-}
-
-static double now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void *xcalloc (size_t n, size_t size)
@@ -188,7 +182,7 @@ int main (int argc, char **argv)
         fprintf (stderr, "bench_placement: need sites >= 3, datasets <= replicas <= 3 x datasets\n");
         return 2;
     }
-    double t0 = now ();
+    double t0 = clock_mono ();
 
     /* sites and links */
     struct placement_fed *f = placement_fed_create (1e9, 0.02);
@@ -323,7 +317,7 @@ int main (int argc, char **argv)
             in->reduce_satisfies = d->policy == 2 && urand () < 0.5;
         }
     }
-    double tsetup = now () - t0;
+    double tsetup = clock_mono () - t0;
 
     printf ("placement benchmark: %d sites (%d regions, %d down, %d drained), %d configured pairs, "
             "%d link measurements\n",
@@ -352,7 +346,7 @@ int main (int argc, char **argv)
         }
 
     for (int run = 0; run < runs; run++) {
-        double t1 = now ();
+        double t1 = clock_mono ();
         for (int i = 0; i < ntasks; i++) {
             if (placement_decide (f, &tasks[i], cand, nsites, &res, &err) < 0) {
                 fprintf (stderr, "bench_placement: task %d: %s\n", i, err.text);
@@ -362,15 +356,15 @@ int main (int argc, char **argv)
             if (run == 0)
                 nstatus[res.status]++;
         }
-        double te = now () - t1;
+        double te = clock_mono () - t1;
         if (te < best_engine)
             best_engine = te;
 
-        t1 = now ();
+        t1 = clock_mono ();
         long agree = 0;
         for (int i = 0; i < ntasks; i++)
             agree += naive_decide (f, &tasks[i]) == chosen[i];
-        double tn = now () - t1;
+        double tn = clock_mono () - t1;
         if (tn < best_naive)
             best_naive = tn;
         if (agree != ntasks) {
@@ -378,7 +372,7 @@ int main (int argc, char **argv)
             return 1;
         }
 
-        t1 = now ();
+        t1 = clock_mono ();
         for (int i = 0; i < ntasks; i++) {
             const struct placement_task *t = &tasks[i];
             double m = INFINITY;
@@ -392,7 +386,7 @@ int main (int argc, char **argv)
             }
             sink += m;
         }
-        double tf = now () - t1;
+        double tf = clock_mono () - t1;
         if (tf < best_floor)
             best_floor = tf;
     }

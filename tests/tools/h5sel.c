@@ -18,17 +18,12 @@
 
 #include <hdf5.h>
 
+#include "common/clock.h"
+
 static void usage (void)
 {
     fprintf (stderr, "usage: h5sel FILE DSET START:STOP:STEP,... [--dump OUT.bin] [--repeat N]\n");
     exit (2);
-}
-
-static double now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int parse_u64 (const char **p, uint64_t *v)
@@ -128,7 +123,7 @@ int main (int argc, char **argv)
     }
     double best = -1;
     for (long r = 0; r < repeat; r++) {
-        double t0 = now ();
+        double t0 = clock_mono ();
         if (nel > 0) {
             herr_t rc;
             if (rank == 0) {
@@ -147,7 +142,7 @@ int main (int argc, char **argv)
                 return 1;
             }
         }
-        double t = now () - t0;
+        double t = clock_mono () - t0;
         if (best < 0 || t < best)
             best = t;
     }

@@ -23,12 +23,7 @@
 
 #include <zmq.h>
 
-static double now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "common/clock.h"
 
 static int sender (int fd, uint64_t bytes, size_t piece)
 {
@@ -108,7 +103,7 @@ int main (int argc, char **argv)
     }
     void *ctx = zmq_ctx_new ();
     void *s = zmq_socket (ctx, ZMQ_PULL);
-    double t0 = now ();
+    double t0 = clock_mono ();
     if (!s || zmq_connect (s, ep) < 0) {
         fprintf (stderr, "zmq_pipe: cannot connect to %s\n", ep);
         return 1;
@@ -132,7 +127,7 @@ int main (int argc, char **argv)
         fprintf (stderr, "zmq_pipe: cannot write %s\n", argv[3]);
         return 1;
     }
-    double t1 = now ();
+    double t1 = clock_mono ();
     zmq_msg_close (&m);
     zmq_close (s);
     zmq_ctx_term (ctx);

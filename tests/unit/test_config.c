@@ -287,7 +287,7 @@ static void test_site_full (void **state)
               "  - {path: %s/census, prefix: '', policy: 'regions=cn-north,cn-east'}\n"
               "  - {path: ./secret, policy: none}\n"
               "  - path: agg\n"
-              "    policy: {aggregate: {min_block: [4, 4]}}\n"
+              "    policy: {aggregate: {min_block: [4, 4], min: 5}}\n"
               "  - path: eu\n"
               "    policy:\n"
               "      regions: [eu-west, eu-central]\n",
@@ -326,6 +326,7 @@ static void test_site_full (void **state)
     assert_int_equal (cfg.roots[3].policy.nblock, 2);
     assert_int_equal (cfg.roots[3].policy.min_block[0], 4);
     assert_int_equal (cfg.roots[3].policy.min_block[1], 4);
+    assert_int_equal (cfg.roots[3].policy.min, 5);
     assert_int_equal (cfg.roots[4].policy.kind, POLICY_REGIONS);
     assert_string_equal (cfg.roots[4].policy.regions[0], "eu-west");
     assert_string_equal (cfg.roots[4].policy.regions[1], "eu-central");
@@ -439,7 +440,13 @@ static void test_site_errors (void **state)
               "data_roots[0].policy.aggregate.min_block: 0 is out of range (at least 1)");
     site_bad ("name: s\nlisten: tcp://x:1\ndata_roots:\n  - path: d\n"
               "    policy: {aggregate: {block: [4]}}\n", "5:26",
-              "data_roots[0].policy.aggregate: unknown key 'block' (allowed: min_block)");
+              "data_roots[0].policy.aggregate: unknown key 'block' (allowed: min_block, min)");
+    site_bad ("name: s\nlisten: tcp://x:1\ndata_roots:\n  - path: d\n"
+              "    policy: {aggregate: {min_block: [4], min: 0}}\n", "5:47",
+              "data_roots[0].policy.aggregate.min: 0 is out of range (1..9007199254740992)");
+    site_bad ("name: s\nlisten: tcp://x:1\ndata_roots:\n  - path: d\n"
+              "    policy: {aggregate: {min_block: [4], min: many}}\n", "5:47",
+              "data_roots[0].policy.aggregate.min: ");
     site_bad ("name: s\nlisten: tcp://x:1\ndata_roots:\n  - path: d\n"
               "    policy: {aggregate: {}}\n", "5:25",
               "data_roots[0].policy.aggregate.min_block: required key missing");

@@ -260,7 +260,7 @@ static bool exists (const char *p)
 static void test_scan (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     assert_non_null (h);
     assert_int_equal (holdings_count (h), 0);
     json_t *ds = json_array (), *sk = json_array ();
@@ -354,7 +354,7 @@ static void test_scan (void **state)
 static void test_find_unknown (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     struct holding e;
     fs_error_t err = { 0, "" };
     assert_int_equal (holdings_find (h, "nothing", &e, &err), -1);
@@ -384,12 +384,12 @@ static json_t *published_file (void)
 static void test_publish_paths (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     fs_error_t err;
     json_t *ds = json_array (), *sk = json_array ();
 
     /* relative to a data root */
-    assert_int_equal (holdings_publish (h, "sub/b.hdf5", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "sub/b/x");
     assert_int_equal (json_array_size (sk), 0);
     assert_int_equal (holdings_count (h), 1);
@@ -403,41 +403,41 @@ static void test_publish_paths (void **state)
 
     /* relative, found in the second root: its prefix and policy */
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, "c.h5", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "c.h5", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/c/v");
     assert_string_equal (json_string_value (json_object_get (json_array_get (ds, 0), "policy")),
                          "regions=eu");
 
     /* absolute inside a root */
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, at (fx.root2, "d.h5"), NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, at (fx.root2, "d.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/d/only");
     assert_skipped (sk, "d.h5:/cmp", "not supported");
 
     /* a directory, relative and absolute, and '.' */
     json_array_clear (ds);
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, "sub", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "sub/b/x");
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, fx.root2, NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, fx.root2, NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/c/v,p2/d/only");
     json_array_clear (ds);
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, ".", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, ".", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "a/grid/lat,a/temp,link_in/x,sub/b/x");
     assert_skipped (sk, "link_out.h5", "leads outside");
     assert_skipped (sk, "bad.h5", "not an HDF5 file");
 
     /* a path with a harmless '..' that stays inside */
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, "sub/../a.h5", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/../a.h5", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "a/grid/lat,a/temp");
 
     /* a symlink to a file inside the root, published directly: resolved,
      * so named after its target */
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, "link_in.h5", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "link_in.h5", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "sub/b/x");
 
     assert_int_equal (holdings_count (h), 6);
@@ -455,16 +455,16 @@ static void test_publish_cross_root (void **state)
 {
     (void)state;
     symlink_ok ("../root2/c.h5", at (fx.root1, "cross.h5"));
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
-    assert_int_equal (holdings_publish (h, "cross.h5", NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "cross.h5", NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/c/v");
     struct holding hd;
     assert_int_equal (holdings_find (h, "p2/c/v", &hd, &err), 0);
     assert_int_equal (hd.policy.kind, POLICY_REGIONS);
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, at (fx.root1, "cross.h5"), NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, at (fx.root1, "cross.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/c/v");
     json_decref (ds);
     json_decref (sk);
@@ -475,7 +475,7 @@ static void test_publish_cross_root (void **state)
 static void test_publish_confined (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     const char *outside_paths[] = {
         "../outside/o.h5",
@@ -494,7 +494,7 @@ static void test_publish_confined (void **state)
     };
     for (size_t i = 0; i < sizeof (outside_paths) / sizeof (outside_paths[0]); i++) {
         fs_error_t err = { 0, "" };
-        if (holdings_publish (h, outside_paths[i], NULL, NULL, ds, sk, &err) != -1)
+        if (holdings_publish (h, outside_paths[i], NULL, NULL, NULL, ds, sk, &err) != -1)
             fail_msg ("'%s' was not refused", outside_paths[i]);
         if (err.code != FS_EFAIL || !strstr (err.text, "outside"))
             fail_msg ("'%s': code %d '%s'", outside_paths[i], err.code, err.text);
@@ -502,7 +502,7 @@ static void test_publish_confined (void **state)
     }
     /* the same through a --name or a policy */
     fs_error_t err = { 0, "" };
-    assert_int_equal (holdings_publish (h, "../outside/o.h5", "stolen", "raw", ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "../outside/o.h5", "stolen", "raw", NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EFAIL);
     assert_contains (err.text, "outside");
 
@@ -511,12 +511,12 @@ static void test_publish_confined (void **state)
                               "/nonexistent-fedsched/x.h5" };
     for (size_t i = 0; i < sizeof (missing) / sizeof (missing[0]); i++) {
         err.code = 0;
-        assert_int_equal (holdings_publish (h, missing[i], NULL, NULL, ds, sk, &err), -1);
+        assert_int_equal (holdings_publish (h, missing[i], NULL, NULL, NULL, ds, sk, &err), -1);
         assert_int_equal (err.code, FS_EFAIL);
         assert_contains (err.text, "no such file or directory");
     }
     err.code = 0;
-    assert_int_equal (holdings_publish (h, "", NULL, NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "", NULL, NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
 
     /* nothing published, nothing recorded */
@@ -531,18 +531,18 @@ static void test_publish_confined (void **state)
 static void test_publish_files (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
 
     /* not an HDF5 name */
-    assert_int_equal (holdings_publish (h, "notes.txt", NULL, NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "notes.txt", NULL, NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_contains (err.text, "not an HDF5 file name");
 
     /* a corrupt file: nothing published, with the reason */
     err.code = 0;
-    assert_int_equal (holdings_publish (h, "bad.h5", NULL, NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "bad.h5", NULL, NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EFAIL);
     assert_contains (err.text, "nothing published from 'bad.h5'");
     assert_contains (err.text, "not an HDF5 file");
@@ -551,7 +551,7 @@ static void test_publish_files (void **state)
     /* neither file nor directory */
     assert_int_equal (mkfifo (at (fx.root1, "fifo.h5"), 0600), 0);
     err.code = 0;
-    assert_int_equal (holdings_publish (h, "fifo.h5", NULL, NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "fifo.h5", NULL, NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_contains (err.text, "neither a file nor a directory");
     assert_int_equal (json_array_size (ds), 0);
@@ -564,13 +564,13 @@ static void test_publish_files (void **state)
 static void test_publish_name (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
     struct holding e;
 
     /* one dataset: the name itself */
-    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "mine/x1", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "mine/x1", NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "mine/x1");
     assert_int_equal (holdings_find (h, "mine/x1", &e, &err), 0);
     assert_string_equal (e.path, "/x");
@@ -580,7 +580,7 @@ static void test_publish_name (void **state)
     /* one supported dataset beside an unsupported one: still a single name */
     json_array_clear (ds);
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, "d.h5", "solo", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "d.h5", "solo", NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "solo");
     assert_skipped (sk, "d.h5:/cmp", "not supported");
     assert_int_equal (holdings_find (h, "solo", &e, &err), 0);
@@ -590,7 +590,7 @@ static void test_publish_name (void **state)
     /* several datasets: name + HDF5 path */
     json_array_clear (ds);
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, "a.h5", "multi", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "a.h5", "multi", NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "multi/grid/lat,multi/temp");
     assert_skipped (sk, "a.h5:/cmp", "not supported");
     assert_int_equal (holdings_find (h, "multi/temp", &e, &err), 0);
@@ -600,18 +600,18 @@ static void test_publish_name (void **state)
     const char *bad[] = { "a//b", "/abs", "x/..", "sp ace", "", "trail/" };
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
         err.code = 0;
-        assert_int_equal (holdings_publish (h, "sub/b.hdf5", bad[i], NULL, ds, sk, &err), -1);
+        assert_int_equal (holdings_publish (h, "sub/b.hdf5", bad[i], NULL, NULL, ds, sk, &err), -1);
         if (err.code != FS_EINVAL)
             fail_msg ("name '%s': code %d '%s'", bad[i], err.code, err.text);
     }
 
     /* --name on a directory */
     err.code = 0;
-    assert_int_equal (holdings_publish (h, "sub", "dirname", NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "sub", "dirname", NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_contains (err.text, "is a directory");
     err.code = 0;
-    assert_int_equal (holdings_publish (h, fx.root2, "dirname", NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, fx.root2, "dirname", NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_int_equal (holdings_find (h, "dirname", &e, &err), -1);
 
@@ -622,12 +622,12 @@ static void test_publish_name (void **state)
     json_array_clear (ds);
     json_array_clear (sk);
     err.code = 0;
-    assert_int_equal (holdings_publish (h, "a.h5", longname, NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "a.h5", longname, NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EFAIL);
     assert_contains (err.text, "nothing published");
     assert_int_equal (json_array_size (ds), 0);
     /* ... but fine for a single dataset */
-    assert_int_equal (holdings_publish (h, "sub/b.hdf5", longname, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", longname, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), longname);
 
     /* the names are recorded */
@@ -646,28 +646,35 @@ static void test_publish_name (void **state)
 static void test_publish_policy (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
     struct holding e;
 
     /* override on a directory */
-    assert_int_equal (holdings_publish (h, "sub", NULL, "none", ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub", NULL, "none", NULL, ds, sk, &err), 0);
     assert_string_equal (json_string_value (json_object_get (json_array_get (ds, 0), "policy")),
                          "none");
     assert_int_equal (holdings_find (h, "sub/b/x", &e, &err), 0);
     assert_int_equal (e.policy.kind, POLICY_NONE);
 
-    /* override in the second root replaces its default */
+    /* the second root's policy is a floor: looser or other regions are refused,
+     * stricter ones taken */
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, "c.h5", NULL, "regions=us,asia", ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "c.h5", NULL, "regions=us,asia", NULL, ds, sk, &err), -1);
+    assert_int_equal (err.code, FS_EFAIL);
+    assert_contains (err.text, "stands under policy 'regions=eu'");
+    assert_contains (err.text, "a publish never loosens a policy ('regions=us,asia' is looser)");
+    assert_int_equal (holdings_publish (h, "c.h5", NULL, "raw", NULL, ds, sk, &err), -1);
+    json_array_clear (sk);
+    assert_int_equal (holdings_publish (h, "c.h5", NULL, "none", NULL, ds, sk, &err), 0);
     assert_string_equal (json_string_value (json_object_get (json_array_get (ds, 0), "policy")),
-                         "regions=us,asia");
+                         "none");
 
     /* aggregate: rank checked per dataset */
     json_array_clear (ds);
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, "a.h5", NULL, "aggregate=2x5", ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "a.h5", NULL, "aggregate=2x5", NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "a/temp");
     assert_string_equal (json_string_value (json_object_get (json_array_get (ds, 0), "policy")),
                          "aggregate=2x5");
@@ -681,7 +688,7 @@ static void test_publish_policy (void **state)
     json_array_clear (ds);
     json_array_clear (sk);
     err.code = 0;
-    assert_int_equal (holdings_publish (h, "sub/b.hdf5", NULL, "aggregate=2x2", ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", NULL, "aggregate=2x2", NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EFAIL);
     assert_contains (err.text, "nothing published");
     assert_contains (err.text, "gives 2 block sizes but the dataset has 1 dimension");
@@ -689,7 +696,7 @@ static void test_publish_policy (void **state)
     /* a directory where nothing fits publishes nothing, records nothing */
     json_array_clear (ds);
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, "sub", NULL, "aggregate=1x1x1", ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub", NULL, "aggregate=1x1x1", NULL, ds, sk, &err), 0);
     assert_int_equal (json_array_size (ds), 0);
     assert_int_equal (json_array_size (sk), 1);
 
@@ -697,18 +704,24 @@ static void test_publish_policy (void **state)
     const char *bad[] = { "bogus", "regions", "aggregate", "aggregate=0", "regions=" };
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
         err.code = 0;
-        assert_int_equal (holdings_publish (h, "a.h5", NULL, bad[i], ds, sk, &err), -1);
+        assert_int_equal (holdings_publish (h, "a.h5", NULL, bad[i], NULL, ds, sk, &err), -1);
         if (err.code != FS_EINVAL)
             fail_msg ("policy '%s': code %d '%s'", bad[i], err.code, err.text);
     }
 
+    /* the publications are recorded for their names; their policies with the data */
     json_t *pub = published_file ();
     assert_int_equal (json_array_size (pub), 3);
-    assert_string_equal (json_string_value (json_object_get (json_array_get (pub, 0), "policy")),
-                         "none");
-    assert_string_equal (json_string_value (json_object_get (json_array_get (pub, 2), "policy")),
-                         "aggregate=2x5");
+    assert_null (json_object_get (json_array_get (pub, 0), "policy"));
     json_decref (pub);
+    json_t *rec = json_load_file (at (fx.state, "policies.json"), 0, NULL);
+    assert_non_null (rec);
+    char *text = json_dumps (rec, JSON_COMPACT);
+    assert_contains (text, "\"dataset\":\"/x\",\"file\":\"");
+    assert_contains (text, "\"policy\":\"aggregate=2x5\"");
+    assert_contains (text, "\"policy\":\"none\"");
+    free (text);
+    json_decref (rec);
     json_decref (ds);
     json_decref (sk);
     holdings_destroy (h);
@@ -719,19 +732,19 @@ static void test_publish_policy (void **state)
 static void test_published_replay (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
-    assert_int_equal (holdings_publish (h, "a.h5", "multi", "none", ds, sk, &err), 0);
-    assert_int_equal (holdings_publish (h, "sub", NULL, "regions=us", ds, sk, &err), 0);
-    assert_int_equal (holdings_publish (h, at (fx.root2, "c.h5"), NULL, NULL, ds, sk, &err), 0);
-    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "single", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "a.h5", "multi", "none", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub", NULL, "regions=us", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, at (fx.root2, "c.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "single", NULL, NULL, ds, sk, &err), 0);
     holdings_destroy (h);
     json_decref (ds);
     json_decref (sk);
 
     /* a restarted worker: a new holdings on the same state directory */
-    h = holdings_create (&fx.cfg);
+    h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
@@ -763,7 +776,7 @@ static void test_published_replay (void **state)
     assert_int_equal (unlink (at (fx.root1, "a.h5")), 0);
     assert_int_equal (rename (at (fx.root1, "sub"), at (fx.base, "sub.moved")), 0);
     symlink_ok ("../outside", at (fx.root1, "sub"));
-    h = holdings_create (&fx.cfg);
+    h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
@@ -786,7 +799,7 @@ static void test_published_malformed (void **state)
     struct holding e;
     /* not an array: ignored */
     write_text (at (fx.state, "published.json"), "{\"path\": \"x\"}");
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
     assert_int_equal (holdings_count (h), 6);
@@ -796,12 +809,12 @@ static void test_published_malformed (void **state)
 
     /* not JSON at all: ignored, and a publish starts a new list */
     write_text (at (fx.state, "published.json"), "[{ garbage");
-    h = holdings_create (&fx.cfg);
+    h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
     assert_int_equal (holdings_count (h), 6);
-    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "again", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "again", NULL, NULL, ds, sk, &err), 0);
     json_t *pub = published_file ();
     assert_int_equal (json_array_size (pub), 1);
     json_decref (pub);
@@ -819,7 +832,10 @@ static void test_published_malformed (void **state)
               at (fx.cfg.roots[0].path, "sub/b.hdf5"), at (fx.outside, "o.h5"),
               at (fx.cfg.roots[0].path, "sub/b.hdf5"));
     write_text (at (fx.state, "published.json"), text);
-    h = holdings_create (&fx.cfg);
+    /* a state directory from before policies were recorded per data: the
+     * publication's policy becomes the data's record */
+    unlink (at (fx.state, "policies.json"));
+    h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
@@ -829,6 +845,9 @@ static void test_published_malformed (void **state)
     assert_int_equal (holdings_find (h, "badpol", &e, &err), -1);
     assert_int_equal (holdings_find (h, "escaped", &e, &err), -1);
     assert_int_equal (holdings_find (h, "good", &e, &err), 0);
+    assert_int_equal (e.policy.kind, POLICY_NONE);
+    /* ... and the data's other name follows it */
+    assert_int_equal (holdings_find (h, "sub/b/x", &e, &err), 0);
     assert_int_equal (e.policy.kind, POLICY_NONE);
     assert_int_equal (holdings_count (h), 7);
     json_decref (ds);
@@ -856,7 +875,7 @@ static void test_outputs (void **state)
 {
     (void)state;
     mkdir_ok (at (fx.state, "out"));
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     fs_error_t err = { 0, "" };
     struct holding e, got;
     make_output (at (fx.state, "out/r1.h5"), "/result", &e, "job1/result", "raw");
@@ -897,7 +916,7 @@ static void test_outputs (void **state)
     holdings_destroy (h);
 
     /* replayed by a new holdings: shape read back from the file */
-    h = holdings_create (&fx.cfg);
+    h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
     assert_int_equal (json_array_size (sk), 4);        /* the tree's own skips only */
@@ -936,7 +955,7 @@ static void test_outputs_malformed (void **state)
               " {\"name\": \"ok\", \"file\": \"%s\", \"path\": \"/d\", \"policy\": \"raw\"}]",
               e.file, e.file, at (fx.state, "out/gone.h5"), e.file, e.file);
     write_text (at (fx.state, "outputs.json"), text);
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
@@ -953,6 +972,170 @@ static void test_outputs_malformed (void **state)
     json_decref (ds);
     json_decref (sk);
     holdings_destroy (h);
+}
+
+/* ---- a policy belongs to the data ---- */
+
+static const char *policy_of (struct holdings *h, const char *name)
+{
+    static char buf[256];
+    struct holding e;
+    fs_error_t err;
+    if (holdings_find (h, name, &e, &err) < 0)
+        return "(none)";
+    return policy_format (&e.policy, buf, sizeof (buf));
+}
+
+/* The same file by another name, a symbolic link, a hard link and a second
+ * data root: never looser than the strictest standing policy. */
+static void test_policy_follows_data (void **state)
+{
+    (void)state;
+    fs_error_t err = { 0, "" };
+    /* a hard link of root1's sub/b.hdf5 in root2, whose floor is regions=eu */
+    assert_int_equal (link (at (fx.root1, "sub/b.hdf5"), at (fx.root2, "hard.h5")), 0);
+    struct holdings *h = holdings_create (&fx.cfg, &err);
+    assert_non_null (h);
+    json_t *ds = json_array (), *sk = json_array ();
+    assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
+    /* one file under two roots: both names under root2's floor */
+    assert_string_equal (policy_of (h, "sub/b/x"), "regions=eu");
+    assert_string_equal (policy_of (h, "link_in/x"), "regions=eu");
+    assert_string_equal (policy_of (h, "p2/hard/x"), "regions=eu");
+
+    /* the operator tightens it under a new name: every name follows */
+    json_array_clear (ds);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "secret/x", "none", "KEY-OP", ds, sk,
+                                        &err), 0);
+    assert_string_equal (names_of (ds), "link_in/x,p2/hard/x,secret/x,sub/b/x");
+    assert_string_equal (policy_of (h, "sub/b/x"), "none");
+    assert_string_equal (policy_of (h, "p2/hard/x"), "none");
+
+    /* nothing comes out looser: another name, the symlink, the hard link */
+    static const char *paths[] = { "sub/b.hdf5", "link_in.h5", NULL };
+    for (int i = 0; paths[i]; i++) {
+        json_array_clear (ds);
+        json_array_clear (sk);
+        err.code = 0;
+        assert_int_equal (holdings_publish (h, paths[i], "leak/x", "raw", "KEY", ds, sk, &err), -1);
+        assert_int_equal (err.code, FS_EFAIL);
+        assert_contains (err.text, "stands under policy 'none'");
+        assert_int_equal (json_array_size (ds), 0);
+    }
+    json_array_clear (sk);
+    assert_int_equal (holdings_publish (h, at (fx.root2, "hard.h5"), "leak/x", "regions=eu", NULL,
+                                        ds, sk, &err), -1);
+    assert_contains (err.text, "stands under policy 'none'");
+    /* a directory publish skips what it may not loosen, and publishes the rest */
+    json_array_clear (ds);
+    json_array_clear (sk);
+    assert_int_equal (holdings_publish (h, ".", NULL, "raw", NULL, ds, sk, &err), 0);
+    assert_skipped (sk, "sub/b.hdf5:/x", "stands under policy 'none'");
+    assert_skipped (sk, "link_in.h5:/x", "stands under policy 'none'");
+    assert_string_equal (policy_of (h, "a/temp"), "raw");
+    assert_string_equal (policy_of (h, "sub/b/x"), "none");
+    assert_int_equal (holdings_find (h, "leak/x", &(struct holding){ 0 }, &err), -1);
+    /* without a policy, a publish takes the standing one */
+    json_array_clear (ds);
+    json_array_clear (sk);
+    assert_int_equal (holdings_publish (h, "link_in.h5", "other/x", NULL, NULL, ds, sk, &err), 0);
+    assert_string_equal (policy_of (h, "other/x"), "none");
+    /* a stricter one is fine: aggregate is not stricter than none */
+    assert_int_equal (holdings_publish (h, "a.h5", NULL, "regions=eu,us", NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "a.h5", "a2", "regions=us", NULL, ds, sk, &err), 0);
+    assert_string_equal (policy_of (h, "a/temp"), "regions=us");
+    assert_int_equal (holdings_publish (h, "a.h5", "a3", "regions=eu", NULL, ds, sk, &err), -1);
+    assert_contains (err.text, "stands under policy 'regions=us'");
+
+    /* a restart: the records stand, a new root floor can only tighten */
+    holdings_destroy (h);
+    h = holdings_create (&fx.cfg, &err);
+    assert_non_null (h);
+    json_array_clear (ds);
+    json_array_clear (sk);
+    assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
+    assert_string_equal (policy_of (h, "sub/b/x"), "none");
+    assert_string_equal (policy_of (h, "secret/x"), "none");
+    assert_string_equal (policy_of (h, "p2/hard/x"), "none");
+    assert_string_equal (policy_of (h, "a/temp"), "regions=us");
+    assert_string_equal (policy_of (h, "a2/temp"), "regions=us");
+    json_decref (ds);
+    json_decref (sk);
+    holdings_destroy (h);
+}
+
+static void test_set_policy (void **state)
+{
+    (void)state;
+    fs_error_t err = { 0, "" };
+    char before[256];
+    struct holdings *h = holdings_create (&fx.cfg, &err);
+    json_t *ds = json_array (), *sk = json_array ();
+    assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "secret/x", "none", NULL, ds, sk, &err), 0);
+
+    /* loosening needs loosen, and says so */
+    json_array_clear (ds);
+    assert_int_equal (holdings_set_policy (h, "secret/x", "raw", false, "KEY", ds, before,
+                                           sizeof (before), &err), -1);
+    assert_int_equal (err.code, FS_EFAIL);
+    assert_contains (err.text, "'raw' is looser than the policy in force, 'none', for secret/x");
+    assert_contains (err.text, "add --loosen");
+    assert_string_equal (policy_of (h, "sub/b/x"), "none");
+    /* with it: every name of the data, at once */
+    assert_int_equal (holdings_set_policy (h, "secret/x", "aggregate=3,min=2", true, "KEY", ds,
+                                           before, sizeof (before), &err), 0);
+    assert_string_equal (before, "none");
+    assert_string_equal (names_of (ds), "link_in/x,secret/x,sub/b/x");
+    assert_string_equal (policy_of (h, "link_in/x"), "aggregate=3,min=2");
+    /* tightening needs nothing */
+    json_array_clear (ds);
+    assert_int_equal (holdings_set_policy (h, "sub/b/x", "aggregate=6,min=2", false, NULL, ds,
+                                           before, sizeof (before), &err), 0);
+    assert_string_equal (before, "aggregate=3,min=2");
+    /* a policy that does not fit the dataset, a bad one, an unknown name */
+    assert_int_equal (holdings_set_policy (h, "sub/b/x", "aggregate=2x2", true, NULL, ds, before,
+                                           sizeof (before), &err), -1);
+    assert_int_equal (err.code, FS_EINVAL);
+    assert_int_equal (holdings_set_policy (h, "sub/b/x", "secret", true, NULL, ds, before,
+                                           sizeof (before), &err), -1);
+    assert_int_equal (err.code, FS_EINVAL);
+    assert_int_equal (holdings_set_policy (h, "nope", "none", true, NULL, ds, before,
+                                           sizeof (before), &err), -1);
+    assert_int_equal (err.code, FS_EFAIL);
+    /* never below a data root's floor: root2's regions=eu */
+    assert_int_equal (holdings_set_policy (h, "p2/c/v", "raw", true, NULL, ds, before,
+                                           sizeof (before), &err), -1);
+    assert_contains (err.text, "looser than 'regions=eu', the floor");
+    assert_int_equal (holdings_set_policy (h, "p2/c/v", "none", false, NULL, ds, before,
+                                           sizeof (before), &err), 0);
+    assert_int_equal (holdings_set_policy (h, "p2/c/v", "regions=eu", true, NULL, ds, before,
+                                           sizeof (before), &err), 0);
+    /* a loosened policy stands after a restart (the replayed publication does
+     * not tighten it again), and a publish is measured against it */
+    holdings_destroy (h);
+    h = holdings_create (&fx.cfg, &err);
+    json_array_clear (ds);
+    assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
+    assert_string_equal (policy_of (h, "secret/x"), "aggregate=6,min=2");
+    assert_string_equal (policy_of (h, "sub/b/x"), "aggregate=6,min=2");
+    assert_string_equal (policy_of (h, "p2/c/v"), "regions=eu");
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "y", "aggregate=3", NULL, ds, sk, &err), -1);
+    assert_int_equal (holdings_publish (h, "sub/b.hdf5", "y", "aggregate=12,min=2", NULL, ds, sk,
+                                        &err), 0);
+    holdings_destroy (h);
+
+    /* a table that cannot be read stops the site (it would loosen everything) */
+    write_text (at (fx.state, "policies.json"), "{\"data\": [{\"dev\": 1}]}");
+    err.code = 0;
+    assert_null (holdings_create (&fx.cfg, &err));
+    assert_int_equal (err.code, FS_EFAIL);
+    assert_contains (err.text, "policies.json: entry 0 is malformed");
+    write_text (at (fx.state, "policies.json"), "not json");
+    assert_null (holdings_create (&fx.cfg, &err));
+    assert_contains (err.text, "restore it from a backup");
+    json_decref (ds);
+    json_decref (sk);
 }
 
 /* ---- concurrency ---- */
@@ -989,7 +1172,7 @@ static void test_concurrent (void **state)
 {
     (void)state;
     mkdir_ok (at (fx.state, "out"));
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     struct holding e;
     make_output (at (fx.state, "out/r.h5"), "/result", &e, "x", "raw");
     struct reader r = { h, 0, 0 };
@@ -1029,7 +1212,7 @@ static void *publisher_main (void *arg)
         snprintf (name, sizeof (name), "%s%02d", p->prefix, i);
         json_t *ds = json_array (), *sk = json_array ();
         fs_error_t err;
-        if (holdings_publish (p->h, p->file, name, NULL, ds, sk, &err) < 0)
+        if (holdings_publish (p->h, p->file, name, NULL, NULL, ds, sk, &err) < 0)
             p->failures++;
         json_decref (ds);
         json_decref (sk);
@@ -1040,7 +1223,7 @@ static void *publisher_main (void *arg)
 static void test_concurrent_publish (void **state)
 {
     (void)state;
-    struct holdings *h = holdings_create (&fx.cfg);
+    struct holdings *h = holdings_create (&fx.cfg, NULL);
     struct publisher a = { h, "sub/b.hdf5", "pa", 0 }, b = { h, "c.h5", "pb", 0 };
     pthread_t ta, tb;
     assert_int_equal (pthread_create (&ta, NULL, publisher_main, &a), 0);
@@ -1054,7 +1237,7 @@ static void test_concurrent_publish (void **state)
     json_t *pub = published_file ();
     size_t recorded = json_array_size (pub);
     json_decref (pub);
-    h = holdings_create (&fx.cfg);
+    h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err;
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
@@ -1101,6 +1284,8 @@ int main (void)
         cmocka_unit_test_setup (test_published_malformed, setup),
         cmocka_unit_test_setup (test_outputs, setup),
         cmocka_unit_test_setup (test_outputs_malformed, setup),
+        cmocka_unit_test_setup (test_policy_follows_data, setup),
+        cmocka_unit_test_setup (test_set_policy, setup),
         cmocka_unit_test_setup (test_concurrent, setup),
         cmocka_unit_test_setup (test_concurrent_publish, setup),
     };

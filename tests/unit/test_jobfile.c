@@ -47,7 +47,6 @@ static const struct mock_ds mock_datasets[] = {
 struct mock {
     int lookups;
     bool fail_lookup;
-    const char *refuse_task;    /* never_placeable says yes for this task */
 };
 
 static int mock_lookup (void *ctx, const char *name, struct job_dataset_info *out, fs_error_t *err)
@@ -84,19 +83,8 @@ static int mock_site_get (void *ctx, size_t i, struct job_site_info *out, fs_err
     return 0;
 }
 
-static bool mock_never (void *ctx, const struct job_spec *spec, size_t task, char *why,
-                        size_t whysz)
-{
-    struct mock *m = ctx;
-    if (m->refuse_task && !strcmp (spec->tasks[task].name, m->refuse_task)) {
-        snprintf (why, whysz, "the launcher cannot start it");
-        return true;
-    }
-    return false;
-}
-
 static struct mock mock;
-static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get, mock_never };
+static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get };
 static struct job_errors errs = JOB_ERRORS_INIT;
 
 static int setup (void **state)
@@ -681,10 +669,14 @@ static void test_policies (void **state)
                      3);
     assert_error ("3:5", "input 'q' (mwr/basins/mask, policy regions=cn-south) only at mwr");
     assert_error ("6:5", "task 'b': no site may run it: pinned to site 'cma', but input 'p' "
-                  "(nbs/census/pop, policy aggregate=1x4x4, not satisfied by its reduce) only "
-                  "at nbs");
-    assert_error ("11:5", "input 'p' (nbs/census/pop, policy aggregate=1x4x4, read without a "
-                  "reduce) only at nbs; input 'q' (eu/obs, policy regions=eu) only at ext");
+                  "(nbs/census/pop, dataset policy 'aggregate=1x4x4': blocks of 2 along "
+                  "dimension 1 are not whole cells of 4; nearest aligned read: "
+                  "nbs/census/pop[0:5, 0:256, 0:256] --reduce mean:1,4,4) only at nbs");
+    assert_error ("11:5", "input 'p' (nbs/census/pop, dataset policy 'aggregate=1x4x4': it lets "
+                  "only sums and means over whole cells of its grid leave its site, and this "
+                  "read has no reduction; nearest aligned read: nbs/census/pop[0, 0:256, 0:256] "
+                  "--reduce sum:4,4) only at nbs; input 'q' (eu/obs, policy regions=eu) only at "
+                  "ext");
 
     /* Outputs inherit their inputs' policies: b must run where a may. */
     assert_rejected ("version: 1\n"
@@ -729,14 +721,6 @@ static void test_pin_unknown_site (void **state)
                      1);
     assert_error ("5:11", "task 'a': site: 'nowhere' is not a site of the federation (sites: cma, "
                   "nbs, mwr, ext)");
-}
-
-static void test_never_placeable_hook (void **state)
-{
-    mock.refuse_task = "b";
-    assert_rejected ("version: 1\ntasks:\n  - {name: a, command: [x]}\n"
-                     "  - {name: b, command: [x]}\n", 1);
-    assert_error ("4:5", "task 'b': no site can ever run it: the launcher cannot start it");
 }
 
 static void test_yaml_refusals (void **state)
@@ -982,7 +966,6 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_ranks_above_cores, setup, teardown),
         cmocka_unit_test_setup_teardown (test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown (test_pin_unknown_site, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_never_placeable_hook, setup, teardown),
         cmocka_unit_test_setup_teardown (test_yaml_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown (test_multiple_errors, setup, teardown),
         cmocka_unit_test_setup_teardown (test_expand_argv, setup, teardown),

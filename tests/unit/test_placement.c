@@ -683,9 +683,9 @@ static void test_inherit (void **state)
     in[2].policy = &r3;
     policy_inherit (in, 3, &out);       /* nothing in common: nowhere */
     assert_string_equal (policy_format (&out, buf, sizeof (buf)), "none");
-    in[2].policy = &agg;
+    in[2].policy = &agg;        /* regions and aggregate: no policy between them but none */
     policy_inherit (in, 3, &out);
-    assert_string_equal (policy_format (&out, buf, sizeof (buf)), "aggregate=2x8");
+    assert_string_equal (policy_format (&out, buf, sizeof (buf)), "none");
     /* a satisfied aggregate counts as raw */
     in[2].reduce_satisfies = true;
     policy_inherit (in, 3, &out);
@@ -694,14 +694,14 @@ static void test_inherit (void **state)
     in[1].policy = &raw;
     policy_inherit (in, 3, &out);
     assert_string_equal (policy_format (&out, buf, sizeof (buf)), "raw");
-    /* two aggregates: the larger block per dimension */
+    /* two aggregates: cells that are whole cells of both grids */
     in[2].reduce_satisfies = false;
     in[1].policy = &agg2;
     policy_inherit (in, 3, &out);
     assert_string_equal (policy_format (&out, buf, sizeof (buf)), "aggregate=4x8");
-    in[0].policy = &agg3;       /* another rank: the first one found is kept */
+    in[0].policy = &agg3;       /* another rank: no grid fits both */
     policy_inherit (in, 3, &out);
-    assert_string_equal (policy_format (&out, buf, sizeof (buf)), "aggregate=3");
+    assert_string_equal (policy_format (&out, buf, sizeof (buf)), "none");
     /* none beats everything */
     in[1].policy = &none;
     policy_inherit (in, 3, &out);

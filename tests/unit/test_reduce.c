@@ -299,7 +299,7 @@ static int run_case (int iter)
     size_t oel = dtype_size (odt);
     unsigned char *out = malloc (ncells * oel + 8);
     memset (out, 0xEE, ncells * oel + 8);
-    if (reduce_box (&sel, &r, m.t, off, cnt, out, m.scratch_max, mock_read, &m, &err) < 0)
+    if (reduce_box (&sel, &r, m.t, off, cnt, out, m.scratch_max, mock_read, &m, 0, NULL, &err) < 0)
         fail_msg ("case %d: reduce_box failed: %s", iter, err.text);
     for (int i = 0; i < 8; i++)
         assert_int_equal (out[ncells * oel + (size_t)i], 0xEE);
@@ -381,7 +381,7 @@ static void test_one_big_block (void **state)
     uint16_t mx = 0;
     fs_error_t err = { 0 };
     m.scratch_max = 4096;
-    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, &mx, 4096, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, &mx, 4096, mock_read, &m, 0, NULL, &err), 0);
     assert_int_equal (mx, 0xFFFF);
     assert_true (m.reads >= n * 2 / 4096);
 
@@ -390,7 +390,7 @@ static void test_one_big_block (void **state)
     for (uint64_t i = 0; i < n; i++)
         want += ((uint16_t *)m.data)[i];
     want /= (double)n;
-    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, &mean, 4096, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, &mean, 4096, mock_read, &m, 0, NULL, &err), 0);
     assert_true (fabs (mean - want) < 1e-9);
     free (m.data);
 }
@@ -407,18 +407,18 @@ static void test_scalar (void **state)
     fs_reduce_t r = { .op = RED_MIN, .nblock = 0 };
     int64_t v = 0;
     fs_error_t err = { 0 };
-    assert_int_equal (reduce_box (&sel, &r, m.t, NULL, NULL, &v, 8, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, NULL, NULL, &v, 8, mock_read, &m, 0, NULL, &err), 0);
     assert_true (v == INT64_MAX);
     r.op = RED_SUM;
     double s = 0;
-    assert_int_equal (reduce_box (&sel, &r, m.t, NULL, NULL, &s, 8, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, NULL, NULL, &s, 8, mock_read, &m, 0, NULL, &err), 0);
     assert_true (s == (double)INT64_MAX);
 
     struct mock m0 = { .ndims = 0, .t = FS_DT_INT64, .el = 8, .data = (unsigned char *)data,
                        .scratch_max = 1 };
     fs_sel_t s0 = { .ndims = 0 };
     r.op = RED_MAX;
-    assert_int_equal (reduce_box (&s0, &r, m0.t, NULL, NULL, &v, 1, mock_read, &m0, &err), 0);
+    assert_int_equal (reduce_box (&s0, &r, m0.t, NULL, NULL, &v, 1, mock_read, &m0, 0, NULL, &err), 0);
     assert_true (v == 1);
 }
 
@@ -433,10 +433,10 @@ static void test_int64_exact (void **state)
     fs_reduce_t r = { .op = RED_MAX, .nblock = 1, .block = { 2 } };
     uint64_t off = 0, cnt = 2, out[2];
     fs_error_t err = { 0 };
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 16, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 16, mock_read, &m, 0, NULL, &err), 0);
     assert_true (out[0] == UINT64_MAX && out[1] == UINT64_MAX - 2);
     r.op = RED_MIN;
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 16, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 16, mock_read, &m, 0, NULL, &err), 0);
     assert_true (out[0] == UINT64_MAX - 1 && out[1] == UINT64_MAX - 3);
 }
 
@@ -452,15 +452,84 @@ static void test_nan (void **state)
     uint64_t off = 0, cnt = 4;
     float out[4];
     fs_error_t err = { 0 };
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 4, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 4, mock_read, &m, 0, NULL, &err), 0);
     assert_true (isnan (out[0]) && out[1] == 2 && isnan (out[2]) && out[3] == -INFINITY);
     r.op = RED_MAX;
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 4, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 4, mock_read, &m, 0, NULL, &err), 0);
     assert_true (isnan (out[0]) && out[1] == 3 && isnan (out[2]) && out[3] == 7);
     r.op = RED_MEAN;
     double mean[4];
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, mean, 4, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, mean, 4, mock_read, &m, 0, NULL, &err), 0);
     assert_true (isnan (mean[0]) && mean[1] == 2.5 && isnan (mean[2]) && mean[3] == -INFINITY);
+}
+
+/* The threshold of an aggregate policy: sums below it are NaN, counted, for
+ * sum and mean alike (the mean's block sum is compared, exactly), whatever
+ * the piece size; min and max never suppress. */
+static void test_threshold (void **state)
+{
+    (void)state;
+    /* 4 x 6 counts, blocks of 2 x 2: block sums 0+1+6+7 = 14, 2+3+8+9 = 22, ... */
+    int32_t data[24];
+    for (int i = 0; i < 24; i++)
+        data[i] = i;
+    data[0] = data[1] = data[6] = 0;          /* block (0,0): sum 7 */
+    data[2] = 1, data[3] = 1, data[8] = 1, data[9] = 2;   /* block (0,1): sum exactly 5 */
+    struct mock m = { .ndims = 2, .shape = { 4, 6 }, .t = FS_DT_INT32, .el = 4,
+                      .data = (unsigned char *)data };
+    fs_sel_t sel = { .ndims = 2, .step = { 1, 1 }, .count = { 4, 6 } };
+    fs_reduce_t r = { .op = RED_SUM, .nblock = 2, .block = { 2, 2 } };
+    uint64_t off[2] = { 0, 0 }, cnt[2] = { 2, 3 }, nsup = 99;
+    double out[6];
+    fs_error_t err = { 0 };
+    for (size_t scratch = 4; scratch <= 96; scratch *= 2) {
+        m.scratch_max = scratch;
+        assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, out, scratch, mock_read, &m, 8,
+                                      &nsup, &err), 0);
+        assert_int_equal (nsup, 2);
+        assert_true (isnan (out[0]) && isnan (out[1]));     /* 7 and 5 are below 8 */
+        assert_true (out[2] == 4 + 5 + 10 + 11 && out[3] == 12 + 13 + 18 + 19);
+    }
+    /* the boundary: a sum equal to the threshold stays */
+    m.scratch_max = 96;
+    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, out, 96, mock_read, &m, 5, &nsup,
+                                  &err), 0);
+    assert_int_equal (nsup, 0);
+    assert_true (out[0] == 7 && out[1] == 5);
+    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, out, 96, mock_read, &m, 6, &nsup,
+                                  &err), 0);
+    assert_int_equal (nsup, 1);
+    assert_true (out[0] == 7 && isnan (out[1]));
+    /* mean: on the sum, before the division; 3 blocks of 1 x 3 */
+    fs_reduce_t rm = { .op = RED_MEAN, .nblock = 2, .block = { 1, 3 } };
+    uint64_t cnt2[2] = { 1, 2 };
+    assert_int_equal (reduce_box (&sel, &rm, m.t, off, cnt2, out, 96, mock_read, &m, 2, &nsup,
+                                  &err), 0);       /* row 0: 0+0+1 = 1 (NaN), 1+4+5 = 10 */
+    assert_int_equal (nsup, 1);
+    assert_true (isnan (out[0]) && out[1] == 10.0 / 3);
+    /* a box of the result: only its own blocks are counted */
+    uint64_t off3[2] = { 1, 1 }, cnt3[2] = { 1, 2 };
+    assert_int_equal (reduce_box (&sel, &r, m.t, off3, cnt3, out, 96, mock_read, &m, 1000,
+                                  &nsup, &err), 0);
+    assert_int_equal (nsup, 2);
+    /* min and max are never thresholded (an aggregate policy refuses them) */
+    r.op = RED_MIN;
+    int32_t mins[6];
+    assert_int_equal (reduce_box (&sel, &r, m.t, off, cnt, mins, 96, mock_read, &m, 1000, &nsup,
+                                  &err), 0);
+    assert_int_equal (nsup, 0);
+    assert_int_equal (mins[0], 0);
+    /* NaN data is not "below" anything: it stays NaN, not counted */
+    double fd[4] = { NAN, 1, 100, 100 };
+    struct mock mf = { .ndims = 1, .shape = { 4 }, .t = FS_DT_FLOAT64, .el = 8,
+                       .data = (unsigned char *)fd, .scratch_max = 64 };
+    fs_sel_t sf = { .ndims = 1, .step = { 1 }, .count = { 4 } };
+    fs_reduce_t rf = { .op = RED_SUM, .nblock = 1, .block = { 2 } };
+    uint64_t of = 0, cf = 2;
+    assert_int_equal (reduce_box (&sf, &rf, mf.t, &of, &cf, out, 64, mock_read, &mf, 5, &nsup,
+                                  &err), 0);
+    assert_int_equal (nsup, 0);
+    assert_true (isnan (out[0]) && out[1] == 200);
 }
 
 static void test_errors (void **state)
@@ -475,23 +544,23 @@ static void test_errors (void **state)
     double out[3];
     fs_error_t err = { 0 };
     /* a failing read is passed on */
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, &err), -1);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, 0, NULL, &err), -1);
     assert_non_null (strstr (err.text, "mock read 2 failed"));
     /* a box outside the reduced shape (3 blocks of 3; the 10th element trimmed) */
     cnt = 4;
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, &err), -1);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, 0, NULL, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     /* block count not matching the result rank */
     r.nblock = 2;
     cnt = 1;
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, &err), -1);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, 0, NULL, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     /* an empty box reads nothing */
     r.nblock = 1;
     cnt = 0;
     m.reads = 0;
     m.fail_at = 0;
-    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, &err), 0);
+    assert_int_equal (reduce_box (&sel, &r, m.t, &off, &cnt, out, 8, mock_read, &m, 0, NULL, &err), 0);
     assert_int_equal (m.reads, 0);
 }
 
@@ -503,6 +572,7 @@ int main (void)
         cmocka_unit_test (test_scalar),
         cmocka_unit_test (test_int64_exact),
         cmocka_unit_test (test_nan),
+        cmocka_unit_test (test_threshold),
         cmocka_unit_test (test_errors),
         cmocka_unit_test (test_random),
     };

@@ -2,8 +2,9 @@
  * WAN bytes are computed by hand: one transfer, tasks waiting for cores, a
  * dependency chain across sites, fair sharing of a link, the site cache, a
  * `none` dataset forcing the site, aggregate data moving only reduced, the
- * centralised baseline's copies, scenario errors at FILE:LINE:COL, and the
- * generator's determinism. */
+ * centralised baseline's copies, the dispatcher's runtime estimates (a prior,
+ * then learned), scenario errors at FILE:LINE:COL, and the generator's
+ * determinism. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "scheduler/sim.h"
+#include "cli/sim/sim.h"
 
 static struct sim *load (const char *text)
 {
@@ -113,6 +114,52 @@ static void test_chain_across_sites (void **state)
     near (sim_task_end (s, "t1"), 5);
     near (r.makespan_s, 5 + 5.01 + 5);
     assert_int_equal (r.wan_bytes, 500000000);
+    sim_destroy (s);
+}
+
+/* The fedsched strategy decides with the scheduler's dispatcher: its runtime
+ * estimates are learned from the tasks that ended, not the scenario's true
+ * runtimes.  Sites a and b of one core; d (80 MB) at a, 80 s away from b.
+ * At 0: p (pinned to a, 100 s) starts; q (10 s, reads d) finds a busy.  No
+ * runtime measured yet: the prior (60 s) for both, so a costs 60 (wait) + 60
+ * and b 80 (move) + 60: q queues at a and ends at 110 (with the true
+ * runtimes it would have gone to b: 10 + 100 > 80 + 10). */
+static void test_dispatch_prior (void **state)
+{
+    (void)state;
+    struct sim *s = load ("sites: [{name: a, cores: 1}, {name: b, cores: 1}]\n"
+                          "links: {default: {bandwidth: 1MB/s, latency: 0s}}\n"
+                          "datasets: [{name: d, site: a, bytes: 80MB}]\n"
+                          "tasks: [{name: p, command: long, runtime: 100s, site: a},\n"
+                          "        {name: q, command: short, runtime: 10s, inputs: [d]}]\n");
+    struct sim_result r = run (s, "fedsched");
+    assert_string_equal (sim_task_site (s, "q"), "a");
+    near (sim_task_end (s, "q"), 110);
+    assert_int_equal (r.wan_bytes, 0);
+    sim_destroy (s);
+}
+
+/* The same once p0 (command long, 100 s) has run: at 100, p (long, est. 100
+ * s) starts at a; q's command is new, so the federation-wide average (100
+ * s): a costs 100 (wait) + 100, b 80 + 100: q goes to b, ends at 190.  Were
+ * nothing learned (the prior), a would cost 60 + 60 and b 80 + 60: a. */
+static void test_dispatch_learned (void **state)
+{
+    (void)state;
+    struct sim *s = load ("sites: [{name: a, cores: 1}, {name: b, cores: 1}]\n"
+                          "links: {default: {bandwidth: 1MB/s, latency: 0s}}\n"
+                          "datasets: [{name: d, site: a, bytes: 80MB}]\n"
+                          "tasks: [{name: p0, command: long, runtime: 100s, site: a},\n"
+                          "        {name: p, command: long, runtime: 100s, site: a, after: [p0]},\n"
+                          "        {name: q, command: short, runtime: 10s, walltime: 1h,\n"
+                          "         inputs: [d], after: [p0]}]\n");
+    struct sim_result r = run (s, "fedsched");
+    assert_string_equal (sim_task_site (s, "q"), "b");
+    near (sim_task_end (s, "q"), 100 + 80 + 10);
+    assert_int_equal (r.wan_bytes, 80000000);
+    /* each run starts from nothing learned: the same again */
+    r = run (s, "fedsched");
+    assert_string_equal (sim_task_site (s, "q"), "b");
     sim_destroy (s);
 }
 
@@ -315,6 +362,14 @@ static void test_errors (void **state)
     expect_error ("sites: [{name: a, cores: 4}]\n"
                   "links: {default: {bandwidth: fast}}\ntasks: []\n",
                   "bad.yaml:2:", "bandwidth");
+    /* links: read by federation.yaml's parser (common/config.c), same messages */
+    expect_error ("sites: [{name: a, cores: 4}, {name: b, cores: 4}]\n"
+                  "links:\n  pairs:\n    - {between: [a, c]}\ntasks: []\n",
+                  "bad.yaml:4:21:", "links.pairs[0].between: site 'c' is not in the 'sites' list");
+    expect_error ("sites: [{name: a, cores: 4}, {name: b, cores: 4}]\n"
+                  "links:\n  pairs:\n    - {between: [a, b]}\n    - {between: [b, a]}\n"
+                  "tasks: []\n",
+                  "bad.yaml:5:17:", "the link b-a is already given at line 4");
     expect_error ("sites: [{name: a, cores: 4}]\n"
                   "datasets: [{name: d, site: b, bytes: 1GB}]\ntasks: []\n",
                   "bad.yaml:2:", "unknown site 'b'");
@@ -384,6 +439,8 @@ int main (void)
         cmocka_unit_test (test_one_transfer),
         cmocka_unit_test (test_waiting_for_cores),
         cmocka_unit_test (test_chain_across_sites),
+        cmocka_unit_test (test_dispatch_prior),
+        cmocka_unit_test (test_dispatch_learned),
         cmocka_unit_test (test_fair_share),
         cmocka_unit_test (test_cache),
         cmocka_unit_test (test_none_forces_site),

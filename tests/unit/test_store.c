@@ -863,6 +863,49 @@ static void test_transactions (void **state)
 
 /* ---- durability ---- */
 
+/* What the dispatcher learned of runtimes: saved (and updated) per command,
+ * read back after the store is closed and opened again. */
+struct rt_seen {
+    int n;
+    double runtime[4], bytes[4];
+    unsigned samples[4];
+    char command[4][64];
+};
+
+static void rt_collect (void *arg, const char *command, double runtime_s, double bytes,
+                        unsigned samples)
+{
+    struct rt_seen *r = arg;
+    assert_true (r->n < 4);
+    snprintf (r->command[r->n], sizeof (r->command[0]), "%s", command);
+    r->runtime[r->n] = runtime_s;
+    r->bytes[r->n] = bytes;
+    r->samples[r->n++] = samples;
+}
+
+static void test_runtimes (void **state)
+{
+    (void)state;
+    char path[4400];
+    struct store *s = open_fresh (path, sizeof (path));
+    fs_error_t err;
+    assert_int_equal (store_runtime_save (s, "regrid {in.x} {out.y}", 2.5, 4e6, 1, &err), 0);
+    assert_int_equal (store_runtime_save (s, "", 2.5, 4e6, 1, &err), 0);
+    assert_int_equal (store_runtime_save (s, "regrid {in.x} {out.y}", 3.5, 5e6, 2, &err), 0);
+    store_close (s);
+    s = store_open (path, &err);
+    assert_non_null (s);
+    struct rt_seen r = { 0 };
+    assert_int_equal (store_runtimes_load (s, rt_collect, &r, &err), 0);
+    assert_int_equal (r.n, 2);
+    int k = !strcmp (r.command[0], "") ? 1 : 0;
+    assert_string_equal (r.command[k], "regrid {in.x} {out.y}");
+    assert_true (r.runtime[k] == 3.5 && r.bytes[k] == 5e6 && r.samples[k] == 2);
+    assert_string_equal (r.command[1 - k], "");
+    assert_true (r.runtime[1 - k] == 2.5 && r.samples[1 - k] == 1);
+    store_close (s);
+}
+
 static void test_reopen (void **state)
 {
     (void)state;
@@ -960,6 +1003,7 @@ int main (void)
         cmocka_unit_test (test_jobs),
         cmocka_unit_test (test_jobs_many_tasks),
         cmocka_unit_test (test_transactions),
+        cmocka_unit_test (test_runtimes),
         cmocka_unit_test (test_reopen),
         cmocka_unit_test (test_open_failure),
     };

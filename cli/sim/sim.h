@@ -12,6 +12,11 @@
  * A scenario is loaded once (sim_load_file) and can be run any number of
  * times with any strategy; each run starts from the same initial state and
  * is deterministic for the scenario's seed.
+ *
+ * The library (cli/sim/, used by the `sim` verb alone): scenario.c (the
+ * model, loading), explicit.c (scenario files that list everything; links
+ * through common/config.c's parser), generate.c (`generate:`), engine.c (the
+ * event engine), strategy.c (the strategies).
  */
 #ifndef FS_SIM_H
 #define FS_SIM_H
