@@ -2,6 +2,7 @@
 import ctypes
 import operator
 import threading
+import warnings
 
 import numpy as np
 
@@ -172,6 +173,12 @@ class Client:
             ptr = out.ctypes.data if out.nbytes else None
             if lib.fs_read_into(r, ptr, out.nbytes, e.ref) < 0:
                 e.raise_("read")
+            rep = _lib.text(lib.fs_read_report(r), _lib.Err(), "read")
+            if rep.get("suppress_below"):
+                # An aggregate policy's threshold: blocks whose sums fell below it are NaN.
+                warnings.warn("%d of %d blocks suppressed (NaN): their sums are below %d, the "
+                              "threshold of the dataset's policy" % (rep.get("suppressed", 0),
+                              max(out.size, 1), rep["suppress_below"]), RuntimeWarning, stacklevel=3)
             return out
         finally:
             lib.fs_read_close(r)

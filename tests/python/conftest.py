@@ -124,6 +124,8 @@ def fed():
             v.attrs["long_name"] = "glacier ice thickness"
         with h5py.File(os.path.join(r2, "closed", "counts.h5"), "w") as f:
             f.create_dataset("n", data=np.arange(64, dtype="int32").reshape(8, 8))
+        with h5py.File(os.path.join(r2, "closed", "sparse.h5"), "w") as f:
+            f.create_dataset("n", data=np.arange(64, dtype="int32").reshape(8, 8))
         up = subprocess.run([LOCAL, "up", "--dir", d, "--sites", "2", "--data", "none"],
                             capture_output=True, text=True, env=daemon_env())
         started = True
@@ -138,6 +140,7 @@ def fed():
                 os.environ.pop(k, None)
         f.cli("publish", "site2", "closed/secret.h5", "--policy", "none")
         f.cli("publish", "site2", "closed/counts.h5", "--policy", "aggregate=4x4")
+        f.cli("publish", "site2", "closed/sparse.h5", "--policy", "aggregate=4x4,min=300")
         yield f
     finally:
         if started:

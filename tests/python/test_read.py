@@ -169,3 +169,12 @@ def test_reduction_satisfying_aggregate(fs):
     np.testing.assert_array_equal(got, want)
     with pytest.raises(fedsched.Refused):
         ds[0:4, 0:4]
+
+
+def test_suppressed_blocks_warn(fs):
+    """An aggregate policy with a threshold: blocks summing below it arrive as NaN,
+    and the read says how many with a RuntimeWarning."""
+    with pytest.warns(RuntimeWarning, match="2 of 4 blocks suppressed"):
+        got = fs["site2/closed/sparse/n"].reduce("sum", (4, 4))
+    want = block_reduce(np.arange(64, dtype="int32").reshape(8, 8), "sum", (4, 4))
+    assert np.isnan(got[0]).all() and (got[1] == want[1]).all(), got
