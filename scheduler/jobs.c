@@ -390,18 +390,23 @@ static void runtime_restore (void *arg, const char *command, double runtime_s, d
         log_msg (LOG_WARN, "event=runtime.restore_fail command=\"%s\"", command);
 }
 
-/* A completed task's runtime (from its RUNNING to its COMPLETED report) and
- * input bytes go into its command's estimate; written at the next flush.  A
- * run that spans a restart of this scheduler is not measured: its reports
- * may have waited for the scheduler to come back. */
-static void runtime_learn (struct jobs *j, struct job *jb, const struct jtask *t)
+/* A completed task's runtime and input bytes go into its command's estimate;
+ * written at the next flush.  The runtime is the one the site measured
+ * (runtime_s of its COMPLETED report), else the time from its RUNNING to its
+ * COMPLETED report, which a run that spans a restart of this scheduler does not
+ * give (its reports may have waited for the scheduler to come back). */
+static void runtime_learn (struct jobs *j, struct job *jb, const struct jtask *t,
+                           double measured)
 {
     char cmd[1024];
-    if (!jb->spec || t->started <= 0 || t->ended < t->started || t->started < j->started)
+    if (!jb->spec)
+        return;
+    /* The site's own figure (its monitor timed the run) when it sent one. */
+    double runtime = measured > 0 ? measured : t->ended - t->started;
+    if (measured <= 0 && (t->started <= 0 || t->ended < t->started || t->started < j->started))
         return;
     task_command (&jb->spec->tasks[t - jb->t], cmd, sizeof (cmd));
-    if (dispatch_observe (j->disp, cmd, (double)(t->bytes_local + t->bytes_moved),
-                          t->ended - t->started) < 0)
+    if (dispatch_observe (j->disp, cmd, (double)(t->bytes_local + t->bytes_moved), runtime) < 0)
         return;
     for (size_t i = 0; i < j->nrt_dirty; i++)
         if (!strcmp (j->rt_dirty[i], cmd))
@@ -831,10 +836,11 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
     json_t *inputs = json_array (), *outputs = json_array ();
     for (size_t i = 0; i < ts->ninputs; i++)
         json_array_append_new (
-            inputs, json_pack ("{s:s, s:s, s:o, s:o, s:O, s:o}", "name", ts->inputs[i].name,
+            inputs, json_pack ("{s:s, s:s, s:o, s:o, s:O, s:O, s:o}", "name", ts->inputs[i].name,
                                "dataset", pins[i].dataset, "sel", sel_to_json (&pins[i].sel),
                                "reduce", reduce_to_json (&pins[i].red), "version",
-                               json_object_get (pins[i].lookup, "version"), "replicas",
+                               json_object_get (pins[i].lookup, "version"), "policy",
+                               json_object_get (pins[i].lookup, "policy"), "replicas",
                                replicas_json (j, pins[i].lookup)));
     for (size_t i = 0; i < ts->noutputs; i++) {
         char name[FS_NAME_MAX + 1];
@@ -1597,7 +1603,7 @@ int jobs_task_update (struct jobs *j, const char *site, const json_t *body, fs_e
         json_decref (refused);
         t->exit_code = 0;
         t->ended = clock_wall ();
-        runtime_learn (j, jb, t);
+        runtime_learn (j, jb, t, json_number_value (json_object_get (body, "runtime_s")));
         task_set (j, jb, t, T_COMPLETED);
         log_msg (LOG_INFO, "event=task.completed job=%lld task=%s site=%s", (long long)id, task, site);
         bool all = true;

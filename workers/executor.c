@@ -52,6 +52,7 @@ struct xtask {
     bool held;                  /* recovered before launch: staged once the scheduler
                                  * has heard our hello (it may kill it first) */
     double stage_started;       /* when its inputs' staging began */
+    double runtime_s;           /* how long it ran, as its launcher measured it */
     bool killed;
     struct xtask *next;
 };
@@ -447,10 +448,14 @@ static int stage_one (struct stage_arg *a, json_t *in, json_t *staged, json_t *t
         *bytes_local += (int64_t)b;
         return 0;
     }
-    /* The cache: one file per (dataset, version, selection, reduction). */
+    /* The cache: one file per (dataset, version, selection, reduction, policy). */
     json_t *jkey = json_pack ("{s:s, s:O, s:O, s:O}", "d", dataset, "v",
                               json_object_get (in, "version"), "s", jsel, "r",
                               json_object_get (in, "reduce"));
+    /* And under which policy it was read: a tightened policy (a higher
+     * threshold, say) never reuses a read made under the looser one. */
+    if (json_is_string (json_object_get (in, "policy")))
+        json_object_set (jkey, "p", json_object_get (in, "policy"));
     char *key = json_dumps (jkey, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (jkey);
     if (!key)
@@ -952,8 +957,9 @@ void executor_result (struct executor *ex, const char *json, size_t len)
             log_msg (LOG_INFO, "event=task.completed job=%lld task=%s attempt=%d", (long long)t->job,
                      t->task, t->attempt);
             report_final (ex, t, "COMPLETED",
-                          json_pack ("{s:O, s:O, s:i}", "outputs", json_object_get (r, "outputs"),
-                                     "transfers", t->transfers, "exit_code", 0));
+                          json_pack ("{s:O, s:O, s:i, s:f}", "outputs", json_object_get (r, "outputs"),
+                                     "transfers", t->transfers, "exit_code", 0, "runtime_s",
+                                     t->runtime_s));
         }
     }
     json_decref (r);
@@ -988,6 +994,7 @@ void executor_tick (struct executor *ex)
                 report_final (ex, t, "FAILED", extra);
             } else if (r == 1) {
                 char why[700];
+                t->runtime_s = st.runtime_s;
                 if (st.exit_code == 0 && !st.killed) {
                     t->phase = X_FINISHING;
                     submit_stage (ex, t, true);

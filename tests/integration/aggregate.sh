@@ -148,4 +148,15 @@ for n, want in (("s1", sums), ("s2", sums / 16), ("s3", sums)):
     assert np.array_equal(np.isnan(got), small), (n, got)
     assert np.array_equal(got[~small], want[~small]), (n, got, want)
 PY
+
+log "a tightened threshold is never served from a read cached under the looser one"
+expect_code 0 fedsched policy site1 "$S" 'aggregate=4x4,min=1000000000'
+sed 's|derived/small_sums|derived/small_sums2|' "$D/j.yaml" >"$D/j2.yaml"
+expect_code 0 fedsched submit "$D/j2.yaml"
+expect_code 0 fedsched wait "$OUT" --timeout 60
+grep -q "event=stage.cached .*dataset=$S" "$D/sites/site2/worker.log" &&
+    fail "site2 reused the read it cached under the looser policy"
+expect_code 0 fedsched get derived/small_sums2 -o "$D/s4.h5"
+py -c "import h5py, numpy; v = h5py.File('$D/s4.h5', 'r')['small_sums2'][()]; assert numpy.isnan(v).all(), v" ||
+    fail "after the tightening some block passed the new threshold"
 log "OK"
