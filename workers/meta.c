@@ -167,16 +167,25 @@ size_t meta_batch_end (const json_t *entries, size_t start)
     return end;
 }
 
+struct zmsg *meta_register_next (const char *site, const json_t *entries, size_t *i,
+                                 int64_t id_base)
+{
+    size_t start = *i, end = meta_batch_end (entries, start);
+    if (end == start)
+        return NULL;
+    json_t *batch = json_array ();
+    for (size_t j = start; j < end; j++)
+        json_array_append (batch, json_array_get (entries, j));
+    *i = end;
+    return msg_request ("catalog.register", id_base + (int64_t)start,
+                        json_pack ("{s:s, s:o}", "site", site, "datasets", batch));
+}
+
 void meta_register (struct zsock *out, const char *site, const json_t *entries, int64_t id_base)
 {
-    size_t n = json_array_size (entries);
-    for (size_t i = 0, next; i < n; i = next) {
-        next = meta_batch_end (entries, i);
-        json_t *batch = json_array ();
-        for (size_t j = i; j < next; j++)
-            json_array_append (batch, json_array_get (entries, j));
-        struct zmsg *m = msg_request ("catalog.register", id_base + (int64_t)i,
-                                      json_pack ("{s:s, s:o}", "site", site, "datasets", batch));
+    size_t i = 0;
+    struct zmsg *m;
+    while ((m = meta_register_next (site, entries, &i, id_base)) != NULL) {
         zmsg_insert (m, 0, "S", 1);
         fs_error_t err;
         zsock_send (out, &m, &err);

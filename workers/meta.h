@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+struct zmsg;
 struct zsock;
 
 #define REGISTER_BATCH 200                  /* entries per catalog.register at most */
@@ -27,6 +28,11 @@ void meta_attach (json_t *entries);
  * REGISTER_BATCH entries, and no more once their metadata passes
  * REGISTER_BYTES (one entry at least). */
 size_t meta_batch_end (const json_t *entries, size_t start);
+
+/* The next batch of entries (borrowed) from *i on, as a catalog.register
+ * request for site (id id_base + *i), *i moved past it; NULL when none is left. */
+struct zmsg *meta_register_next (const char *site, const json_t *entries, size_t *i,
+                                 int64_t id_base);
 
 /* Register entries (borrowed) for site in batches: catalog.register requests
  * (ids from id_base) sent on out, an I/O job's way to the event loop

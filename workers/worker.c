@@ -112,15 +112,10 @@ static void send_register (struct zsock *out, bool via_pool, struct worker *w, j
         meta_register (out, w->cfg.name, datasets, id_base);
         return;
     }
-    size_t n = json_array_size (datasets);
-    for (size_t i = 0, next; i < n; i = next) {
-        next = meta_batch_end (datasets, i);
-        json_t *batch = json_array ();
-        for (size_t j = i; j < next; j++)
-            json_array_append (batch, json_array_get (datasets, j));
-        to_sched (w, msg_request ("catalog.register", id_base + (int64_t)i,
-                                  json_pack ("{s:s, s:o}", "site", w->cfg.name, "datasets", batch)));
-    }
+    size_t i = 0;
+    struct zmsg *m;
+    while ((m = meta_register_next (w->cfg.name, datasets, &i, id_base)) != NULL)
+        to_sched (w, m);
 }
 
 /* The executor's way to the scheduler. */
