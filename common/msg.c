@@ -140,7 +140,10 @@ int msg_decode (const struct zmsg *z, size_t frame, struct msg *out, fs_error_t 
             json_t *e = json_object_get (root, "error");
             json_t *code = json_object_get (e, "code");
             json_t *text = json_object_get (e, "text");
-            out->errcode = json_is_integer (code) ? (int)json_integer_value (code) : FS_EFAIL;
+            /* A code outside 1..125 (none, 0, negative, huge) is a plain failure,
+             * as msg_error() would send it. */
+            json_int_t c = json_integer_value (code);
+            out->errcode = json_is_integer (code) && c > 0 && c < 126 ? (int)c : FS_EFAIL;
             snprintf (out->errtext, sizeof (out->errtext), "%s",
                       json_is_string (text) ? json_string_value (text) : "unknown error");
             utf8_clean (out->errtext);  /* the copy may have cut a character */
