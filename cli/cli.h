@@ -16,6 +16,9 @@ int cmd_get (int argc, char **argv);
 int cmd_drain (int argc, char **argv);
 int cmd_resume (int argc, char **argv);
 int cmd_keygen (int argc, char **argv);
+/* Finding data by what it is (meta.c). */
+int cmd_search (int argc, char **argv);
+int cmd_info (int argc, char **argv);
 /* The job verbs (jobs.c). */
 int cmd_validate (int argc, char **argv);
 int cmd_submit (int argc, char **argv);
@@ -52,10 +55,30 @@ void cli_usage (const struct cli_verb *v, FILE *f);
 int cli_usage_error (const struct cli_verb *v, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
-/* Connect to the scheduler and call op; prints the error and returns NULL
- * with *code set on failure.  A body with a "token" is an idempotent request,
- * sent again while no answer comes (client_call_token). */
+/* The command talks to the federation only through libfedsched
+ * (lib/fedsched.h): one implementation of the client protocol.
+ *
+ * The library connection of this command, made on first use from the verb's
+ * --scheduler and --keys (else the environment); NULL with the error printed
+ * and *code set.  Borrowed: it lives until the process ends. */
+struct fs_client *cli_client (const struct client_opts *co, int *code);
+/* Print a library error, each line of its message as "fedsched: error: LINE"
+ * (a job file's problems run to many), and when a request with token got no
+ * answer, how to ask again without doing it twice; free e; return the exit
+ * code (1 for FS_ENOTFOUND). */
+int cli_fail (struct fs_error *e, const char *token);
+/* Send op with body (stolen; NULL for {}) and return the reply's body (new
+ * reference), or NULL with the error printed and *code set.  A body with a
+ * "token" is idempotent and sent again while no answer comes.  timeout
+ * seconds (< 0: none): when it expires first, NULL with *code FS_ETIMEOUT and
+ * nothing printed. */
+json_t *cli_request (const struct client_opts *co, const char *op, json_t *body, double timeout,
+                     int *code);
+/* cli_request without a timeout. */
 json_t *cli_call (const struct client_opts *co, const char *op, json_t *body, int *code);
+/* A JSON document the library returned (freed here), parsed; NULL with the
+ * error printed (exit 1) when it is not JSON. */
+json_t *cli_doc (char *text, int *code);
 
 /* Print a JSON document on stdout, indented. */
 void cli_print_json (json_t *j);

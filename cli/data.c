@@ -4,25 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "common/sbuf.h"
 #include "table.h"
-
-static char *shape_text (json_t *shape, char *buf, size_t n)
-{
-    struct sbuf b;
-    size_t i;
-    json_t *v;
-    sbuf_init (&b, buf, n);
-    if (!json_is_array (shape)) {
-        sbuf_puts (&b, "-");
-        return buf;
-    }
-    sbuf_puts (&b, "(");
-    json_array_foreach (shape, i, v)
-        sbuf_printf (&b, "%s%lld", i ? "," : "", (long long)json_integer_value (v));
-    sbuf_puts (&b, json_array_size (shape) == 1 ? ",)" : ")");
-    return buf;
-}
 
 static const struct cli_verb v_sites = {
     "sites", "[--json]",
@@ -93,24 +75,50 @@ int cmd_sites (int argc, char **argv)
     return 0;
 }
 
+static const struct option catalog_opts[] = {
+    { "where", required_argument, NULL, 'w' },
+    { NULL, 0, NULL, 0 },
+};
+
 static const struct cli_verb v_catalog = {
-    "catalog", "[GLOB] [--json]",
+    "catalog", "[GLOB] [--where KEY=VALUE]... [--json]",
     "List the federation's datasets (all, or those whose names match GLOB, where '*'\n"
-    "also matches '/'): name, shape, element type, chunks, bytes, replicas, policy.",
-    NULL, NULL,
+    "also matches '/'): name, shape, element type, chunks, bytes, replicas, policy.\n"
+    "  --where KEY=VALUE  only datasets whose KEY equals VALUE (numbers compare as\n"
+    "                     numbers: _FillValue=-999 finds -999.0); KEY~TEXT: KEY contains\n"
+    "                     TEXT, ignoring case.  Repeatable: all must hold.  KEY is an\n"
+    "                     attribute of the dataset (else of its file), attrs.NAME or\n"
+    "                     file.NAME for one of them, or dim.NAME.FIELD for a dimension:\n"
+    "                     size, units, first, last (dates for CF time axes), calendar,\n"
+    "                     frequency, or an attribute of its scale (see 'fedsched info').",
+    "w:", catalog_opts,
 };
 
 int cmd_catalog (int argc, char **argv)
 {
     struct client_opts co = { 0 };
-    int ex, code = 0;
-    if (cli_getopt (argc, argv, &v_catalog, &co, &ex) != -1 || ex >= 0)
-        return ex >= 0 ? ex : cli_usage_error (&v_catalog, "unexpected option");
-    if (argc - optind > 1)
+    int ex, c, code = 0;
+    json_t *where = json_array ();
+    while ((c = cli_getopt (argc, argv, &v_catalog, &co, &ex)) != -1) {
+        if (ex >= 0) {
+            json_decref (where);
+            return ex;
+        }
+        if (c == 'w' && json_array_append_new (where, json_string (optarg)) < 0) {
+            json_decref (where);
+            return cli_usage_error (&v_catalog, "--where: not UTF-8 text");
+        }
+    }
+    if (argc - optind > 1) {
+        json_decref (where);
         return cli_usage_error (&v_catalog, "at most one GLOB");
+    }
     json_t *body = json_object ();
     if (optind < argc)
         json_object_set_new (body, "glob", json_string (argv[optind]));
+    if (json_array_size (where))
+        json_object_set (body, "where", where);
+    json_decref (where);
     json_t *r = cli_call (&co, "catalog.list", body, &code);
     if (!r)
         return code;
@@ -133,10 +141,10 @@ int cmd_catalog (int argc, char **argv)
                                               json_string_value (json_object_get (r1, "site")));
             const char *cells[7] = {
                 json_string_value (json_object_get (d, "name")),
-                shape_text (json_object_get (d, "shape"), shape, sizeof (shape)),
+                fmt_shape (json_object_get (d, "shape"), shape, sizeof (shape)),
                 json_string_value (json_object_get (d, "dtype")),
                 json_is_null (json_object_get (d, "chunks"))
-                    ? "contiguous" : shape_text (json_object_get (d, "chunks"), chunks, sizeof (chunks)),
+                    ? "contiguous" : fmt_shape (json_object_get (d, "chunks"), chunks, sizeof (chunks)),
                 fmt_bytes ((double)json_integer_value (json_object_get (d, "bytes")), bytes, sizeof (bytes)),
                 reps,
                 json_string_value (json_object_get (d, "policy")),

@@ -1,8 +1,9 @@
 /* get.c - fedsched get: stream a slice from the best replica into a local
  * HDF5 file (SPEC sections 3 and 7).
  *
- * The slice is checked here first (syntax, then against the catalog's shape),
- * so mistakes cost no transfer; the transfer itself is workers/fetch.c.
+ * libfedsched checks the slice first (syntax, then against the catalog's
+ * shape: fs_read_open), so mistakes cost no transfer, then reads it into the
+ * file (fs_read_to_file).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,11 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "common/dtype.h"
-#include "common/names.h"
-#include "common/slice.h"
 #include "progress.h"
-#include "workers/fetch.h"
 
 static const struct option get_opts[] = {
     { "output", required_argument, NULL, 'o' },
@@ -63,67 +60,60 @@ static void show_progress (void *arg, uint64_t done, uint64_t total)
 }
 
 static int get_run (const struct client_opts *co, const char *slicetext, const char *outfile,
-                    const char *dsetpath, const char *reducetext, fs_error_t *err)
+                    const char *dsetpath, const char *reducetext)
 {
-    fs_slice_t sl;
-    fs_reduce_t red = { 0 };
-    if (slice_parse (slicetext, &sl, err) < 0 || (reducetext && reduce_parse (reducetext, &red, err) < 0))
-        return -1;
-    char defpath[FS_NAME_MAX + 2];
-    if (!dsetpath) {
-        const char *last = strrchr (sl.name, '/');
-        snprintf (defpath, sizeof (defpath), "/%s", last ? last + 1 : sl.name);
-        dsetpath = defpath;
-    } else if (dsetpath[0] != '/' || name_valid (dsetpath + 1, NULL) < 0) {
-        return errprintf (err, FS_EINVAL, "--dataset '%s' must be an absolute HDF5 path like /grp/x "
-                          "of [A-Za-z0-9._-] components", dsetpath);
-    }
-    /* The catalog: shape for the slice, replicas for the transfer. */
-    struct client *sc = client_create (co, client_scheduler_uri (co), err);
-    json_t *r = sc ? client_call (sc, "catalog.lookup", json_pack ("{s:s}", "name", sl.name), err) : NULL;
-    client_destroy (sc);
+    int code = 0;
+    struct fs_client *c = cli_client (co, &code);
+    if (!c)
+        return code;
+    struct fs_error *e = NULL;
+    struct fs_read *r = fs_read_open (c, slicetext, reducetext, &e);
     if (!r)
-        return -1;
-    json_t *ds = json_object_get (r, "dataset");
-    json_t *jshape = json_object_get (ds, "shape");
-    uint64_t shape[FS_MAXDIMS];
-    int ndims = (int)json_array_size (jshape);
-    for (int d = 0; d < ndims && d < FS_MAXDIMS; d++)
-        shape[d] = (uint64_t)json_integer_value (json_array_get (jshape, (size_t)d));
-    fs_sel_t sel;
-    uint64_t oshape[FS_MAXDIMS], blocks = 1;
-    int orank = 0;
-    if (slice_resolve (&sl, ndims, shape, &sel, err) < 0
-        || (red.op != RED_NONE && (orank = reduce_out_shape (&sel, &red, oshape, err)) < 0)) {
-        json_decref (r);
-        return errprefix (err, "%s", slicetext);
-    }
-    for (int d = 0; d < orank; d++)
-        blocks *= oshape[d];
-    struct get_bar bar = { NULL, sl.name };
-    struct fetch_result res;
-    int rc = fetch_slice (co, sl.name, &sel, &red, json_object_get (ds, "replicas"), outfile,
-                          dsetpath, show_progress, &bar, &res, err);
-    json_decref (r);
+        return cli_fail (e, NULL);
+    /* The bar is labelled with the dataset's name: the slice up to its '['. */
+    char label[300];
+    snprintf (label, sizeof (label), "%.*s", (int)strcspn (slicetext, "["), slicetext);
+    struct get_bar bar = { NULL, label };
+    fs_read_progress (r, show_progress, &bar);
+    int rc = fs_read_to_file (r, outfile, dsetpath, &e);
     progress_finish (bar.bar, rc == 0);
     progress_destroy (bar.bar);
-    /* An aggregate policy's threshold: the blocks it turned into NaN. */
-    if (rc == 0 && res.suppress_below)
-        fprintf (stderr, "fedsched: %" PRIu64 " of %" PRIu64 " block%s suppressed (NaN in %s): "
-                 "their sums are below %" PRIu64 ", the threshold of the dataset's policy\n",
-                 res.suppressed, blocks, blocks == 1 ? "" : "s", outfile, res.suppress_below);
-    if (rc == 0 && co->json) {
-        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:I, s:o}", "name", sl.name,
-                               "site", res.site, "output", outfile, "dataset", dsetpath, "bytes",
-                               (json_int_t)res.bytes, "local_bytes", (json_int_t)res.local_bytes,
-                               "seconds", res.seconds, "suppressed", (json_int_t)res.suppressed,
-                               "suppress_below", res.suppress_below
-                               ? json_integer ((json_int_t)res.suppress_below) : json_null ());
-        if (o)
-            cli_print_json (o);
-        json_decref (o);
+    if (rc < 0) {
+        fs_read_close (r);
+        return cli_fail (e, NULL);
     }
-    return rc;
+    json_t *o = cli_doc (fs_read_report (r), &code);
+    /* An aggregate policy's threshold: the blocks it turned into NaN. */
+    json_int_t below = json_integer_value (json_object_get (o, "suppress_below"));
+    if (below > 0) {
+        uint64_t blocks = 1;
+        for (int d = 0; d < fs_read_ndims (r); d++)
+            blocks *= fs_read_shape (r)[d];
+        fprintf (stderr, "fedsched: %lld of %" PRIu64 " block%s suppressed (NaN in %s): "
+                 "their sums are below %lld, the threshold of the dataset's policy\n",
+                 (long long)json_integer_value (json_object_get (o, "suppressed")), blocks,
+                 blocks == 1 ? "" : "s", outfile, (long long)below);
+    }
+    if (co->json) {
+        if (o) {
+            const char *last = strrchr (label, '/');
+            char def[310];
+            snprintf (def, sizeof (def), "/%s", last ? last + 1 : label);
+            json_object_set_new (o, "output", json_string (outfile));
+            json_object_set_new (o, "dataset", json_string (dsetpath ? dsetpath : def));
+            json_t *out = json_object ();
+            static const char *const keys[] = { "name", "site", "output", "dataset", "bytes",
+                                                "local_bytes", "seconds", "suppressed",
+                                                "suppress_below", NULL };
+            for (int k = 0; keys[k]; k++)
+                json_object_set (out, keys[k], json_object_get (o, keys[k]));
+            cli_print_json (out);
+            json_decref (out);
+        }
+    }
+    json_decref (o);
+    fs_read_close (r);
+    return code;
 }
 
 int cmd_get (int argc, char **argv)
@@ -145,10 +135,5 @@ int cmd_get (int argc, char **argv)
         return cli_usage_error (&v_get, "get needs exactly one SLICE");
     if (!out)
         return cli_usage_error (&v_get, "get needs -o OUT.h5");
-    const char *lr = getenv ("FEDSCHED_LOCAL_READS");
-    co.local_reads = !lr || strcmp (lr, "0");
-    fs_error_t err = { 0 };
-    if (get_run (&co, argv[optind], out, dset, reduce, &err) < 0)
-        return client_fail (&err);
-    return 0;
+    return get_run (&co, argv[optind], out, dset, reduce);
 }

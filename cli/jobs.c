@@ -1,17 +1,17 @@
 /* jobs.c - the job verbs: validate, submit, jobs, status, explain, wait, watch,
  * cancel, logs, links (SPEC section 3; docs/protocol.md, "Jobs").
  *
- * Every verb talks to the scheduler through job_call().  Unlike cli_call() it
- * reads the reply frame itself, so that
- *   - an error text of any length (a job file's errors, one FILE:LINE:COL
- *     message per line) is printed whole, one "fedsched: error:" line each;
- *   - a call can stop at a deadline (wait --timeout), which is told apart from
- *     an unreachable scheduler ($FEDSCHED_TIMEOUT seconds of silence, exit 75).
+ * Every verb talks to the scheduler through libfedsched (cli_request, and
+ * fs_validate, fs_submit, fs_job_wait, fs_job_cancel): an error text of any
+ * length (a job file's errors, one FILE:LINE:COL message per line) is printed
+ * whole, one "fedsched: error:" line each; a deadline (wait --timeout) is told
+ * apart from an unreachable scheduler ($FEDSCHED_TIMEOUT seconds of silence,
+ * exit 75).
  *
- * wait, watch and submit --wait share one loop, job_follow(): it asks for
- * job.status every 0.5 s, backing off to 2 s while nothing changes, shows each
- * answer in the chosen way (not at all, one plain line per change, or a view
- * redrawn in place on a TTY) and ends when the job does: 0 COMPLETED,
+ * wait, watch and submit --wait follow a job with fs_job_wait(): it asks for
+ * job.status every 0.5 s, backing off to 2 s while nothing changes; each
+ * answer is shown in the chosen way (not at all, one plain line per change, or
+ * a view redrawn in place on a TTY); it ends when the job does: 0 COMPLETED,
  * 1 FAILED or CANCELLED (naming the failed task on stderr), 124 at the
  * --timeout, or the error code of a failed call (75 unreachable, 1 unknown job).
  */
@@ -30,21 +30,8 @@
 #include "common/msg.h"
 #include "table.h"
 
-#define JOBFILE_MAX (1 << 20)   /* bytes: larger job files are refused */
-#define POLL_MIN 0.5            /* seconds between job.status polls ... */
-#define POLL_MAX 2.0            /* ... backing off to this while nothing changes */
-
 /* ------------------------------------------------------------------ */
 /* Small helpers */
-
-static void sleep_s (double s)
-{
-    if (s <= 0)
-        return;
-    struct timespec ts = { (time_t) s, (long) ((s - floor (s)) * 1e9) };
-    while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* Borrowed string member, or NULL. */
 static const char *jstr (const json_t *o, const char *key)
@@ -63,12 +50,6 @@ static const char *jint_text (const json_t *o, const char *key, char *buf, size_
     else
         snprintf (buf, n, "-");
     return buf;
-}
-
-static bool job_ended (const char *state)
-{
-    return state && (!strcmp (state, "COMPLETED") || !strcmp (state, "FAILED")
-                     || !strcmp (state, "CANCELLED"));
 }
 
 /* Tasks of a status object that are COMPLETED. */
@@ -110,101 +91,10 @@ static int parse_jobid (const struct cli_verb *v, const char *s, int64_t *id)
     return 0;
 }
 
-/* Print text one "fedsched: error: LINE" per line (empty lines skipped). */
-static void print_error_lines (const char *text)
-{
-    int printed = 0;
-    const char *p = text ? text : "";
-    while (*p) {
-        size_t n = strcspn (p, "\n");
-        if (n && !(n == 1 && p[0] == '\r')) {
-            fprintf (stderr, "fedsched: error: %.*s\n", (int) n, p);
-            printed++;
-        }
-        p += n;
-        if (*p == '\n')
-            p++;
-    }
-    if (!printed)
-        fprintf (stderr, "fedsched: error: the scheduler refused the request (no reason given)\n");
-}
-
-/* ------------------------------------------------------------------ */
-/* Calling the scheduler */
-
-struct conn {
-    struct client *c;
-    const char *uri;            /* borrowed from the options or the environment */
-    int64_t next_id;
-};
-
-static int conn_open (struct conn *k, const struct client_opts *co)
-{
-    fs_error_t err = { 0 };
-    k->uri = client_scheduler_uri (co);
-    k->next_id = 1;
-    k->c = client_create (co, k->uri, &err);
-    return k->c ? 0 : client_fail (&err);
-}
-
-static void conn_close (struct conn *k)
-{
-    client_destroy (k->c);
-    k->c = NULL;
-}
-
-/* Send op with body (stolen; NULL means {}) and wait for its reply: the body
- * (new reference), or NULL with *code set.  Error replies are printed (one
- * line each) with the scheduler's code; silence for client_timeout() seconds
- * is printed as unreachable (75).  deadline (a clock_mono() time, or < 0 for
- * none): reaching it first returns NULL with code 124 and prints nothing.  A
- * body with a "token" is an idempotent request, sent again while no answer
- * comes (client_exchange). */
-static json_t *job_call (struct conn *k, const char *op, json_t *body, double deadline, int *code)
-{
-    fs_error_t err = { 0 };
-    const char *token = json_string_value (json_object_get (body, "token"));
-    char tok[FS_TOKEN_MAX + 1];
-    snprintf (tok, sizeof (tok), "%s", token ? token : "");
-    json_t *root = client_exchange (k->c, op, body, deadline, token != NULL, &err);
-    if (!root) {
-        if (err.code == FS_ETIMEOUT) {
-            *code = FS_ETIMEOUT;
-            return NULL;
-        }
-        if (tok[0])
-            fprintf (stderr, "fedsched: error: %s; it may have been done all the same: the same "
-                     "command with --token %s tells, and does it at most once\n", err.text, tok);
-        else
-            fprintf (stderr, "fedsched: error: %s\n", err.text);
-        *code = err.code;
-        return NULL;
-    }
-    if (json_is_true (json_object_get (root, "ok"))) {
-        json_t *b = json_object_get (root, "body");
-        b = json_is_object (b) ? json_incref (b) : json_object ();
-        json_decref (root);
-        return b;
-    }
-    json_t *e = json_object_get (root, "error");
-    json_int_t c = json_integer_value (json_object_get (e, "code"));
-    print_error_lines (jstr (e, "text"));
-    json_decref (root);
-    *code = c > 0 && c < 126 ? errcode_exit ((int) c) : FS_EFAIL;
-    return NULL;
-}
-
-/* One request on a connection of its own. */
+/* One request: cli_request without a timeout. */
 static json_t *call1 (const struct client_opts *co, const char *op, json_t *body, int *code)
 {
-    struct conn k;
-    if ((*code = conn_open (&k, co)) != 0) {
-        json_decref (body);
-        return NULL;
-    }
-    json_t *r = job_call (&k, op, body, -1, code);
-    conn_close (&k);
-    return r;
+    return cli_request (co, op, body, -1, code);
 }
 
 /* Parse the options of a verb without options of its own.  True when the verb
@@ -411,107 +301,59 @@ static int ended_code (const json_t *st, int64_t id)
     return 1;
 }
 
-/* Poll job.status until the job ends or timeout (seconds; < 0: none) expires.
+struct follow {
+    struct view v;
+    char state[32];             /* the last state seen */
+};
+
+/* Each status fs_job_wait polled: shown as the mode says. */
+static void follow_each (void *arg, const char *status)
+{
+    struct follow *f = arg;
+    json_t *st = json_loads (status, 0, NULL);
+    if (!st)
+        return;
+    const char *s = jstr (st, "state");
+    snprintf (f->state, sizeof (f->state), "%s", s ? s : "?");
+    if (f->v.mode == FOLLOW_LINES)
+        view_lines (&f->v, st);
+    else if (f->v.mode == FOLLOW_TTY)
+        view_tty (&f->v, st);
+    json_decref (f->v.prev);
+    f->v.prev = st;
+}
+
+/* Follow job id until it ends or timeout (seconds; < 0: none) expires.
  * Returns the exit code; *final gets the last status when the job ended
  * (caller frees), else NULL. */
 static int job_follow (const struct client_opts *co, int64_t id, double timeout,
                        enum follow_mode mode, json_t **final)
 {
-    struct conn k;
-    int code = conn_open (&k, co);
+    int code = 0;
+    struct fs_client *c = cli_client (co, &code);
     *final = NULL;
-    if (code)
+    if (!c)
         return code;
-    struct view v = { .mode = mode, .id = id };
-    double t0 = clock_mono (), deadline = timeout >= 0 ? t0 + timeout : -1, interval = POLL_MIN;
-    char last_state[32] = "PENDING";
-    bool first = true;
-    for (;;) {
-        /* The first call is always answered (or unreachable), even with --timeout 0. */
-        json_t *st = job_call (&k, "job.status", json_pack ("{s:I}", "id", (json_int_t) id),
-                               first ? -1 : deadline, &code);
-        first = false;
-        if (!st)
-            break;
-        const char *s = jstr (st, "state");
-        snprintf (last_state, sizeof (last_state), "%s", s ? s : "?");
-        bool changed = mode == FOLLOW_LINES ? view_lines (&v, st)
-                     : mode == FOLLOW_TTY ? view_tty (&v, st) : false;
-        if (mode != FOLLOW_LINES) {
-            /* Back off only while the tasks' states stay the same. */
-            json_t *a = json_object_get (st, "tasks"), *b = json_object_get (v.prev, "tasks");
-            changed = !v.prev || json_array_size (a) != json_array_size (b);
-            size_t i;
-            json_t *t;
-            json_array_foreach (a, i, t)
-                if (!changed && !same_str (jstr (t, "state"), jstr (json_array_get (b, i), "state")))
-                    changed = true;
+    struct follow f = { .v = { .mode = mode, .id = id }, .state = "PENDING" };
+    struct fs_error *e = NULL;
+    char *st = fs_job_wait (c, id, timeout, follow_each, &f, &e);
+    json_decref (f.v.prev);
+    if (!st) {
+        if (fs_error_code (e) == FS_ETIMEOUT) {
+            fprintf (stderr, "fedsched: error: job %lld is still %s after %g s (--timeout)\n",
+                     (long long) id, f.state, timeout);
+            fs_error_free (e);
+            return FS_ETIMEOUT;
         }
-        json_decref (v.prev);
-        v.prev = json_incref (st);
-        if (job_ended (s)) {
-            *final = st;
-            code = ended_code (st, id);
-            break;
-        }
-        json_decref (st);
-        double now = clock_mono ();
-        if (deadline >= 0 && now >= deadline) {
-            code = FS_ETIMEOUT;
-            break;
-        }
-        interval = changed ? POLL_MIN : fmin (interval * 1.5, POLL_MAX);
-        sleep_s (deadline >= 0 ? fmin (interval, deadline - now) : interval);
+        return cli_fail (e, NULL);
     }
-    if (code == FS_ETIMEOUT)
-        fprintf (stderr, "fedsched: error: job %lld is still %s after %g s (--timeout)\n",
-                 (long long) id, last_state, timeout);
-    json_decref (v.prev);
-    conn_close (&k);
-    return code;
+    if (!(*final = cli_doc (st, &code)))
+        return code;
+    return ended_code (*final, id);
 }
 
 /* ------------------------------------------------------------------ */
 /* validate, submit */
-
-/* Read a job file (at most JOBFILE_MAX bytes of UTF-8 text) into a JSON string;
- * NULL with the error printed (exit 2). */
-static json_t *read_jobfile (const char *path)
-{
-    FILE *f = fopen (path, "rb");
-    if (!f) {
-        fprintf (stderr, "fedsched: error: cannot read %s: %s\n", path, strerror (errno));
-        return NULL;
-    }
-    char *buf = malloc (JOBFILE_MAX + 1);
-    if (!buf) {
-        fclose (f);
-        fprintf (stderr, "fedsched: error: out of memory\n");
-        return NULL;
-    }
-    size_t n = fread (buf, 1, JOBFILE_MAX + 1, f);
-    int e = errno;
-    bool bad = ferror (f);
-    fclose (f);
-    json_t *s = NULL;
-    if (bad)
-        fprintf (stderr, "fedsched: error: cannot read %s: %s\n", path, strerror (e));
-    else if (n > JOBFILE_MAX)
-        fprintf (stderr, "fedsched: error: %s: a job file may hold at most 1 MiB\n", path);
-    else if (memchr (buf, '\0', n))
-        fprintf (stderr, "fedsched: error: %s: not a text file (it holds a NUL byte)\n", path);
-    else if (!(s = json_stringn (buf, n)))
-        fprintf (stderr, "fedsched: error: %s: not UTF-8 text\n", path);
-    free (buf);
-    return s;
-}
-
-/* {file, text} for job.validate / job.submit, or NULL (error printed). */
-static json_t *jobfile_body (const char *path)
-{
-    json_t *text = read_jobfile (path);
-    return text ? json_pack ("{s:s, s:o}", "file", path, "text", text) : NULL;
-}
 
 static const struct cli_verb v_validate = {
     "validate", "JOBFILE [--json]",
@@ -531,10 +373,14 @@ int cmd_validate (int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage_error (&v_validate, "validate needs exactly one JOBFILE");
     const char *path = argv[optind];
-    json_t *body = jobfile_body (path);
-    if (!body)
-        return FS_EINVAL;
-    json_t *r = call1 (&co, "job.validate", body, &code);
+    struct fs_client *c = cli_client (&co, &code);
+    if (!c)
+        return code;
+    struct fs_error *e = NULL;
+    char *txt = fs_validate (c, path, &e);
+    if (!txt)
+        return cli_fail (e, NULL);
+    json_t *r = cli_doc (txt, &code);
     if (!r)
         return code;
     if (co.json) {
@@ -588,25 +434,17 @@ int cmd_submit (int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage_error (&v_submit, "submit needs exactly one JOBFILE");
-    json_t *body = jobfile_body (argv[optind]);
-    if (!body)
-        return FS_EINVAL;
+    struct fs_client *cl = cli_client (&co, &code);
+    if (!cl)
+        return code;
     if (!token) {
         client_token (tok, sizeof (tok));
         token = tok;
     }
-    json_object_set_new (body, "token", json_string (token));
-    json_t *r = call1 (&co, "job.submit", body, &code);
-    if (!r)
-        return code;
-    json_t *jid = json_object_get (r, "id");
-    if (!json_is_integer (jid) || json_integer_value (jid) <= 0) {
-        fprintf (stderr, "fedsched: error: the scheduler answered job.submit without a job id\n");
-        json_decref (r);
-        return FS_EFAIL;
-    }
-    int64_t id = (int64_t) json_integer_value (jid);
-    json_decref (r);
+    struct fs_error *e = NULL;
+    int64_t id = fs_submit (cl, argv[optind], token, &e);
+    if (id < 0)
+        return cli_fail (e, token);
     if (!co.json || !wait) {
         if (co.json)
             printf ("{\"id\": %lld}\n", (long long) id);
@@ -1079,10 +917,16 @@ int cmd_cancel (int argc, char **argv)
     if (plain_opts (argc, argv, &v_cancel, &co, &code)
         || (code = jobid_arg (argc, argv, &v_cancel, 1, 1, &id)))
         return code;
+    struct fs_client *c = cli_client (&co, &code);
+    if (!c)
+        return code;
     char tok[40];
     client_token (tok, sizeof (tok));
-    json_t *r = call1 (&co, "job.cancel", json_pack ("{s:I, s:s}", "id", (json_int_t) id,
-                                                     "token", tok), &code);
+    struct fs_error *e = NULL;
+    char *txt = fs_job_cancel (c, id, tok, &e);
+    if (!txt)
+        return cli_fail (e, tok);
+    json_t *r = cli_doc (txt, &code);
     if (!r)
         return code;
     if (co.json)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sbuf.h"
 #include "table.h"
 
 struct table {
@@ -302,5 +303,22 @@ char *fmt_duration (double seconds, char *buf, size_t n)
         snprintf (buf, n, "%lluh%02llum", s / 3600, s % 3600 / 60);
     else
         snprintf (buf, n, "%llud%02lluh", s / 86400, s % 86400 / 3600);
+    return buf;
+}
+
+char *fmt_shape (const json_t *shape, char *buf, size_t n)
+{
+    struct sbuf b;
+    size_t i;
+    json_t *v;
+    sbuf_init (&b, buf, n);
+    if (!json_is_array (shape)) {
+        sbuf_puts (&b, "-");
+        return buf;
+    }
+    sbuf_puts (&b, "(");
+    json_array_foreach (shape, i, v)
+        sbuf_printf (&b, "%s%lld", i ? "," : "", (long long)json_integer_value (v));
+    sbuf_puts (&b, json_array_size (shape) == 1 ? ",)" : ")");
     return buf;
 }

@@ -2,6 +2,7 @@
 #ifndef FS_TABLE_H
 #define FS_TABLE_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 struct table;
@@ -21,5 +22,7 @@ void table_print (const struct table *t, FILE *f);
 char *fmt_bytes (double bytes, char *buf, size_t n);
 char *fmt_rate (double bytes_per_s, char *buf, size_t n);
 char *fmt_duration (double seconds, char *buf, size_t n);
+/* A shape (JSON array of sizes) as NumPy prints it: "(24, 45)" -> "(24,45)", "(7,)". */
+char *fmt_shape (const json_t *shape, char *buf, size_t n);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/msg.h"
 
 enum { OPT_SCHEDULER = 1000, OPT_KEYS, OPT_JSON, OPT_HELP };
 
@@ -79,19 +80,92 @@ int cli_getopt (int argc, char **argv, const struct cli_verb *v, struct client_o
     }
 }
 
+struct fs_client *cli_client (const struct client_opts *co, int *code)
+{
+    static struct fs_client *c;
+    if (c)
+        return c;
+    struct fs_error *e = NULL;
+    struct fs_options *o = fs_options_new ();
+    if (!o || (co->scheduler && fs_options_set (o, "scheduler", co->scheduler, &e) < 0)
+        || (co->keys && fs_options_set (o, "keys", co->keys, &e) < 0)
+        || !(c = fs_connect (o, &e))) {
+        fs_options_free (o);
+        *code = cli_fail (e, NULL);
+        return NULL;
+    }
+    fs_options_free (o);
+    return c;
+}
+
+int cli_fail (struct fs_error *e, const char *token)
+{
+    int code = fs_error_code (e);
+    const char *p = fs_error_message (e);
+    int printed = 0;
+    while (*p) {
+        size_t n = strcspn (p, "\n");
+        if (n && !(n == 1 && p[0] == '\r')) {
+            fprintf (stderr, "fedsched: error: %.*s", (int)n, p);
+            if (token && code == FS_EUNREACH && !p[n])
+                fprintf (stderr, "; it may have been done all the same: the same command with "
+                         "--token %s tells, and does it at most once", token);
+            fputc ('\n', stderr);
+            printed++;
+        }
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    if (!printed)
+        fprintf (stderr, "fedsched: error: the request was refused (no reason given)\n");
+    fs_error_free (e);
+    return code > 0 && code < 126 ? errcode_exit (code) : FS_EFAIL;
+}
+
+json_t *cli_doc (char *text, int *code)
+{
+    json_t *j = text ? json_loads (text, JSON_DECODE_ANY, NULL) : NULL;
+    fs_free (text);
+    if (!j) {
+        fprintf (stderr, "fedsched: error: the library returned a malformed document\n");
+        *code = FS_EFAIL;
+    }
+    return j;
+}
+
+json_t *cli_request (const struct client_opts *co, const char *op, json_t *body, double timeout,
+                     int *code)
+{
+    struct fs_client *c = cli_client (co, code);
+    char token[FS_TOKEN_MAX + 1] = "";
+    const char *t = json_string_value (json_object_get (body, "token"));
+    if (t)
+        snprintf (token, sizeof (token), "%s", t);
+    char *text = body ? json_dumps (body, JSON_COMPACT) : NULL;
+    json_decref (body);
+    if (!c) {
+        free (text);
+        return NULL;
+    }
+    struct fs_error *e = NULL;
+    char *r = fs_call (c, op, text, timeout, &e);
+    free (text);
+    if (!r) {
+        if (fs_error_code (e) == FS_ETIMEOUT && timeout >= 0) {
+            fs_error_free (e);
+            *code = FS_ETIMEOUT;
+            return NULL;
+        }
+        *code = cli_fail (e, token[0] ? token : NULL);
+        return NULL;
+    }
+    return cli_doc (r, code);
+}
+
 json_t *cli_call (const struct client_opts *co, const char *op, json_t *body, int *code)
 {
-    fs_error_t err = { 0 };
-    struct client *c = client_create (co, client_scheduler_uri (co), &err);
-    const char *token = json_string_value (json_object_get (body, "token"));
-    json_t *r = !c ? NULL : token ? client_call_token (c, op, body, &err)
-                                  : client_call (c, op, body, &err);
-    if (!c)
-        json_decref (body);
-    client_destroy (c);
-    if (!r)
-        *code = client_fail (&err);
-    return r;
+    return cli_request (co, op, body, -1, code);
 }
 
 void cli_print_json (json_t *j)

@@ -8,7 +8,8 @@ Writes into DATA_ROOT (a site's data root; used by `fedsched-local --data demo`)
     demo/climate.h5   /temp     float32 time x lat x lon (24 x 45 x 90), contiguous
                       /precip   float32 time x lat x lon (24 x 45 x 90), chunked
                                 (6 x 45 x 90), gzip 4 + shuffle
-                      /lat /lon float64 coordinates
+                      /lat /lon float64 coordinates, the fields' dimension scales
+                      (CF-style attributes: units, long_name, standard_name)
     demo/stations.h5  /series   int32 station x day (16 x 365), chunked (4 x 365)
                       /ids      int64 (16)
     demo/mask.h5      /land     uint8 lat x lon (45 x 90)
@@ -50,14 +51,28 @@ def climate(path, site, scale):
     precip = np.maximum(0.0, r.gamma(0.6, 2.0, (nt, nlat, nlon)) * (1.0 + np.cos(la)) - 0.5)
     with h5py.File(path, "w") as h:
         h.attrs["site"] = site
+        h.attrs["title"] = "Demo climate fields of " + site
+        h.attrs["Conventions"] = "CF-1.8"
         d = h.create_dataset("temp", data=temp.astype(np.float32))
         d.attrs["units"] = "K"
-        d = h.create_dataset("precip", data=precip.astype(np.float32),
+        d.attrs["long_name"] = "Near-surface air temperature"
+        d.attrs["standard_name"] = "air_temperature"
+        p = h.create_dataset("precip", data=precip.astype(np.float32),
                              chunks=(6, nlat, nlon), compression="gzip",
                              compression_opts=4, shuffle=True)
-        d.attrs["units"] = "mm/h"
-        h.create_dataset("lat", data=lat)
-        h.create_dataset("lon", data=lon)
+        p.attrs["units"] = "mm/h"
+        p.attrs["long_name"] = "Precipitation rate"
+        p.attrs["standard_name"] = "precipitation_flux"
+        # lat and lon are the dimension scales of both fields (as netCDF-4 writes them).
+        la = h.create_dataset("lat", data=lat)
+        la.attrs["units"] = "degrees_north"
+        la.make_scale("lat")
+        lo = h.create_dataset("lon", data=lon)
+        lo.attrs["units"] = "degrees_east"
+        lo.make_scale("lon")
+        for v in (d, p):
+            v.dims[1].attach_scale(la)
+            v.dims[2].attach_scale(lo)
 
 
 def stations(path, site, scale):
@@ -79,7 +94,8 @@ def mask(path, site):
         field = (field + np.roll(field, 1, 0) + np.roll(field, -1, 0)
                  + np.roll(field, 1, 1) + np.roll(field, -1, 1)) / 5.0
     with h5py.File(path, "w") as h:
-        h.create_dataset("land", data=(field > 0.0).astype(np.uint8))
+        m = h.create_dataset("land", data=(field > 0.0).astype(np.uint8))
+        m.attrs["long_name"] = "Land mask (1 land, 0 sea)"
 
 
 def main():

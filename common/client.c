@@ -20,6 +20,7 @@ struct client {
     char serverkey[64];
     char uri[FS_URI_MAX];
     int64_t next_id;
+    double timeout;             /* 0: client_timeout() */
 };
 
 static struct {
@@ -45,6 +46,11 @@ double client_timeout (void)
     if (!s || end == s || t <= 0)
         t = 10.0;
     return t;
+}
+
+double client_timeout_of (const struct client *c)
+{
+    return c && c->timeout > 0 ? c->timeout : client_timeout ();
 }
 
 const char *client_scheduler_uri (const struct client_opts *o)
@@ -103,6 +109,7 @@ struct client *client_create (const struct client_opts *o, const char *uri, fs_e
         c->zo.serverkey = c->serverkey;
     }
     c->zo.maxmsgsize = 256 << 20;
+    c->timeout = o && o->timeout > 0 ? o->timeout : 0;
     snprintf (c->uri, sizeof (c->uri), "%s", uri);
     if (client_open (c, err) < 0) {
         free (c);
@@ -179,7 +186,7 @@ json_t *client_exchange (struct client *c, const char *op, json_t *body, double 
         json_decref (again);
         return NULL;
     }
-    double timeout = client_timeout ();
+    double timeout = client_timeout_of (c);
     double t0 = clock_mono (), silent_until = t0 + timeout;
     double next_send = again ? t0 + resend_interval (timeout) : -1;
     for (;;) {
@@ -223,20 +230,28 @@ json_t *client_exchange (struct client *c, const char *op, json_t *body, double 
     }
 }
 
+json_t *client_reply_body (const json_t *root, int *code, const char **text)
+{
+    if (json_is_true (json_object_get (root, "ok"))) {
+        json_t *b = json_object_get (root, "body");
+        return json_is_object (b) ? json_incref (b) : json_object ();
+    }
+    json_t *e = json_object_get (root, "error");
+    json_int_t c = json_integer_value (json_object_get (e, "code"));
+    const char *t = json_string_value (json_object_get (e, "text"));
+    *code = c > 0 && c < 126 ? (int)c : FS_EFAIL;
+    *text = t && *t ? t : "the request was refused (no reason given)";
+    return NULL;
+}
+
 /* The body of reply root (taken), or NULL with err from an error reply. */
 static json_t *reply_body (json_t *root, fs_error_t *err)
 {
-    json_t *b = NULL;
-    if (json_is_true (json_object_get (root, "ok"))) {
-        b = json_object_get (root, "body");
-        b = json_is_object (b) ? json_incref (b) : json_object ();
-    } else {
-        json_t *e = json_object_get (root, "error");
-        json_int_t code = json_integer_value (json_object_get (e, "code"));
-        const char *text = json_string_value (json_object_get (e, "text"));
-        errprintf (err, code > 0 && code < 126 ? (int)code : FS_EFAIL, "%s",
-                   text && *text ? text : "the request was refused (no reason given)");
-    }
+    int code;
+    const char *text;
+    json_t *b = client_reply_body (root, &code, &text);
+    if (!b)
+        errprintf (err, code, "%s", text);
     json_decref (root);
     return b;
 }

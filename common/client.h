@@ -18,6 +18,8 @@ struct client_opts {
     const char *reader_region;  /*   (NULL for a reader outside every site) */
     bool local_reads;           /* get: copy runs of a site's file on this host
                                  * directly (docs/protocol.md, Local reads) */
+    double timeout;             /* seconds of silence before a peer is unreachable;
+                                 * 0: client_timeout() */
 };
 
 struct client;
@@ -28,6 +30,9 @@ void client_identity (fs_security_t security, const char *keys, const char *key_
 
 /* Seconds of silence after which a peer counts as unreachable. */
 double client_timeout (void);
+/* Seconds of silence after which c's peer counts as unreachable: its
+ * options' timeout, else client_timeout(). */
+double client_timeout_of (const struct client *c);
 /* The scheduler URI from opts/environment/default (borrowed). */
 const char *client_scheduler_uri (const struct client_opts *o);
 
@@ -49,6 +54,10 @@ json_t *client_call (struct client *c, const char *op, json_t *body, fs_error_t 
  * restarted meanwhile still answers it, and answers each copy alike. */
 json_t *client_exchange (struct client *c, const char *op, json_t *body, double deadline,
                          bool resend, fs_error_t *err);
+/* The body of an answer (client_exchange's root, borrowed): new reference;
+ * or NULL for an error reply, with its code and its whole text (borrowed
+ * from root; any length: a job file's errors run to many lines). */
+json_t *client_reply_body (const json_t *root, int *code, const char **text);
 /* client_call for an idempotent request: body (stolen) gets a new "token"
  * unless it has one, and is sent again while no answer comes (see
  * client_exchange).  On FS_EUNREACH the message names the token. */

@@ -10,24 +10,20 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-enum {
-    FS_OK = 0,
-    FS_EFAIL = 1,       /* the operation failed: refused, job failed */
-    FS_EINVAL = 2,      /* invalid input: usage, job file, slice, name */
-    FS_ENOTFOUND = 3,   /* no such thing (a dataset, job, task attempt): for callers to
-                         * test; users and the protocol see 1 (errcode_exit) */
-    FS_EUNREACH = 75,   /* scheduler or site unreachable */
-    FS_ETIMEOUT = 124,  /* a --timeout expired */
-};
+/* The codes (FS_EFAIL, FS_EINVAL, FS_ENOTFOUND, FS_EUNREACH, FS_ETIMEOUT) are
+ * the public library's (lib/fedsched.h): one list for the product.
+ * FS_ENOTFOUND is for callers to test; users see exit code 1 (client_fail). */
+#include "lib/fedsched.h"
 
 typedef struct {
     int code;
     char text[1024];
 } fs_error_t;
 
-/* The code as an exit code of the fedsched command and as the code of a
- * protocol error reply (SPEC section 3): FS_ENOTFOUND is 1, and so is 0 (an
- * error without a code); the others are themselves. */
+/* The code as an exit code of the fedsched command (SPEC section 3):
+ * FS_ENOTFOUND is 1, and so is 0 (an error without a code); the others are
+ * themselves.  Error replies carry FS_ENOTFOUND as it is (docs/protocol.md),
+ * so that libraries can tell it apart. */
 int errcode_exit (int code);
 
 /* Fill *e (which may be NULL) with code and printf-style text; always returns -1. */

@@ -85,7 +85,7 @@ struct zmsg *msg_error (const char *op, int64_t id, int code, const char *fmt, .
         utf8_clean (text);
     json_t *root = msg_header (op, id);
     json_object_set_new (root, "ok", json_false ());
-    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", errcode_exit (code), "text",
+    json_object_set_new (root, "error", json_pack ("{s:i, s:s}", "code", code > 0 ? code : FS_EFAIL, "text",
                                                    n >= 0 && text ? text : "out of memory"));
     free (text);
     return msg_from_json (root);
@@ -140,7 +140,10 @@ int msg_decode (const struct zmsg *z, size_t frame, struct msg *out, fs_error_t 
             json_t *e = json_object_get (root, "error");
             json_t *code = json_object_get (e, "code");
             json_t *text = json_object_get (e, "text");
-            out->errcode = json_is_integer (code) ? (int)json_integer_value (code) : FS_EFAIL;
+            /* A code outside 1..125 (none, 0, negative, huge) is a plain failure,
+             * as msg_error() would send it. */
+            json_int_t c = json_integer_value (code);
+            out->errcode = json_is_integer (code) && c > 0 && c < 126 ? (int)c : FS_EFAIL;
             snprintf (out->errtext, sizeof (out->errtext), "%s",
                       json_is_string (text) ? json_string_value (text) : "unknown error");
             utf8_clean (out->errtext);  /* the copy may have cut a character */

@@ -1414,7 +1414,7 @@ json_t *jobs_status (struct jobs *j, int64_t id, fs_error_t *err)
 {
     struct job *jb = job_find (j, id);
     if (!jb) {
-        errprintf (err, FS_EFAIL, "unknown job %lld (see 'fedsched jobs --all')", (long long)id);
+        errprintf (err, FS_ENOTFOUND, "unknown job %lld (see 'fedsched jobs --all')", (long long)id);
         return NULL;
     }
     json_t *tasks = json_array ();
@@ -1449,7 +1449,7 @@ json_t *jobs_cancel (struct jobs *j, int64_t id, const char *token, fs_error_t *
 {
     struct job *jb = job_find (j, id);
     if (!jb) {
-        errprintf (err, FS_EFAIL, "unknown job %lld", (long long)id);
+        errprintf (err, FS_ENOTFOUND, "unknown job %lld", (long long)id);
         return NULL;
     }
     if (jfinal (jb->state)) {
@@ -1494,7 +1494,7 @@ int jobs_logs_site (struct jobs *j, int64_t id, const char *task, char *site, si
 {
     struct job *jb = job_find (j, id);
     if (!jb)
-        return errprintf (err, FS_EFAIL, "unknown job %lld", (long long)id);
+        return errprintf (err, FS_ENOTFOUND, "unknown job %lld", (long long)id);
     for (size_t k = 0; k < jb->ntasks; k++) {
         if (strcmp (jb->t[k].name, task))
             continue;

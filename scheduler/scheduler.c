@@ -464,10 +464,49 @@ static int h_catalog_list (struct sched *s, const struct msg *m, fs_error_t *err
     const char *glob;
     if (msg_get_str (m, "glob", false, &glob, err) < 0)
         return -1;
-    json_t *a = store_catalog (s->store, glob, err);
+    json_t *a = store_catalog_where (s->store, glob, json_object_get (m->body, "where"), err);
     if (!a)
         return -1;
     reply (s, m, json_pack ("{s:o}", "datasets", a));
+    return 0;
+}
+
+static int h_catalog_search (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *text;
+    int64_t limit = 20;
+    if (msg_get_str (m, "text", true, &text, err) < 0
+        || msg_get_int (m, "limit", false, 1, 100000, &limit, err) < 0)
+        return -1;
+    json_t *a = store_search (s->store, text, (int)limit, err);
+    if (!a)
+        return -1;
+    reply (s, m, json_pack ("{s:o}", "datasets", a));
+    return 0;
+}
+
+/* The replicas of a catalog object with their sites' states. */
+static void replicas_state (struct sched *s, json_t *d)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (json_object_get (d, "replicas"), i, r) {
+        struct site *site = registry_get (s->reg, json_string_value (json_object_get (r, "site")), false);
+        json_object_set_new (r, "state", json_string (!site || !site->up ? "down"
+                                                      : site->drained ? "drained" : "up"));
+    }
+}
+
+static int h_catalog_info (struct sched *s, const struct msg *m, fs_error_t *err)
+{
+    const char *name;
+    if (msg_get_str (m, "name", true, &name, err) < 0 || name_valid (name, err) < 0)
+        return -1;
+    json_t *d = store_info (s->store, name, err);
+    if (!d)
+        return -1;
+    replicas_state (s, d);
+    reply (s, m, json_pack ("{s:o}", "dataset", d));
     return 0;
 }
 
@@ -482,12 +521,11 @@ static int h_catalog_lookup (struct sched *s, const struct msg *m, fs_error_t *e
     /* Each replica with where to reach its site and whether it is up. */
     size_t i;
     json_t *r;
+    replicas_state (s, d);
     json_array_foreach (json_object_get (d, "replicas"), i, r) {
         struct site *site = registry_get (s->reg, json_string_value (json_object_get (r, "site")), false);
         json_object_set_new (r, "uri", json_string (site ? site->data_uri : ""));
         json_object_set_new (r, "key", json_string (site ? site->curve_key : ""));
-        json_object_set_new (r, "state", json_string (!site || !site->up ? "down"
-                                                      : site->drained ? "drained" : "up"));
     }
     reply (s, m, json_pack ("{s:o}", "dataset", d));
     return 0;
@@ -1015,6 +1053,8 @@ static const struct {
     { "sites.keys", h_sites_keys },
     { "catalog.list", h_catalog_list },
     { "catalog.lookup", h_catalog_lookup },
+    { "catalog.search", h_catalog_search },
+    { "catalog.info", h_catalog_info },
     { "catalog.publish", h_catalog_publish },
     { "catalog.policy", h_catalog_policy },
     { "site.drain", h_site_drain },

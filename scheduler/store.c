@@ -51,6 +51,10 @@ static const char *const upgrades[] = {
     NULL,
 };
 
+int db_error (struct store *s, fs_error_t *err, const char *what)
+{
+    return errprintf (err, FS_EFAIL, "scheduler database: %s: %s", what, sqlite3_errmsg (s->db));
+}
 
 struct store *store_open (const char *path, fs_error_t *err)
 {
@@ -75,7 +79,8 @@ struct store *store_open (const char *path, fs_error_t *err)
     }
     for (int i = 0; upgrades[i]; i++)
         sqlite3_exec (s->db, upgrades[i], NULL, NULL, NULL);
-    if (store_apps_init (s, err) < 0) {
+    if (store_apps_init (s, err) < 0 || store_meta_init (s, err) < 0) {
+        errprefix (err, "scheduler database %s", path);
         store_close (s);
         return NULL;
     }
@@ -228,6 +233,9 @@ int store_register (struct store *s, const char *site, const json_t *datasets, j
         sqlite3_reset (rep);
         free (shape);
         free (chunks);
+        if (r1 == SQLITE_DONE && r2 == SQLITE_DONE
+            && store_meta_put (s, name, json_object_get (e, "meta"), err) < 0)
+            r1 = SQLITE_ERROR;
         if (r1 != SQLITE_DONE || r2 != SQLITE_DONE) {
             sqlite3_finalize (ds);
             sqlite3_finalize (rep);

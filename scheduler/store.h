@@ -25,8 +25,27 @@ int store_register (struct store *s, const char *site, const json_t *datasets, j
 /* The catalog --json objects (SPEC 3) whose names match glob (NULL: all). */
 json_t *store_catalog (struct store *s, const char *glob, fs_error_t *err);
 /* One dataset's catalog object plus "ndims" and "replicas":
- * [{site, file, path}], or NULL with FS_EFAIL "unknown dataset". */
+ * [{site, file, path}], or NULL with FS_ENOTFOUND "unknown dataset". */
 json_t *store_lookup (struct store *s, const char *name, fs_error_t *err);
+/* --- metadata (store_meta.c; docs/protocol.md, "Metadata") ------------
+ * What sites send in a registration entry's "meta" is kept per dataset,
+ * flattened to keys for --where and indexed (FTS5) for search. */
+
+/* store_catalog's objects for the datasets that also meet every condition
+ * of where (NULL or []: all): an array of "KEY=VALUE" (equal; numbers
+ * compare as numbers) or "KEY~TEXT" (contains, ignoring ASCII case)
+ * strings; KEY is attrs.NAME, file.NAME, dim.NAME.FIELD, or a bare NAME
+ * (the dataset's attribute, else the file's).  FS_EINVAL when malformed. */
+json_t *store_catalog_where (struct store *s, const char *glob, const json_t *where,
+                             fs_error_t *err);
+/* The datasets matching the words of text, best first, at most limit:
+ * [{name, score, shape, dtype, policy, matched: [fields]}].  FS_EINVAL when
+ * text has no words or limit < 1. */
+json_t *store_search (struct store *s, const char *text, int limit, fs_error_t *err);
+/* The `info --json` object of one dataset (new reference; replicas
+ * [{site}], the caller adds their state); FS_ENOTFOUND when unknown. */
+json_t *store_info (struct store *s, const char *name, fs_error_t *err);
+
 /* Number of datasets with a replica at site. */
 int store_site_datasets (struct store *s, const char *site);
 

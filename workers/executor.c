@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "executor.h"
+#include "meta.h"
 #include "fetch.h"
 #include "jobs/jobfile.h"
 
@@ -601,6 +602,7 @@ static void stage_job (void *arg, struct zsock *out)
     if (a->finish) {
         json_t *entries = json_array ();
         rc = finish_outputs (a, entries, &err);
+        meta_attach (entries);
         json_object_set_new (r, "outputs", entries);
     } else {
         json_t *staged = json_object (), *transfers = json_array ();

@@ -90,6 +90,7 @@ struct fetchx {
     struct file_ident lid;
     uint64_t obase, local_bytes;
     bool raw;                   /* a bundle (fetch_bundle): the bytes go to ofd as they are */
+    unsigned char *mem;         /* into memory instead (fetch_slice_mem): the caller's buffer */
 };
 
 /* Read once: a process does not change host, and the site asks on every piece. */
@@ -159,6 +160,22 @@ static int copy_run (int in, uint64_t ioff, int out, uint64_t ooff, uint64_t len
     return rc;
 }
 
+/* Read len bytes of in at ioff into dst; 0 when all arrived. */
+static int read_run (int in, uint64_t ioff, unsigned char *dst, uint64_t len)
+{
+    while (len > 0) {
+        ssize_t n = pread (in, dst, len < (1u << 30) ? (size_t)len : (1u << 30), (off_t)ioff);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        ioff += (uint64_t)n;
+        dst += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
 struct extent {
     uint64_t offset;
     struct file_ident id;
@@ -185,6 +202,8 @@ static int local_copy (struct fetchx *g, const struct req *q, const struct exten
     if (!g->local || !file_ident_same (&x->id, &g->lid) || x->offset > x->id.size
         || q->len > x->id.size - x->offset)
         return 0;
+    if (g->mem)
+        return read_run (g->lfd, x->offset, g->mem + q->off, q->len) == 0;
     return copy_run (g->lfd, x->offset, g->ofd, g->obase + q->off, q->len) == 0;
 }
 
@@ -410,7 +429,9 @@ static int take_piece (struct fetchx *g, int s, struct zmsg *z, double now, fs_e
     uint64_t off[FS_MAXDIMS], cnt[FS_MAXDIMS];
     fs_plan_t tmp;
     plan_piece (plan_of (g, q->plan_bytes, &tmp), q->index, off, cnt);
-    if (g->raw) {
+    if (g->mem) {
+        memcpy (g->mem + q->off, data, len);
+    } else if (g->raw) {
         if (pwrite (g->ofd, data, len, (off_t)q->off) != (ssize_t)len)
             return errprintf (err, FS_EFAIL, "cannot write a piece: %s", strerror (errno));
     } else if (format_out_write (g->out, off, cnt, data, err) < 0) {
@@ -454,7 +475,7 @@ static int stall (struct fetchx *g, int s, double now, fs_error_t *err)
 
 static int stream (struct fetchx *g, fs_error_t *err)
 {
-    double timeout = client_timeout ();
+    double timeout = client_timeout_of (g->st[0].c);
     /* A stream that owes pieces and sends nothing for half the timeout is
      * reconnected (see stall()); the transfer gives up when no stream has sent
      * anything for the whole timeout.  Pieces take FLOW_PIECE_TIME at the
@@ -543,10 +564,12 @@ static void flow_setup (struct fetchx *g, double bw, double lat, int sharing)
 }
 
 /* The transfer that base (stolen: what data.open and data.piece name) asks
- * for, into out_file: an HDF5 dataset out_dset, or, when out_dset is NULL,
- * the bytes as they are (a bundle). */
+ * for: into mem (mem_size bytes of mem_dt, the caller's) when mem_size >= 0,
+ * else into out_file: an HDF5 dataset out_dset, or, when out_dset is NULL, the
+ * bytes as they are (a bundle). */
 static int fetch_into (const struct client_opts *co, json_t *base, const char *name,
                        const json_t *replicas, const char *out_file, const char *out_dset,
+                       void *mem, int64_t mem_size, fs_dtype_t mem_dt,
                        fetch_progress_f progress, void *arg, struct fetch_result *res,
                        fs_error_t *err)
 {
@@ -662,25 +685,39 @@ static int fetch_into (const struct client_opts *co, json_t *base, const char *n
         if (!(g.st[s].c = client_create (&o, g.uri, err)))
             rc = -1;
     }
-    char tmp[4096];
-    snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
-    if (rc == 0 && out_dset)
+    if (rc == 0 && mem_size >= 0 && (g.total != (uint64_t)mem_size || odt != mem_dt))
+        rc = errprintf (err, FS_EFAIL, "site %s answered with %" PRIu64 " bytes of %s where %" PRId64
+                        " of %s were expected (has the dataset changed?)", res->site, g.total,
+                        dtype_name (odt), mem_size, dtype_name (mem_dt));
+    char tmp[4096] = "";
+    g.mem = mem_size >= 0 ? mem : NULL;
+    if (mem_size < 0)
+        snprintf (tmp, sizeof (tmp), "%s.part-%d", out_file, (int)getpid ());
+    if (rc == 0 && mem_size < 0 && out_dset)
         g.out = format_out_create (tmp, out_dset, odt, orank, g.shape, err);
-    else if (rc == 0 && ((g.ofd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0
-                         || ftruncate (g.ofd, (off_t)g.total) < 0))
+    else if (rc == 0 && mem_size < 0
+             && ((g.ofd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0
+                 || ftruncate (g.ofd, (off_t)g.total) < 0))
         errprintf (err, FS_EFAIL, "cannot write %s: %s", tmp, strerror (errno));
-    else if (rc == 0)
+    else if (rc == 0 && mem_size < 0)
         g.raw = true;
     /* The site offered its file and this process may read it: copy locally. */
     struct stat lst;
-    if (g.out && g.lfd >= 0 && fstat (g.lfd, &lst) == 0 && S_ISREG (lst.st_mode)
-        && format_out_offset (g.out, &g.obase) == 0
-        && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0) {
+    if ((g.out || (rc == 0 && mem_size >= 0)) && g.lfd >= 0 && fstat (g.lfd, &lst) == 0
+        && S_ISREG (lst.st_mode)
+        && (mem_size >= 0 || (format_out_offset (g.out, &g.obase) == 0
+                              && (g.ofd = open (tmp, O_WRONLY | O_CLOEXEC)) >= 0))) {
         g.local = true;
         file_ident_of (&lst, &g.lid);
         json_object_set_new (g.base, "local", json_true ());
     }
+    bool into_mem = rc == 0 && mem_size >= 0;
     rc = -1;
+    if (into_mem) {
+        if (progress)
+            progress (arg, 0, g.total);
+        rc = stream (&g, err);
+    }
     if (g.out || g.raw) {
         if (progress)
             progress (arg, 0, g.total);
@@ -735,12 +772,28 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
     fs_reduce_t none = { 0 };
     json_t *base = json_pack ("{s:s, s:o, s:o}", "name", name, "sel", sel_to_json (sel), "reduce",
                               reduce_to_json (red ? red : &none));
-    return fetch_into (co, base, name, replicas, out_file, out_dset, progress, arg, res, err);
+    return fetch_into (co, base, name, replicas, out_file, out_dset, NULL, -1, FS_DT_INVALID,
+                       progress, arg, res, err);
+}
+
+int fetch_slice_mem (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                     const fs_reduce_t *red, const json_t *replicas, fs_dtype_t dtype, void *buf,
+                     size_t size, fetch_progress_f progress, void *arg, struct fetch_result *res,
+                     fs_error_t *err)
+{
+    if (size > INT64_MAX)
+        return errprintf (err, FS_EINVAL, "a result of %zu bytes is too large", size);
+    fs_reduce_t none = { 0 };
+    json_t *base = json_pack ("{s:s, s:o, s:o}", "name", name, "sel", sel_to_json (sel), "reduce",
+                              reduce_to_json (red ? red : &none));
+    return fetch_into (co, base, name, replicas, NULL, NULL, buf, (int64_t)size, dtype, progress,
+                       arg, res, err);
 }
 
 int fetch_bundle (const struct client_opts *co, const char *digest, const json_t *replicas,
                   const char *out_file, struct fetch_result *res, fs_error_t *err)
 {
     json_t *base = json_pack ("{s:s}", "bundle", digest);
-    return fetch_into (co, base, digest, replicas, out_file, NULL, NULL, NULL, res, err);
+    return fetch_into (co, base, digest, replicas, out_file, NULL, NULL, -1, FS_DT_INVALID, NULL,
+                       NULL, res, err);
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "common/client.h"
+#include "common/dtype.h"
 #include "common/slice.h"
 
 struct fetch_result {
@@ -60,6 +61,16 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
  * checksums, the whole its digest and signature. */
 int fetch_bundle (const struct client_opts *co, const char *digest, const json_t *replicas,
                   const char *out_file, struct fetch_result *res, fs_error_t *err);
+
+/* The same into the caller's buffer buf of size bytes (the row-major result,
+ * native layout), which must be the result's size and dtype its element type
+ * exactly (FS_EFAIL otherwise): each piece is written once, where it belongs (a local piece
+ * read from the site's file straight into it), and nothing else is allocated
+ * for the result. */
+int fetch_slice_mem (const struct client_opts *co, const char *name, const fs_sel_t *sel,
+                     const fs_reduce_t *red, const json_t *replicas, fs_dtype_t dtype, void *buf,
+                     size_t size, fetch_progress_f progress, void *arg, struct fetch_result *res,
+                     fs_error_t *err);
 
 /* This host as data.open's 'host' names it: the kernel's boot id and the
  * network namespace, so that sites in namespaces of their own (an emulated

@@ -6,6 +6,7 @@
 
 #include "common/keys.h"
 #include "common/log.h"
+#include "meta.h"
 #include "siteops.h"
 
 static void add_key (void *arg, const char *pub)
@@ -120,6 +121,8 @@ void siteops_job (void *arg, struct zsock *out)
         body = !strcmp (op->m.op, "site.publish") ? do_publish (op, by, &err)
                                                   : do_policy (op, by, &err);
     struct zmsg *reply;
+    if (body && !strcmp (op->m.op, "site.publish"))
+        meta_send_ahead (out, op->cfg->name, json_object_get (body, "datasets"), 3000000);
     if (body)
         reply = msg_reply (op->m.op, op->m.id, body);
     else {

@@ -35,6 +35,7 @@
 #include "executor.h"
 #include "holdings.h"
 #include "iopool.h"
+#include "meta.h"
 #include "siteops.h"
 #include "worker.h"
 #include "common/clock.h"
@@ -42,7 +43,6 @@
 #define IO_URI "inproc://fedsched-io"
 #define DATA_MAXMSG (1 << 20)
 #define SCHED_MAXMSG (16 << 20)
-#define REGISTER_BATCH 200
 #define POOL_LIMIT 64
 /* Staging threads wait on the network: enough that the inputs of several tasks
  * share a link at once (and a small one is not queued behind large ones). */
@@ -166,25 +166,19 @@ static void send_heartbeat (struct worker *w, double now)
     to_sched (w, msg_request ("site.heartbeat", ++w->next_id, hb));
 }
 
-/* Registration in batches, so no message comes near the scheduler's limit. */
+/* Registration in batches (meta_batch_end), so no message comes near the
+ * scheduler's limit. */
 static void send_register (struct zsock *out, bool via_pool, struct worker *w, json_t *datasets,
                            int64_t id_base)
 {
-    size_t n = json_array_size (datasets);
-    for (size_t i = 0; i < n; i += REGISTER_BATCH) {
-        json_t *batch = json_array ();
-        for (size_t j = i; j < n && j < i + REGISTER_BATCH; j++)
-            json_array_append (batch, json_array_get (datasets, j));
-        struct zmsg *m = msg_request ("catalog.register", id_base + (int64_t)i,
-                                      json_pack ("{s:s, s:o}", "site", w->cfg.name, "datasets", batch));
-        if (via_pool) {
-            zmsg_insert (m, 0, "S", 1);
-            fs_error_t err;
-            zsock_send (out, &m, &err);
-        } else {
-            to_sched (w, m);
-        }
+    if (via_pool) {
+        meta_register (out, w->cfg.name, datasets, id_base);
+        return;
     }
+    size_t i = 0;
+    struct zmsg *m;
+    while ((m = meta_register_next (w->cfg.name, datasets, &i, id_base)) != NULL)
+        to_sched (w, m);
 }
 
 /* The executor's way to the scheduler. */
@@ -213,6 +207,7 @@ static void scan_job (void *arg, struct zsock *out)
     json_t *datasets = json_array (), *skipped = json_array ();
     fs_error_t err;
     holdings_scan (j->w->holdings, datasets, skipped, &err);
+    meta_attach (datasets);
     log_msg (LOG_INFO, "event=scan.done datasets=%zu skipped=%zu", json_array_size (datasets),
              json_array_size (skipped));
     send_register (out, true, j->w, datasets, 1000000);

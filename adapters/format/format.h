@@ -9,6 +9,7 @@
 #define FS_FORMAT_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stdint.h>
 
 #include "common/dtype.h"
@@ -48,6 +49,30 @@ int format_info (const char *file, const char *h5path, fs_dsinfo_t *info, fs_err
  * one of that name), e.g. an output's fedsched_app.  FS_EFAIL on failure. */
 int format_attr_set (const char *file, const char *h5path, const char *name, const char *value,
                      fs_error_t *err);
+
+/* What a file says about one of its datasets (docs/protocol.md, "Metadata"), as
+ * a new JSON object, or NULL with err when the file or dataset can't be opened:
+ *   {filters: [names],
+ *    attrs: {NAME: value}, file_attrs: {NAME: value},   (the dataset's, the root's)
+ *    attrs_omitted?: N, file_attrs_omitted?: N,          (past META_ATTRS_MAX)
+ *    dims: [{size, name?, scale?, units?, first?, last?, attrs?}]}
+ * A value is a string, number, boolean, null (an empty attribute) or an array
+ * of up to META_ARRAY_MAX of them; NaN and infinities are the strings "nan",
+ * "inf", "-inf".  Anything larger or not text (long strings, big arrays,
+ * compound, opaque, reference types, bytes that are not UTF-8) is summarised
+ * as {summary: "what it is", text?: "the start of it"}: never left out
+ * silently.  dims has one entry per dimension; those with an attached HDF5
+ * dimension scale (DIMENSION_LIST, as netCDF-4 writes) name it: name (the
+ * scale's NAME, else its path's last part), scale (its HDF5 path), units and
+ * the scale's other attributes, and its first and last values (absent for a
+ * netCDF dimension without a variable).  A dataset that is itself a 1-D scale
+ * is its own dimension.  The attributes that implement scales (CLASS, NAME,
+ * DIMENSION_LIST, REFERENCE_LIST, _Netcdf4Dimid, _Netcdf4Coordinates) are
+ * described by dims and not repeated. */
+#define META_ATTRS_MAX 64
+#define META_ARRAY_MAX 16
+#define META_STRING_MAX 1024
+json_t *format_meta (const char *file, const char *h5path, fs_error_t *err);
 
 /* An open dataset for reading.  Caller closes with format_src_close(). */
 struct format_src;

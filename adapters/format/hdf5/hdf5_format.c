@@ -38,6 +38,7 @@
 #include <hdf5.h>
 
 #include "adapters/format/format.h"
+#include "hdf5_int.h"
 
 #define SRC_CACHE_MAX (32u << 20)       /* chunk cache per open dataset, bytes */
 #define SRC_CACHE_MIN (1u << 20)        /* HDF5's default */
@@ -50,7 +51,7 @@
 static _Thread_local bool thread_quiet;
 
 /* Per thread: HDF5 keeps the automatic error printing in the thread's stack. */
-static void h5_quiet (void)
+void h5_quiet (void)
 {
     if (!thread_quiet) {
         H5Eset_auto2 (H5E_DEFAULT, NULL, NULL);
@@ -65,10 +66,6 @@ void format_init (void)
     h5_quiet ();
 }
 
-struct h5_msg {
-    char text[384];
-    bool found;
-};
 
 static herr_t walk_innermost (unsigned n, const H5E_error2_t *e, void *arg)
 {
@@ -89,7 +86,7 @@ static herr_t walk_innermost (unsigned n, const H5E_error2_t *e, void *arg)
 
 /* The innermost message on this thread's HDF5 error stack (walking upward
  * starts where the error was detected); clears the stack. */
-static const char *h5_error (struct h5_msg *m)
+const char *h5_error (struct h5_msg *m)
 {
     m->found = false;
     snprintf (m->text, sizeof (m->text), "unknown HDF5 error");
@@ -99,7 +96,7 @@ static const char *h5_error (struct h5_msg *m)
 }
 
 /* Fail with "FILE[:DSET]: WHAT: <innermost HDF5 message>". */
-static int h5_fail (fs_error_t *err, const char *file, const char *dset, const char *what)
+int h5_fail (fs_error_t *err, const char *file, const char *dset, const char *what)
 {
     struct h5_msg m;
     h5_error (&m);
@@ -109,10 +106,6 @@ static int h5_fail (fs_error_t *err, const char *file, const char *dset, const c
 
 /* ---- links ---- */
 
-struct elink_guard {
-    bool refused;
-    char target[512];
-};
 
 static herr_t elink_refuse (const char *parent_file, const char *parent_group,
                             const char *child_file, const char *child_object, unsigned *acc_flags,
@@ -130,7 +123,7 @@ static herr_t elink_refuse (const char *parent_file, const char *parent_group,
 
 /* A dataset access list (also a link access list) that refuses external
  * links; cache_bytes > 0 sets the chunk cache. */
-static hid_t make_dapl (struct elink_guard *g, size_t cache_bytes, size_t cache_slots)
+hid_t make_dapl (struct elink_guard *g, size_t cache_bytes, size_t cache_slots)
 {
     hid_t dapl = H5Pcreate (H5P_DATASET_ACCESS);
     if (dapl < 0)
@@ -147,7 +140,7 @@ fail:
 
 /* ---- files ---- */
 
-static hid_t file_open (const char *file, fs_error_t *err)
+hid_t file_open (const char *file, fs_error_t *err)
 {
     struct stat st;
     if (stat (file, &st) < 0)
@@ -298,7 +291,7 @@ static const char *filter_name (H5Z_filter_t id, char *buf, size_t len)
 /* Describe the open dataset did.  Returns 0 and fills info; 1 with why[]
  * when the dataset is not supported; -1 (HDF5 error on the stack) when its
  * header can't be read. */
-static int dset_describe (hid_t did, fs_dsinfo_t *info, char *why, size_t whylen)
+int dset_describe (hid_t did, fs_dsinfo_t *info, char *why, size_t whylen)
 {
     hid_t tid = -1, sid = -1, dcpl = -1;
     int rc = -1;
@@ -469,7 +462,7 @@ int format_scan (const char *file, format_visit_f cb, void *arg, fs_error_t *err
 /* ---- opening one dataset ---- */
 
 /* Open h5path in fid as a dataset with dapl (which refuses external links). */
-static hid_t dset_open (hid_t fid, const char *file, const char *h5path, hid_t dapl,
+hid_t dset_open (hid_t fid, const char *file, const char *h5path, hid_t dapl,
                         struct elink_guard *g, fs_error_t *err)
 {
     H5O_info_t oi;
