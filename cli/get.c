@@ -93,8 +93,11 @@ static int get_run (const struct client_opts *co, const char *slicetext, const c
     fs_sel_t sel;
     uint64_t oshape[FS_MAXDIMS], blocks = 1;
     int orank = 0;
-    if (slice_resolve (&sl, ndims, shape, &sel, err) < 0
-        || (red.op != RED_NONE && (orank = reduce_out_shape (&sel, &red, oshape, err)) < 0)) {
+    if (slice_resolve (&sl, ndims, shape, &sel, err) < 0) {
+        json_decref (r);
+        return -1;                      /* the message names the slice and the column */
+    }
+    if (red.op != RED_NONE && (orank = reduce_out_shape (&sel, &red, oshape, err)) < 0) {
         json_decref (r);
         return errprefix (err, "%s", slicetext);
     }

@@ -81,15 +81,12 @@ static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_i
     }
     if (slice_resolve (&in->slice, di->ndims, di->shape, &in->sel, &e) < 0) {
         char shape[300] = "";
-        const char *why = e.text, *q;
-        if (!strncmp (why, "slice '", 7) && (q = strstr (why, "': ")))
-            why = q + 3;        /* the slice is named below */
         size_t o = 0;
         for (int d = 0; d < di->ndims && o < sizeof (shape); d++)
             o += (size_t) snprintf (shape + o, sizeof (shape) - o, "%s%" PRIu64, d ? " x " : "",
                                     di->shape[d]);
-        perr_at (ps, in->text_mark, "task '%s': input '%s': slice '%s': %s (dataset shape %s)",
-                 t->name, in->name, in->text, why, di->ndims ? shape : "scalar");
+        perr_at (ps, in->text_mark, "task '%s': input '%s': %s (dataset shape %s)", t->name,
+                 in->name, e.text, di->ndims ? shape : "scalar");
         goto out;
     }
     if (in->reduce.op != RED_NONE) {

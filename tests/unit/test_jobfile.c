@@ -558,9 +558,10 @@ static void test_datasets_and_slices (void **state)
                      "      z: {reduce: {mean: [2]}}\n",    /* 11:10 */
                      6);
     assert_error ("6:10", "task 'a': input 'u': unknown dataset 'cma/era5/nope'");
-    assert_error ("7:10", "input 'v': slice 'cma/era5/precip[100]': index 100 is out of bounds "
-                  "for axis 0 with size 100 (dataset shape 100 x 400 x 500)");
-    assert_error ("8:10", "input 'w': slice 'cma/era5/precip[0, 0, 0, 0]'");
+    assert_error ("7:10", "input 'v': slice 'cma/era5/precip[100]' at column 17: index 100 is "
+                  "out of bounds for axis 0 with size 100 (dataset shape 100 x 400 x 500)");
+    assert_error ("8:10", "input 'w': slice 'cma/era5/precip[0, 0, 0, 0]' at column 26: too many "
+                  "indices");
     assert_error ("9:10", "input 'x': slice 'cma/era5/precip[::0]' at column 19: step");
     assert_error ("10:10", "input 'y': empty slice");
     assert_error ("11:10", "input 'z': missing 'slice'");
