@@ -605,6 +605,7 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
         enum placement_excl e;
         const char *what;
     } kinds[] = {
+        {PLACE_EXCL_PIN, "not the site the task is pinned to"},
         {PLACE_EXCL_DOWN, "down"},
         {PLACE_EXCL_DRAINED, "drained"},
         {PLACE_EXCL_CORES, "with too few cores"},
