@@ -31,6 +31,9 @@
 #define SCHED_MAXMSG (4 << 20)
 #define PENDING_MAX 1024
 #define PENDING_TIMEOUT 120.0
+/* A site answers job.logs from files at once: silence this long means it is
+ * gone, though perhaps not declared down yet; well below a client's 10 s. */
+#define PENDING_LOGS_TIMEOUT 5.0
 
 struct pending {
     bool used;
@@ -42,6 +45,7 @@ struct pending {
     char site[64];
     char token[FS_TOKEN_MAX + 1];   /* the client's token ("" none): its answer is kept */
     double started;
+    double timeout;                 /* seconds the site has to answer */
 };
 
 /* A reply that promises something is on disk: sent after the turn's commit. */
@@ -455,6 +459,7 @@ static struct pending *pending_add (struct sched *s, const struct msg *m, const 
         p->ridlen = s->ridlen;
         snprintf (p->site, sizeof (p->site), "%s", site);
         p->started = clock_wall ();
+        p->timeout = PENDING_TIMEOUT;
         return p;
     }
     return NULL;
@@ -610,11 +615,19 @@ static void pending_expire (struct sched *s, double now)
             continue;
         struct site *site = registry_get (s->reg, pd->site, false);
         bool gone = !site || !site->up;
-        if (gone || now - pd->started > PENDING_TIMEOUT) {
+        if (gone || now - pd->started > pd->timeout) {
+            /* Unreachable (75), as when a client hears nothing from a site itself. */
             pd->used = false;
-            send_to (s, pd->rid, pd->ridlen,
-                     msg_error (pd->op, pd->client_id, FS_EFAIL, "site '%s' %s before answering",
-                                pd->site, gone ? "went down" : "timed out"));
+            if (gone)
+                send_to (s, pd->rid, pd->ridlen,
+                         msg_error (pd->op, pd->client_id, FS_EUNREACH, "site '%s' went down "
+                                    "before answering (see 'fedsched sites')", pd->site));
+            else
+                send_to (s, pd->rid, pd->ridlen,
+                         msg_error (pd->op, pd->client_id, FS_EUNREACH, "site '%s' did not answer "
+                                    "within %g s: it may be down, though not declared so yet "
+                                    "(see 'fedsched sites'); try again later", pd->site,
+                                    pd->timeout));
         }
     }
 }
@@ -768,6 +781,7 @@ static int h_job_logs (struct sched *s, const struct msg *m, fs_error_t *err)
         json_decref (fwd);
         return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
     }
+    pd->timeout = PENDING_LOGS_TIMEOUT;
     send_to (s, site->rid, site->ridlen, msg_request ("task.logs", pd->id, fwd));
     return 0;
 }
