@@ -19,6 +19,7 @@ struct client {
     char keys[4096];
     char serverkey[64];
     char uri[FS_URI_MAX];
+    char peer[128];             /* what answers at uri, for messages: "the scheduler", ... */
     int64_t next_id;
 };
 
@@ -104,6 +105,10 @@ struct client *client_create (const struct client_opts *o, const char *uri, fs_e
     }
     c->zo.maxmsgsize = 256 << 20;
     snprintf (c->uri, sizeof (c->uri), "%s", uri);
+    if (o && o->serverkey)
+        snprintf (c->peer, sizeof (c->peer), "site '%.64s'", o->site ? o->site : "?");
+    else
+        snprintf (c->peer, sizeof (c->peer), "the scheduler");
     if (client_open (c, err) < 0) {
         free (c);
         return NULL;
@@ -149,6 +154,27 @@ static double resend_interval (double timeout)
     return r < 1.0 ? 1.0 : r > 3.0 ? 3.0 : r;
 }
 
+/* Nothing came back: say who did not answer, where, and what to check. */
+static void client_unreachable (const struct client *c, double timeout, fs_error_t *err)
+{
+    if (strcmp (c->peer, "the scheduler")) {
+        errprintf (err, FS_EUNREACH, "no answer from %s (its data port %s) for %g s: the site "
+                   "may be down or out of reach from here (see 'fedsched sites'; "
+                   "FEDSCHED_TIMEOUT sets the wait)", c->peer, c->uri, timeout);
+        return;
+    }
+    const char *env = getenv ("FEDSCHED_SCHEDULER");
+    if (!strcmp (c->uri, CLIENT_DEFAULT_URI) && !(env && *env))
+        errprintf (err, FS_EUNREACH, "no answer from the scheduler at %s (the default address: "
+                   "neither --scheduler nor FEDSCHED_SCHEDULER is set) for %g s: for a local "
+                   "federation, run '. DIR/env' first", c->uri, timeout);
+    else
+        errprintf (err, FS_EUNREACH, "no answer from the scheduler at %s for %g s: is it running "
+                   "there? (the address is --scheduler, else FEDSCHED_SCHEDULER, and the keys "
+                   "--keys, else FEDSCHED_KEYS: '. DIR/env' sets both for a local federation; "
+                   "FEDSCHED_TIMEOUT sets the wait)", c->uri, timeout);
+}
+
 json_t *client_exchange (struct client *c, const char *op, json_t *body, double deadline,
                          bool resend, fs_error_t *err)
 {
@@ -182,9 +208,7 @@ json_t *client_exchange (struct client *c, const char *op, json_t *body, double 
                 errprintf (err, FS_ETIMEOUT, "%s: no answer before the deadline", op);
                 return NULL;
             }
-            errprintf (err, FS_EUNREACH, "no answer from %s for %g s (is it running? check "
-                       "--scheduler or FEDSCHED_SCHEDULER; FEDSCHED_TIMEOUT sets the wait)",
-                       c->uri, timeout);
+            client_unreachable (c, timeout, err);
             return NULL;
         }
         size_t len = 0;

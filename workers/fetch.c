@@ -273,13 +273,14 @@ static int stream (struct fetchx *g, fs_error_t *err)
 }
 
 /* data.open at one replica: the result's shape and type, or an error. */
-static json_t *open_at (struct fetchx *g, const struct client_opts *co, const char *uri,
-                        const char *key, fs_error_t *err)
+static json_t *open_at (struct fetchx *g, const struct client_opts *co, const char *site,
+                        const char *uri, const char *key, fs_error_t *err)
 {
     struct client_opts o = { 0 };
     if (co)
         o = *co;
     o.serverkey = key ? key : "";       /* the site's own key, from the scheduler */
+    o.site = site;                      /* named in messages */
     g->c = client_create (&o, uri, err);
     if (!g->c)
         return NULL;
@@ -327,7 +328,8 @@ int fetch_slice (const struct client_opts *co, const char *name, const fs_sel_t 
         const char *uri = json_string_value (json_object_get (rep, "uri"));
         if (!uri || (state && !strcmp (state, "down")))
             continue;
-        h = open_at (&g, co, uri, json_string_value (json_object_get (rep, "key")), &last);
+        h = open_at (&g, co, json_string_value (json_object_get (rep, "site")), uri,
+                     json_string_value (json_object_get (rep, "key")), &last);
         if (h) {
             snprintf (res->site, sizeof (res->site), "%s",
                       json_string_value (json_object_get (rep, "site")));
