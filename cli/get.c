@@ -4,10 +4,14 @@
  * The slice is checked here first (syntax, then against the catalog's shape),
  * so mistakes cost no transfer; the transfer itself is workers/fetch.c.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common/dtype.h"
@@ -62,12 +66,39 @@ static void show_progress (void *arg, uint64_t done, uint64_t total)
     progress_update (b->bar, done);
 }
 
+/* OUT's directory must exist and take a new file (the result is written
+ * beside OUT, then renamed): said before anything is fetched, in words. */
+static int check_out_dir (const char *outfile, fs_error_t *err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr (outfile, '/');
+    if (!slash)
+        snprintf (dir, sizeof (dir), ".");
+    else if (slash == outfile)
+        snprintf (dir, sizeof (dir), "/");
+    else
+        snprintf (dir, sizeof (dir), "%.*s", (int)(slash - outfile), outfile);
+    struct stat st;
+    if (stat (dir, &st) < 0)
+        return errprintf (err, FS_EFAIL, "-o %s: directory %s %s (create it first, or write "
+                          "elsewhere)", outfile, dir, errno == ENOENT ? "does not exist"
+                          : strerror (errno));
+    if (!S_ISDIR (st.st_mode))
+        return errprintf (err, FS_EFAIL, "-o %s: %s is not a directory", outfile, dir);
+    if (access (dir, W_OK | X_OK) < 0)
+        return errprintf (err, FS_EFAIL, "-o %s: cannot create a file in directory %s: %s",
+                          outfile, dir, strerror (errno));
+    return 0;
+}
+
 static int get_run (const struct client_opts *co, const char *slicetext, const char *outfile,
                     const char *dsetpath, const char *reducetext, fs_error_t *err)
 {
     fs_slice_t sl;
     fs_reduce_t red = { 0 };
     if (slice_parse (slicetext, &sl, err) < 0 || (reducetext && reduce_parse (reducetext, &red, err) < 0))
+        return -1;
+    if (check_out_dir (outfile, err) < 0)
         return -1;
     char defpath[FS_NAME_MAX + 2];
     if (!dsetpath) {
