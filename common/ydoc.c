@@ -348,6 +348,26 @@ static void on_collection_end (struct loader *ld)
         frame_release (&ld->stack[--ld->depth]);
 }
 
+/* libyaml stops at a tab where YAML wants spaces (indentation, after "- ")
+ * with words about tokens.  True when the character at line:*col, or one
+ * before it on that line, is a tab; *col is then the column of the first. */
+static bool tab_at (const char *text, size_t len, int line, int *col)
+{
+    size_t i = 0;
+    for (int l = 1; l < line && i < len; i++)
+        if (text[i] == '\n')
+            l++;
+    for (int c = 1; i < len && text[i] != '\n' && c <= *col; i++) {
+        if (text[i] == '\t') {
+            *col = c;
+            return true;
+        }
+        if (((unsigned char) text[i] & 0xc0) != 0x80)
+            c++;
+    }
+    return false;
+}
+
 static int parser_error (struct loader *ld, yaml_parser_t *p, const char *text, size_t len)
 {
     int line, col;
@@ -364,6 +384,9 @@ static int parser_error (struct loader *ld, yaml_parser_t *p, const char *text, 
     default:
         line = (int) p->problem_mark.line + 1;
         col = (int) p->problem_mark.column + 1;
+        if (tab_at (text, len, line, &col))
+            return err_at (ld->err, ld->name, line, col, "tabs are not allowed in YAML, use "
+                           "spaces");
         if (p->context)
             return err_at (ld->err, ld->name, line, col, "%s (%s at line %d, column %d)", problem,
                            p->context, (int) p->context_mark.line + 1,
