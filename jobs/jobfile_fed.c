@@ -62,7 +62,7 @@ static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_i
     int rc = -1;
     int found = f->v->dataset_lookup (f->v->ctx, in->slice.name, di, &e);
     if (found < 0) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
+        errlist_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
                   "task '%s': input '%s': cannot look up dataset '%s': %s", t->name, in->name,
                   in->slice.name, e.text);
         goto out;
@@ -74,7 +74,7 @@ static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_i
     }
     if (di->ndims < 0 || di->ndims > FS_MAXDIMS || di->nreplicas < 0
         || di->nreplicas > JOB_MAX_REPLICAS) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
+        errlist_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
                   "task '%s': input '%s': the catalog entry of '%s' is invalid", t->name,
                   in->name, in->slice.name);
         goto out;
@@ -318,7 +318,7 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
     }
     for (size_t i = 0; i < f.nsites; i++) {
         if (v->site_get (v->ctx, i, &f.sites[i], &e) < 0) {
-            errs_add (ps->errs, FS_EFAIL, ps->file, 0, 0, "cannot list the federation's sites: %s",
+            errlist_add (ps->errs, FS_EFAIL, ps->file, 0, 0, "cannot list the federation's sites: %s",
                       e.text);
             goto done;
         }

@@ -85,7 +85,7 @@ static int mock_site_get (void *ctx, size_t i, struct job_site_info *out, fs_err
 
 static struct mock mock;
 static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get };
-static struct job_errors errs = JOB_ERRORS_INIT;
+static struct errlist errs = ERRLIST_INIT;
 
 static int setup (void **state)
 {
@@ -95,7 +95,7 @@ static int setup (void **state)
 
 static int teardown (void **state)
 {
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     return 0;
 }
 
@@ -782,13 +782,13 @@ static void test_multiple_errors (void **state)
                                        ":10:13:", ":11:11:" };
     for (size_t i = 0; i < 7; i++)
         assert_non_null (strstr (errs.list[i].msg, pos[i]));
-    char *all = job_errors_join (&errs, "\n");
+    char *all = errlist_join (&errs, "\n");
     assert_non_null (all);
     assert_non_null (strstr (all, "job.yaml:1:10: version: 2 is not supported"));
     assert_non_null (strstr (all, "\njob.yaml:11:11: task 'b': site: 'nowhere'"));
     free (all);
     fs_error_t e;
-    assert_int_equal (job_errors_to_error (&errs, &e), -1);
+    assert_int_equal (errlist_to_error (&errs, &e), -1);
     assert_int_equal (e.code, FS_EINVAL);
     assert_non_null (strstr (e.text, "(and 6 more errors)"));
 
@@ -802,9 +802,9 @@ static void test_multiple_errors (void **state)
     struct job_spec *s = jobfile_load_string ("job.yaml", text, strlen (text), &view, &errs);
     free (text);
     assert_null (s);
-    assert_int_equal (errs.count, JOB_ERRORS_KEPT);
-    assert_int_equal (errs.omitted, 1400 - JOB_ERRORS_KEPT);
-    all = job_errors_join (&errs, "\n");
+    assert_int_equal (errs.count, ERRLIST_KEPT);
+    assert_int_equal (errs.omitted, 1400 - ERRLIST_KEPT);
+    all = errlist_join (&errs, "\n");
     assert_non_null (strstr (all, "... and 900 more errors"));
     free (all);
 }
