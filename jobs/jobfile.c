@@ -111,26 +111,7 @@ static bool is_null (const struct ynode *n)
 static int check_keys (struct pstate *ps, const struct ynode *map, const char *what,
                        const char *const *allowed)
 {
-    int bad = 0;
-    for (size_t i = 0; i < map->n; i++) {
-        const char *k = map->keys[i]->value;
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp (*a, k)) {
-                ok = true;
-                break;
-            }
-        if (ok)
-            continue;
-        char list[400] = "";
-        size_t o = 0;
-        for (const char *const *a = allowed; *a && o < sizeof (list); a++)
-            o += (size_t) snprintf (list + o, sizeof (list) - o, "%s%s", a == allowed ? "" : ", ",
-                                    *a);
-        perr (ps, map->keys[i], "%s: unknown key '%.100s' (allowed: %s)", what, k, list);
-        bad++;
-    }
-    return bad;
+    return ynode_check_keys_all (ps->file, map, what, allowed, ps->errs);
 }
 
 /* A string scalar into buf; 0, or -1 (reported). */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/errlist.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -954,7 +955,13 @@ int scheduler_main (int argc, char **argv)
     log_init ("scheduler", level);
     static struct sched s;
     fs_error_t err = { 0 };
-    if (fed_config_load (cfgfile, &s.cfg, &err) < 0 || fed_config_check_keys (&s.cfg, &err) < 0) {
+    struct errlist errs = ERRLIST_INIT;
+    if (fed_config_load_all (cfgfile, &s.cfg, &errs) < 0) {     /* every error of the file */
+        int ecode = errlist_print (&errs);
+        errlist_clear (&errs);
+        return ecode;
+    }
+    if (fed_config_check_keys (&s.cfg, &err) < 0) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return err.code ? err.code : 1;
     }
