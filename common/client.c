@@ -147,6 +147,16 @@ struct zmsg *client_recv (struct client *c, long timeout_ms)
     return zsock_recv (c->sock, true);
 }
 
+int client_poll (struct client **cs, int n, bool *ready, long timeout_ms)
+{
+    struct zsock *socks[16];
+    if (n < 0 || n > 16)
+        return -1;
+    for (int i = 0; i < n; i++)
+        socks[i] = cs[i] ? cs[i]->sock : NULL;
+    return zsock_poll (socks, n, ready, timeout_ms);
+}
+
 /* Seconds between copies of an idempotent request that has no answer yet. */
 static double resend_interval (double timeout)
 {

@@ -64,6 +64,9 @@ void client_token (char *buf, size_t size);
 int client_send (struct client *c, const char *op, int64_t id, json_t *body, fs_error_t *err);
 struct zmsg *client_recv (struct client *c, long timeout_ms);
 int client_reconnect (struct client *c, fs_error_t *err);
+/* Wait up to timeout_ms for a message on any of cs[0..n-1] (entries may be
+ * NULL); ready[i] says which.  The number ready, 0 on timeout, -1 on error. */
+int client_poll (struct client **cs, int n, bool *ready, long timeout_ms);
 
 /* Print "fedsched: error: TEXT" on stderr and return the exit code of err. */
 int client_fail (const fs_error_t *err);

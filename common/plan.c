@@ -104,3 +104,70 @@ uint64_t plan_piece_offset (const fs_plan_t *p, uint64_t i)
     uint64_t inner = plan_inner (p);
     return o * p->shape[p->k] * inner + r * p->rows * inner;
 }
+
+int plan_index_at (const fs_plan_t *p, uint64_t off, uint64_t *index)
+{
+    if (p->npieces == 0) {                  /* empty: offset 0 is the end */
+        *index = 0;
+        return off == 0 ? 0 : -1;
+    }
+    if (p->n == 0) {                        /* a scalar: one piece of one element */
+        *index = off == 0 ? 0 : 1;
+        return off == 0 || off == p->elsize ? 0 : -1;
+    }
+    uint64_t inner = plan_inner (p);
+    uint64_t span = p->shape[p->k] * inner;         /* bytes of one outer index */
+    uint64_t o = off / span, pos = off % span;
+    if (pos % inner || (pos / inner) % p->rows)
+        return -1;
+    *index = o * p->per_k + pos / inner / p->rows;
+    return *index <= p->npieces ? 0 : -1;
+}
+
+uint64_t plan_fit (int n, const uint64_t *shape, size_t elsize, uint64_t lo, uint64_t hi,
+                   uint64_t limit, uint64_t floor)
+{
+    if (elsize == 0)
+        elsize = 1;
+    for (int d = 0; d < n; d++)
+        if (shape[d] == 0)
+            return floor;
+    if (n <= 0)
+        return floor;
+    uint64_t best = 0;
+    /* inner: bytes of one index of dimension k, from the innermost outwards. */
+    uint64_t inner = elsize;
+    for (int k = n - 1; k >= 0; k--) {
+        if (k < n - 1)
+            inner *= shape[k + 1];
+        if (lo % inner || hi % inner)
+            continue;
+        uint64_t span = shape[k];
+        uint64_t plo = (lo / inner) % span, phi = (hi / inner) % span;
+        uint64_t rows = limit / inner;
+        if (rows == 0)
+            continue;
+        /* Runs of a power of two rows, ending where both offsets are boundaries. */
+        uint64_t r = 1;
+        while (r <= rows / 2)
+            r *= 2;
+        while (r > 1 && ((plo % r) || (phi % r)))
+            r /= 2;
+        if (k > 0 && r >= span)
+            continue;           /* whole rows of dimension k: that is dimension k-1's plan */
+        uint64_t bytes = r * inner;
+        if (k == 0 && r >= span)
+            bytes = span * inner;
+        if (bytes < floor) {
+            /* max_bytes = floor gives the same plan when it still makes r rows
+             * (r * inner <= floor < (r + 1) * inner), or one piece of it all. */
+            if ((k == 0 && r >= span) || floor / inner == r)
+                bytes = floor;
+            else
+                continue;
+        }
+        if (bytes > best)
+            best = bytes;
+    }
+    return best;
+}

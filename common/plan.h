@@ -34,5 +34,19 @@ void plan_piece (const fs_plan_t *p, uint64_t i, uint64_t *off, uint64_t *cnt);
 uint64_t plan_piece_bytes (const fs_plan_t *p, uint64_t i);
 /* Byte offset of piece i in the row-major result. */
 uint64_t plan_piece_offset (const fs_plan_t *p, uint64_t i);
+/* The index of the piece that starts at byte offset off (off == the total size
+ * gives npieces): 0, or -1 when no piece of p starts there. */
+int plan_index_at (const fs_plan_t *p, uint64_t off, uint64_t *index);
+
+/* Another plan for part of a transfer (piece sizes that follow the link):
+ * the max_bytes to give plan_init() so that byte offsets lo and hi of the
+ * result (hi may be the total size) are piece boundaries, every piece is at
+ * most `limit` bytes, max_bytes is at least `floor`, and pieces are as large
+ * as that allows.  Its pieces split one dimension k in runs of a power of two
+ * indices (or cover the result whole), so a finer plan chosen this way for
+ * the same lo and hi tiles each coarser piece exactly.  0 when no plan
+ * qualifies.  For a scalar or empty result: floor. */
+uint64_t plan_fit (int n, const uint64_t *shape, size_t elsize, uint64_t lo, uint64_t hi,
+                   uint64_t limit, uint64_t floor);
 
 #endif

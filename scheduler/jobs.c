@@ -803,13 +803,37 @@ static json_t *placement_json (struct jobs *j, const struct placement_task *pt,
                       res->site >= 0 ? json_real (res->cost_s) : json_null (), "candidates", cands);
 }
 
-static json_t *replicas_json (struct jobs *j, json_t *lookup)
+/* The replicas of input p for task.start, in the order placement costed them
+ * for site (placement_sources: the cheapest transfer first), each with the link
+ * estimate it used (bandwidth bytes/s, latency s; the site's own replica has
+ * none): the site fetches from the first that answers and sizes its transfer
+ * to that link (docs/protocol.md).  Replicas at sites placement does not know
+ * (yet) come last, in the catalog's order. */
+static json_t *replicas_json (struct jobs *j, const struct pin *p, int site)
 {
     json_t *a = json_array ();
+    int order[JOB_MAX_REPLICAS];
+    int n = placement_sources (j->fed, &p->in, site, order, JOB_MAX_REPLICAS);
+    const struct placement_links *l = placement_fed_links (j->fed);
+    for (int k = 0; k < n; k++) {
+        const char *name = placement_fed_site_const (j->fed, order[k])->name;
+        struct site *s = registry_get (j->reg, name, false);
+        json_t *e = json_pack ("{s:s, s:s, s:s, s:s}", "site", name, "uri", s ? s->data_uri : "",
+                               "state", s && s->up ? "up" : "down", "key", s ? s->curve_key : "");
+        if (order[k] != site) {
+            struct placement_link_info li;
+            placement_links_get (l, order[k], site, &li);
+            json_object_set_new (e, "bandwidth", json_real (li.bandwidth));
+            json_object_set_new (e, "latency", json_real (li.latency));
+        }
+        json_array_append_new (a, e);
+    }
     size_t i;
     json_t *r;
-    json_array_foreach (json_object_get (lookup, "replicas"), i, r) {
+    json_array_foreach (json_object_get (p->lookup, "replicas"), i, r) {
         const char *name = json_string_value (json_object_get (r, "site"));
+        if (!name || placement_fed_find (j->fed, name) >= 0)
+            continue;
         struct site *s = registry_get (j->reg, name, false);
         json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s}", "site", name, "uri",
                                              s ? s->data_uri : "", "state",
@@ -841,7 +865,7 @@ static void task_dispatch (struct jobs *j, struct job *jb, size_t k, struct pin 
                                "reduce", reduce_to_json (&pins[i].red), "version",
                                json_object_get (pins[i].lookup, "version"), "policy",
                                json_object_get (pins[i].lookup, "policy"), "replicas",
-                               replicas_json (j, pins[i].lookup)));
+                               replicas_json (j, &pins[i], site)));
     for (size_t i = 0; i < ts->noutputs; i++) {
         char name[FS_NAME_MAX + 1];
         fs_error_t err;

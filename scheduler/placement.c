@@ -856,25 +856,42 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
     return 0;
 }
 
-int placement_source (const struct placement_fed *f, const struct placement_input *in, int site)
+int placement_sources (const struct placement_fed *f, const struct placement_input *in, int site,
+                       int *order, int max)
 {
-    if (site < 0 || site >= f->n)
-        return -1;
-    if (has_replica (in, site))
-        return site;
-    int best = -1;
-    double bt = 0;
-    for (int r = 0; r < in->nreplicas; r++) {
+    if (site < 0 || site >= f->n || max <= 0)
+        return 0;
+    /* Insertion sort by (group: at the site, up, down; estimated transfer
+     * time); equal keys keep the replicas' order. */
+    int all[64], group[64];
+    double cost[64];
+    int n = 0;
+    for (int r = 0; r < in->nreplicas && n < 64; r++) {
         int from = in->replicas[r];
-        if (from < 0 || from >= f->n || !f->sites[from].up)
+        if (from < 0 || from >= f->n)
             continue;
-        double tt = placement_links_transfer (&f->links, from, site, (double)in->bytes);
-        if (best < 0 || tt < bt) {
-            best = from;
-            bt = tt;
+        bool dup = false;
+        for (int k = 0; k < n; k++)
+            dup = dup || all[k] == from;
+        if (dup)
+            continue;
+        int gr = from == site ? 0 : f->sites[from].up ? 1 : 2;
+        double c = placement_links_transfer (&f->links, from, site, (double)in->bytes);
+        int k = n++;
+        while (k > 0 && (group[k - 1] > gr || (group[k - 1] == gr && cost[k - 1] > c))) {
+            all[k] = all[k - 1];
+            group[k] = group[k - 1];
+            cost[k] = cost[k - 1];
+            k--;
         }
+        all[k] = from;
+        group[k] = gr;
+        cost[k] = c;
     }
-    return best;
+    if (n > max)
+        n = max;
+    memcpy (order, all, (size_t)n * sizeof (*order));
+    return n;
 }
 
 /* ---- never placeable ----------------------------------------------------- */

@@ -190,9 +190,14 @@ int placement_decide (const struct placement_fed *f, const struct placement_task
                       struct placement_candidate *cand, int ncand, struct placement_result *res,
                       fs_error_t *err);
 
-/* The site a chosen site should fetch input in from: the up replica with the
- * least estimated transfer time (itself if it holds one); -1 if none is up. */
-int placement_source (const struct placement_fed *f, const struct placement_input *in, int site);
+/* Where a chosen site should fetch input `in` from, in the order placement
+ * costed them: itself if it holds a replica, then the up replicas by estimated
+ * transfer time to it (placement_links_transfer: bytes / bandwidth + latency;
+ * equal estimates keep the input's order), then the down ones the same way.
+ * Writes up to max (and at most 64) site indices into order; returns how many
+ * (replica indices out of range and repeats are left out). */
+int placement_sources (const struct placement_fed *f, const struct placement_input *in, int site,
+                       int *order, int max);
 
 /* Why a candidate was excluded, in words ("down", "8 cores < 16 ranks",
  * "input 'rain' (regions=eu) may not go to region us", ...); "" for PLACE_OK.

@@ -28,7 +28,7 @@
 #include "filemap.h"
 
 #define SRC_CACHE 4
-#define PIECE_MIN (64 << 10)
+#define PIECE_MIN (16 << 10)         /* announced in data.open's piece_min */
 #define PIECE_MAX (64 << 20)
 
 /* Open datasets, shared by the I/O threads (HDF5 runs one call at a time
@@ -326,9 +326,10 @@ static void do_open (struct data_req *r, struct transfer *t, struct zsock *out)
              t->plan.npieces, local ? " local=offered" : "");
     free (seltext);
     free (redtext);
-    json_t *body = json_pack ("{s:o, s:s, s:I, s:I, s:I}", "shape", shape_json (t->orank, t->oshape),
+    json_t *body = json_pack ("{s:o, s:s, s:I, s:I, s:I, s:i}", "shape", shape_json (t->orank, t->oshape),
                               "dtype", dtype_name (t->odt), "bytes", (json_int_t)bytes, "npieces",
-                              (json_int_t)t->plan.npieces, "piece_bytes", (json_int_t)t->piece_bytes);
+                              (json_int_t)t->plan.npieces, "piece_bytes", (json_int_t)t->piece_bytes,
+                              "piece_min", PIECE_MIN);
     if (local)
         json_object_set_new (body, "local", json_pack ("{s:s}", "path", real));
     if (t->grant.aggregate && t->grant.min)     /* pieces say how many blocks they suppressed */

@@ -34,6 +34,12 @@ struct fetch_result {
                                  *   host, not streamed (co->local_reads) */
     double seconds;             /* from data.open to the last piece */
     char site[64];              /* the replica's site */
+    /* How it went (flow.h): */
+    uint64_t pieces;            /* that arrived */
+    uint64_t min_piece, max_piece;  /* sizes asked for */
+    uint64_t window;            /* bytes in flight at most, at the end */
+    int streams;                /* connections to the site */
+    int stalls;                 /* times a stream went quiet and was reconnected */
     uint64_t suppress_below;    /* an aggregate policy's threshold the site applied (0: none) */
     uint64_t suppressed;        /*   and how many blocks it suppressed (NaN) */
 };

@@ -42,6 +42,9 @@
 #define SCHED_MAXMSG (16 << 20)
 #define REGISTER_BATCH 200
 #define POOL_LIMIT 64
+/* Staging threads wait on the network: enough that the inputs of several tasks
+ * share a link at once (and a small one is not queued behind large ones). */
+#define STAGE_THREADS 8
 
 struct worker {
     struct site_config cfg;
@@ -427,7 +430,7 @@ int worker_main (int argc, char **argv)
         || !(w.data = zsock_create (ZSOCK_ROUTER, &dopts, &err))
         || zsock_bind (w.data, w.cfg.listen, &err) < 0
         || !(w.pool = iopool_create (w.cfg.io_threads > 0 ? w.cfg.io_threads : 2, IO_URI, &err))
-        || !(w.stage = iopool_create (2, IO_URI, &err))
+        || !(w.stage = iopool_create (STAGE_THREADS, IO_URI, &err))
         || !(w.exec = executor_create (&w.cfg, w.cores, w.topo.cores, w.holdings, w.stage, exec_send, &w))) {
         log_msg (LOG_ERR, "event=start.fail reason=\"%s\"", err.text);
         fprintf (stderr, "fedsched: error: %s\n", err.text);

@@ -19,23 +19,9 @@ set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-if [ "$(id -u)" != 0 ]; then
-    skip "not root (--wan creates network namespaces)"
-fi
-if ! command -v ip >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
-    skip "no ip/tc tools (iproute2)"
-fi
-probe="fs-probe-$$"
-if ! ip netns add "$probe" 2>/dev/null; then
-    skip "'ip netns add' is not possible here"
-fi
-ip netns del "$probe"
-
-need fedsched
-need h5py
-need yaml
-need mpirun
-fed_dir
+# shellcheck source=tests/integration/lib/wan.sh
+. "$(dirname "$0")/lib/wan.sh"
+wan_need
 T0=$SECONDS
 tlog() { log "[$((SECONDS - T0)) s] $*"; }
 D=$FED_DIR

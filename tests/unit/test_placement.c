@@ -54,6 +54,17 @@ static void decide (struct placement_fed *f, const struct placement_task *t,
     assert_int_equal (res->ncandidates, placement_fed_count (f));
 }
 
+/* The first replica site should fetch in from, as the worker takes it: -1
+ * when the first (the cheapest) is down, so all are. */
+static int source (struct placement_fed *f, const struct placement_input *in, int site)
+{
+    int order[64];
+    int n = placement_sources (f, in, site, order, 64);
+    if (n == 0 || (order[0] != site && !placement_fed_site_const (f, order[0])->up))
+        return -1;
+    return order[0];
+}
+
 static const char *describe (struct placement_fed *f, const struct placement_task *t, int s)
 {
     static char buf[512];
@@ -91,7 +102,7 @@ static void test_bandwidth_decides (void **state)
     assert_int_equal (cand[b].bytes_local, 0);
     assert_true (fabs (res.cost_s - cand[b].cost_s) < 1e-12);
     assert_contains (res.reason, "b finishes earliest");
-    assert_int_equal (placement_source (f, &in, b), store);
+    assert_int_equal (source (f, &in, b), store);
 
     /* the data's own site, once big enough, wins: nothing to move */
     placement_fed_site (f, store)->cores = placement_fed_site (f, store)->cores_free = 8;
@@ -101,7 +112,7 @@ static void test_bandwidth_decides (void **state)
     assert_true (fabs (res.cost_s - 60) < 1e-12);
     assert_contains (res.reason, "input data is at store (100.0 GB); ");
     assert_contains (res.reason, "moving it elsewhere costs >= 10.0 s more");
-    assert_int_equal (placement_source (f, &in, store), store);
+    assert_int_equal (source (f, &in, store), store);
 
     /* ... unless its cores are busy for longer than the move takes */
     placement_fed_site (f, store)->cores_free = 2;
@@ -152,7 +163,7 @@ static void test_best_replica (void **state)
     decide (f, &t, &res);
     assert_int_equal (res.site, c);
     assert_true (fabs (res.cost_s - 2.01) < 1e-12);
-    assert_int_equal (placement_source (f, &in, c), r2);
+    assert_int_equal (source (f, &in, c), r2);
     placement_fed_site (f, r2)->drained = true; /* drained sites still serve data */
     decide (f, &t, &res);
     assert_true (fabs (res.cost_s - 2.01) < 1e-12);
@@ -160,7 +171,51 @@ static void test_best_replica (void **state)
     placement_fed_site (f, r2)->up = false;     /* the fast one goes down */
     decide (f, &t, &res);
     assert_true (fabs (res.cost_s - 8.01) < 1e-12);
-    assert_int_equal (placement_source (f, &in, c), r1);
+    assert_int_equal (source (f, &in, c), r1);
+    placement_fed_destroy (f);
+}
+
+/* The order a site fetches from: its own replica, then the up ones by
+ * estimated transfer time (not the order of the input's replicas), then the
+ * down ones; the list stops at max. */
+static void test_sources_order (void **state)
+{
+    struct placement_fed *f = placement_fed_create (1 * GB, 0.01);
+    int slow = add (f, "a-slow", "x", 1);
+    int fast = add (f, "z-fast", "x", 1);
+    int mid = add (f, "m-mid", "x", 1);
+    int c = add (f, "c", "x", 8);
+    set_link (f, slow, c, 1 * MB, 0.01);
+    set_link (f, fast, c, 1 * GB, 0.01);
+    set_link (f, mid, c, 100 * MB, 0.01);
+    int rep[] = {slow, fast, mid, fast, 99};       /* a repeat and an unknown index */
+    struct placement_input in = {.bytes = (uint64_t)(10 * MB), .replicas = rep, .nreplicas = 5};
+    int o[64];
+    assert_int_equal (placement_sources (f, &in, c, o, 64), 3);
+    assert_int_equal (o[0], fast);
+    assert_int_equal (o[1], mid);
+    assert_int_equal (o[2], slow);
+    assert_int_equal (placement_sources (f, &in, c, o, 2), 2);
+    assert_int_equal (o[0], fast);
+    assert_int_equal (o[1], mid);
+    /* at a site holding a replica, that one first, even over a faster link */
+    assert_int_equal (placement_sources (f, &in, slow, o, 64), 3);
+    assert_int_equal (o[0], slow);
+    /* down replicas after the up ones, in cost order among themselves */
+    placement_fed_site (f, fast)->up = false;
+    placement_fed_site (f, slow)->up = false;
+    assert_int_equal (placement_sources (f, &in, c, o, 64), 3);
+    assert_int_equal (o[0], mid);
+    assert_int_equal (o[1], fast);
+    assert_int_equal (o[2], slow);
+    /* equal estimates keep the input's order */
+    placement_fed_site (f, fast)->up = true;
+    placement_fed_site (f, slow)->up = true;
+    set_link (f, slow, c, 1 * GB, 0.01);
+    assert_int_equal (placement_sources (f, &in, c, o, 64), 3);
+    assert_int_equal (o[0], slow);
+    assert_int_equal (o[1], fast);
+    assert_int_equal (placement_sources (f, &in, -1, o, 64), 0);
     placement_fed_destroy (f);
 }
 
@@ -445,7 +500,7 @@ static void test_replicas_down (void **state)
     assert_contains (describe (f, &t, c), "every replica of input 'obs' is at a down site (a, b)");
     assert_contains (res.reason, "every replica of input 'obs' is at a down site (a, b)");
     assert_false (placement_never_placeable (f, &t, NULL, 0));
-    assert_int_equal (placement_source (f, &in, c), -1);
+    assert_int_equal (source (f, &in, c), -1);
 
     /* an input without any replica (yet) */
     in.nreplicas = 0;
@@ -720,6 +775,7 @@ int main (void)
         cmocka_unit_test (test_bandwidth_decides),
         cmocka_unit_test (test_latency_small_inputs),
         cmocka_unit_test (test_best_replica),
+        cmocka_unit_test (test_sources_order),
         cmocka_unit_test (test_policy_raw_and_regions),
         cmocka_unit_test (test_policy_none_and_aggregate),
         cmocka_unit_test (test_two_inputs),

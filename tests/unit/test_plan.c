@@ -1,4 +1,5 @@
-/* test_plan.c - piece plans: exact tiling, bounded sizes, row-major offsets. */
+/* test_plan.c - piece plans: exact tiling, bounded sizes, row-major offsets;
+ * plans fitted to a byte range (plan_fit, plan_index_at). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,12 +245,118 @@ static void test_huge (void **state)
     assert_int_equal (p.npieces, (uint64_t)1 << 31);
 }
 
+/* Every piece boundary of p in [lo, hi], as a bitmap over byte offsets 0..total. */
+static void boundaries (const fs_plan_t *p, uint64_t total, unsigned char *mark)
+{
+    memset (mark, 0, total + 1);
+    for (uint64_t i = 0; i < p->npieces; i++)
+        mark[plan_piece_offset (p, i)] = 1;
+    mark[total] = 1;
+}
+
+/* plan_fit, by brute force over small shapes: the plan it names starts and
+ * ends pieces at lo and hi, keeps every piece in between within the limit,
+ * its max_bytes is at least the floor, plan_index_at finds exactly its
+ * boundaries, and a finer fit for the same range tiles every coarser piece. */
+static void test_fit (void **state)
+{
+    static const size_t elsizes[] = { 1, 8 };
+    static const uint64_t limits[] = { 1, 4, 8, 16, 24, 64, 100, 512, 4096 };
+    uint64_t shape[3];
+    unsigned char *mark = malloc (100000), *mark2 = malloc (100000);
+    assert_non_null (mark);
+    assert_non_null (mark2);
+    int checked = 0;
+    for (int n = 1; n <= 3; n++) {
+        int combos = 1;
+        for (int d = 0; d < n; d++)
+            combos *= 4;
+        for (int code = 0; code < combos; code++) {
+            static const uint64_t sizes[] = { 1, 3, 8, 13 };
+            int c = code;
+            for (int d = 0; d < n; d++) {
+                shape[d] = sizes[c % 4];
+                c /= 4;
+            }
+            for (size_t e = 0; e < sizeof (elsizes) / sizeof (elsizes[0]); e++) {
+                size_t el = elsizes[e];
+                uint64_t total = el;
+                for (int d = 0; d < n; d++)
+                    total *= shape[d];
+                /* ranges: the whole, and every piece pair of a coarse plan */
+                fs_plan_t base;
+                plan_init (&base, n, shape, el, 24);
+                for (uint64_t i = 0; i <= base.npieces; i++) {
+                    uint64_t lo = i < base.npieces ? plan_piece_offset (&base, i) : 0;
+                    uint64_t hi = i + 1 < base.npieces ? plan_piece_offset (&base, i + 1) : total;
+                    uint64_t prev = 0;
+                    for (size_t l = sizeof (limits) / sizeof (limits[0]); l-- > 0;) {
+                        uint64_t floor = el;
+                        uint64_t pb = plan_fit (n, shape, el, lo, hi, limits[l], floor);
+                        if (pb == 0) {
+                            assert_true (limits[l] < el);
+                            continue;
+                        }
+                        assert_true (pb >= floor);
+                        fs_plan_t p;
+                        plan_init (&p, n, shape, el, pb);
+                        boundaries (&p, total, mark);
+                        assert_int_equal (mark[lo], 1);
+                        assert_int_equal (mark[hi], 1);
+                        for (uint64_t j = 0; j < p.npieces; j++) {
+                            uint64_t o = plan_piece_offset (&p, j), b = plan_piece_bytes (&p, j);
+                            if (o >= lo && o < hi)
+                                assert_true (b <= limits[l] || b == el);
+                        }
+                        for (uint64_t o = 0; o <= total; o++) {
+                            uint64_t idx;
+                            int rc = plan_index_at (&p, o, &idx);
+                            assert_int_equal (rc == 0, mark[o] == 1);
+                            if (rc == 0)
+                                assert_int_equal (idx == p.npieces ? total : plan_piece_offset (&p, idx), o);
+                        }
+                        /* nested in the previous (coarser) fit of this range */
+                        if (prev) {
+                            fs_plan_t q;
+                            plan_init (&q, n, shape, el, prev);
+                            boundaries (&q, total, mark2);
+                            for (uint64_t o = lo; o <= hi; o++)
+                                if (mark2[o])
+                                    assert_int_equal (mark[o], 1);
+                        }
+                        prev = pb;
+                        checked++;
+                    }
+                }
+            }
+        }
+    }
+    assert_true (checked > 1000);
+    /* the floor: a plan of small pieces asked for with a larger max_bytes */
+    uint64_t sh[2] = { 1000, 3000 };            /* rows of 24000 bytes */
+    uint64_t pb = plan_fit (2, sh, 8, 0, 1000 * 24000, 65536, 65536);
+    fs_plan_t p;
+    plan_init (&p, 2, sh, 8, pb);
+    assert_int_equal (pb, 65536);
+    assert_int_equal (p.k, 0);
+    assert_int_equal (p.rows, 2);               /* the power of two: 48000 bytes */
+    /* 1-D float64: a power of two of elements */
+    uint64_t one[1] = { 1 << 20 };
+    assert_int_equal (plan_fit (1, one, 8, 0, 8u << 20, 100000, 16384), 65536);
+    assert_int_equal (plan_fit (1, one, 8, 65536, 8u << 20, 1u << 20, 16384), 65536);
+    assert_int_equal (plan_fit (1, one, 8, 131072, 8u << 20, 1u << 20, 16384), 131072);
+    assert_int_equal (plan_fit (1, one, 8, 1u << 20, 8u << 20, 4u << 20, 16384), 1u << 20);
+    free (mark);
+    free (mark2);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_brute_force),
         cmocka_unit_test (test_examples),
         cmocka_unit_test (test_huge),
+        cmocka_unit_test (test_fit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
