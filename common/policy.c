@@ -14,28 +14,10 @@
 
 #include "names.h"
 #include "policy.h"
+#include "sbuf.h"
 
 static const char *policy_usage =
     "expected raw, none, regions=R1,R2 or aggregate=B1xB2..[,min=K]";
-
-/* Appends to a fixed buffer, truncating (always NUL-terminated). */
-struct pbuf {
-    char *s;
-    size_t n, len;
-};
-
-__attribute__ ((format (printf, 2, 3)))
-static void pb_printf (struct pbuf *b, const char *fmt, ...)
-{
-    if (b->n == 0 || b->len >= b->n - 1)
-        return;
-    va_list ap;
-    va_start (ap, fmt);
-    int w = vsnprintf (b->s + b->len, b->n - b->len, fmt, ap);
-    va_end (ap);
-    if (w > 0)
-        b->len += (size_t)w < b->n - b->len ? (size_t)w : b->n - b->len - 1;
-}
 
 /* ---- parse and format ------------------------------------------------------ */
 
@@ -161,31 +143,32 @@ int policy_parse (const char *s, fs_policy_t *out, fs_error_t *err)
 
 char *policy_format (const fs_policy_t *p, char *buf, size_t n)
 {
-    struct pbuf b = { buf, n, 0 };
+    struct sbuf b;
+    sbuf_init (&b, buf, n);
     if (n == 0)
         return buf;
     buf[0] = '\0';
     switch (p->kind) {
     case POLICY_RAW:
-        pb_printf (&b, "raw");
+        sbuf_printf (&b, "raw");
         break;
     case POLICY_NONE:
-        pb_printf (&b, "none");
+        sbuf_printf (&b, "none");
         break;
     case POLICY_REGIONS:
-        pb_printf (&b, "regions=");
+        sbuf_printf (&b, "regions=");
         for (int i = 0; i < p->nregions; i++)
-            pb_printf (&b, "%s%s", i ? "," : "", p->regions[i]);
+            sbuf_printf (&b, "%s%s", i ? "," : "", p->regions[i]);
         break;
     case POLICY_AGGREGATE:
-        pb_printf (&b, "aggregate=");
+        sbuf_printf (&b, "aggregate=");
         for (int i = 0; i < p->nblock; i++)
-            pb_printf (&b, "%s%" PRIu64, i ? "x" : "", p->min_block[i]);
+            sbuf_printf (&b, "%s%" PRIu64, i ? "x" : "", p->min_block[i]);
         if (p->min)
-            pb_printf (&b, ",min=%" PRIu64, p->min);
+            sbuf_printf (&b, ",min=%" PRIu64, p->min);
         break;
     default:
-        pb_printf (&b, "invalid");
+        sbuf_printf (&b, "invalid");
         break;
     }
     return buf;
@@ -213,20 +196,20 @@ int policy_check_rank (const fs_policy_t *p, int ndims, fs_error_t *err)
  * known); an integer index stays where the cell is 1 wide, else becomes its
  * cell. */
 static void nearest_aligned (const fs_policy_t *p, const char *name, const uint64_t *shape,
-                             const fs_sel_t *sel, const fs_reduce_t *r, struct pbuf *b)
+                             const fs_sel_t *sel, const fs_reduce_t *r, struct sbuf *b)
 {
     uint64_t blocks[FS_MAXDIMS];
     int nb = 0, j = 0;
-    pb_printf (b, "%s[", name ? name : "");
+    sbuf_printf (b, "%s[", name ? name : "");
     for (int d = 0; d < sel->ndims && d < p->nblock; d++) {
         uint64_t m = p->min_block[d], s = sel->start[d];
         if (d)
-            pb_printf (b, ", ");
+            sbuf_printf (b, ", ");
         if (sel->dropped[d]) {
             if (m == 1)
-                pb_printf (b, "%" PRIu64, s);
+                sbuf_printf (b, "%" PRIu64, s);
             else {
-                pb_printf (b, "%" PRIu64 ":%" PRIu64, s / m * m, s / m * m + m);
+                sbuf_printf (b, "%" PRIu64 ":%" PRIu64, s / m * m, s / m * m + m);
                 blocks[nb++] = m;
             }
             continue;
@@ -252,20 +235,21 @@ static void nearest_aligned (const fs_policy_t *p, const char *name, const uint6
             n = 1;
         while (shape && n > 1 && a + n * cell > shape[d])
             n--;
-        pb_printf (b, "%" PRIu64 ":%" PRIu64, a, a + n * cell);
+        sbuf_printf (b, "%" PRIu64 ":%" PRIu64, a, a + n * cell);
         blocks[nb++] = cell;
     }
     const char *op = r && (r->op == RED_MEAN || r->op == RED_SUM) ? reduce_op_name (r->op) : "sum";
-    pb_printf (b, "] --reduce %s:", op);
+    sbuf_printf (b, "] --reduce %s:", op);
     for (int i = 0; i < nb; i++)
-        pb_printf (b, "%s%" PRIu64, i ? "," : "", blocks[i]);
+        sbuf_printf (b, "%s%" PRIu64, i ? "," : "", blocks[i]);
 }
 
 int policy_aggregate_check (const fs_policy_t *p, const char *name, const uint64_t *shape,
                             const fs_sel_t *sel, const fs_reduce_t *r, fs_error_t *err)
 {
     char pol[1024], why[600], near[800];
-    struct pbuf w = { why, sizeof (why), 0 };
+    struct sbuf w;
+    sbuf_init (&w, why, sizeof (why));
     policy_format (p, pol, sizeof (pol));
     why[0] = near[0] = '\0';
 
@@ -279,37 +263,38 @@ int policy_aggregate_check (const fs_policy_t *p, const char *name, const uint64
     for (int d = 0; d < sel->ndims; d++)
         nres += !sel->dropped[d];
     if (!r || r->op == RED_NONE)
-        pb_printf (&w, "it lets only sums and means over whole cells of its grid leave its site, "
+        sbuf_printf (&w, "it lets only sums and means over whole cells of its grid leave its site, "
                    "and this read has no reduction");
     else if (r->op != RED_SUM && r->op != RED_MEAN)
-        pb_printf (&w, "%s discloses single values: only sum and mean satisfy it",
+        sbuf_printf (&w, "%s discloses single values: only sum and mean satisfy it",
                    reduce_op_name (r->op));
     else if (r->nblock != nres)
-        pb_printf (&w, "the reduction gives %d block sizes but the selection has %d dimensions "
+        sbuf_printf (&w, "the reduction gives %d block sizes but the selection has %d dimensions "
                    "(integer indices drop theirs)", r->nblock, nres);
     else
         for (int d = 0, j = 0; d < sel->ndims && !w.len; d++) {
             uint64_t m = p->min_block[d];
             if (sel->dropped[d]) {
                 if (m > 1)
-                    pb_printf (&w, "dimension %d is indexed by an integer (a block of 1 element) "
+                    sbuf_printf (&w, "dimension %d is indexed by an integer (a block of 1 element) "
                                "but the grid's cells are %" PRIu64 " wide there", d, m);
                 continue;
             }
             uint64_t b = r->block[j++];
             if (sel->step[d] != 1)
-                pb_printf (&w, "dimension %d is read with step %" PRIu64 ": blocks of scattered "
+                sbuf_printf (&w, "dimension %d is read with step %" PRIu64 ": blocks of scattered "
                            "elements are not cells of the grid (use step 1)", d, sel->step[d]);
             else if (sel->start[d] % m)
-                pb_printf (&w, "dimension %d starts at %" PRIu64 ", off the grid (its cells "
+                sbuf_printf (&w, "dimension %d starts at %" PRIu64 ", off the grid (its cells "
                            "start at multiples of %" PRIu64 ")", d, sel->start[d], m);
             else if (b % m)
-                pb_printf (&w, "blocks of %" PRIu64 " along dimension %d are not whole cells of "
+                sbuf_printf (&w, "blocks of %" PRIu64 " along dimension %d are not whole cells of "
                            "%" PRIu64, b, d, m);
         }
     if (!w.len)
         return 0;
-    struct pbuf nb = { near, sizeof (near), 0 };
+    struct sbuf nb;
+    sbuf_init (&nb, near, sizeof (near));
     nearest_aligned (p, name, shape, sel, r, &nb);
     return errprintf (err, FS_EFAIL, "dataset policy '%s': %s; nearest aligned read: %s", pol, why,
                       near);

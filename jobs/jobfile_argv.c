@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/strmap.h"
+#include "common/sbuf.h"
 #include "jobfile_int.h"
 
 /* Next token of arg at *p: 1 (token in *t), 0 at the end, -1 with why. */
@@ -114,30 +115,6 @@ struct strmap *names_map (const struct job_task *t, bool outputs)
 /* ------------------------------------------------------------------ */
 /* Expansion */
 
-/* A growing string. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static int sb_add (struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (b->len + n + 1 > nc)
-            nc *= 2;
-        char *p = realloc (b->s, nc);
-        if (!p)
-            return -1;
-        b->s = p;
-        b->cap = nc;
-    }
-    memcpy (b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return 0;
-}
-
 void jobfile_argv_free (char **argv)
 {
     if (!argv)
@@ -162,31 +139,29 @@ char **jobfile_expand_command (const char *const *cmd, const char *task, const c
     }
     for (int i = 0; i < n; i++) {
         const char *a = cmd[i], *p = a;
-        struct sbuf b = { 0 };
+        struct sbuf b = SBUF_INIT;
         struct ph tok;
         char why[600], num[32];
         int rc;
-        if (sb_add (&b, "", 0) < 0)
-            goto oom;
         while ((rc = ph_next (a, &p, &tok, why, sizeof (why))) > 0) {
             int r = 0;
             switch (tok.kind) {
             case PH_TEXT:
-                r = sb_add (&b, tok.s, tok.len);
+                r = sbuf_add (&b, tok.s, tok.len);
                 break;
             case PH_JOB:
                 snprintf (num, sizeof (num), "%" PRId64, job_id);
-                r = sb_add (&b, num, strlen (num));
+                r = sbuf_add (&b, num, strlen (num));
                 break;
             case PH_TASK:
-                r = sb_add (&b, task, strlen (task));
+                r = sbuf_add (&b, task, strlen (task));
                 break;
             case PH_SITE:
-                r = sb_add (&b, site ? site : "", site ? strlen (site) : 0);
+                r = sbuf_add (&b, site ? site : "", site ? strlen (site) : 0);
                 break;
             case PH_RANKS:
                 snprintf (num, sizeof (num), "%d", ranks);
-                r = sb_add (&b, num, strlen (num));
+                r = sbuf_add (&b, num, strlen (num));
                 break;
             case PH_IN:
             case PH_OUT: {
@@ -198,30 +173,31 @@ char **jobfile_expand_command (const char *const *cmd, const char *task, const c
                     if (!resolve)
                         errprintf (err, FS_EINVAL, "task '%s': no resolver for %s '%s'", task,
                                    isout ? "output" : "input", name);
-                    free (b.s);
+                    sbuf_free (&b);
                     goto fail;
                 }
                 if (tok.part == PH_FILE)
-                    r = sb_add (&b, file, strlen (file));
+                    r = sbuf_add (&b, file, strlen (file));
                 else if (tok.part == PH_DSET)
-                    r = sb_add (&b, dset, strlen (dset));
+                    r = sbuf_add (&b, dset, strlen (dset));
                 else
-                    r = sb_add (&b, file, strlen (file)) || sb_add (&b, ":", 1)
-                        || sb_add (&b, dset, strlen (dset));
+                    r = sbuf_add (&b, file, strlen (file)) || sbuf_add (&b, ":", 1)
+                        || sbuf_add (&b, dset, strlen (dset));
                 break;
             }
             }
             if (r != 0) {
-                free (b.s);
+                sbuf_free (&b);
                 goto oom;
             }
         }
         if (rc < 0) {
             errprintf (err, FS_EINVAL, "task '%s': command[%d]: %s", task, i, why);
-            free (b.s);
+            sbuf_free (&b);
             goto fail;
         }
-        out[i] = b.s;
+        if (!(out[i] = sbuf_take (&b)))
+            goto oom;
     }
     free (file);
     free (dset);
