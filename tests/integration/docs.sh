@@ -45,6 +45,14 @@ cleanup() {
     for f in "$T"/*/*/scheduler.pid "$T"/*/*/*/scheduler.pid; do
         [ -f "$f" ] && "$FEDSCHED_LOCAL" down --dir "$(dirname "$f")" >/dev/null 2>&1
     done
+    # Daemons built with sanitizers report into their logs: any report fails the test.
+    while IFS= read -r f; do
+        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+            echo "----- [$TEST_NAME] sanitizer report in $f" >&2
+            grep -A25 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -60 >&2
+            rc=1
+        fi
+    done < <(find "$T" -name '*.log' \( -name scheduler.log -o -name worker.log \) 2>/dev/null)
     if [ "$rc" = 0 ] && [ -z "${FED_KEEP:-}" ]; then
         rm -rf "$T"
     else
