@@ -485,8 +485,9 @@ static int stream (struct fetchx *g, fs_error_t *err)
             }
         }
         if (now - last >= timeout)
-            return errprintf (err, FS_EUNREACH, "the site sent nothing for %g s; %" PRIu64 " of %"
-                              PRIu64 " bytes arrived", timeout, g->bytes, g->total);
+            return errprintf (err, FS_EUNREACH, "the site's data port %s sent nothing for %g s; "
+                              "%" PRIu64 " of %" PRIu64 " bytes arrived", g->uri ? g->uri : "?",
+                              timeout, g->bytes, g->total);
         for (int s = 0; s < g->nstreams; s++)
             if (g->st[s].nreq > 0 && now - g->st[s].quiet >= stall_s && stall (g, s, now, err) < 0)
                 return -1;
