@@ -329,7 +329,10 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
             ps->oom = true;
             goto done;
         }
-        if (i == 0 || f.sites[i].cores > f.maxcores) {
+        /* the largest site, the first by name among equals (messages name it) */
+        if (i == 0 || f.sites[i].cores > f.maxcores
+            || (f.sites[i].cores == f.maxcores
+                && strcmp (f.sites[i].name, f.sites[f.maxsite].name) < 0)) {
             f.maxcores = f.sites[i].cores;
             f.maxsite = i;
         }
