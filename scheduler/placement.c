@@ -622,9 +622,21 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
             continue;
         sbuf_printf (b, "%s%d %s (", first ? "" : ", ", count, kinds[k].what);
         first = false;
-        for (int s = 0; s < f->n && shown < 3; s++)
-            if (cand[s].excluded == kinds[k].e)
-                sbuf_printf (b, "%s%s", shown++ ? ", " : "", f->sites[s].name);
+        /* the first three by name (the sites' order is the order they said hello) */
+        const char *last = NULL;
+        while (shown < 3 && shown < count) {
+            const char *next = NULL;
+            for (int s = 0; s < f->n; s++) {
+                const char *nm = f->sites[s].name;
+                if (cand[s].excluded == kinds[k].e && (!last || strcmp (nm, last) > 0)
+                    && (!next || strcmp (nm, next) < 0))
+                    next = nm;
+            }
+            if (!next)
+                break;
+            sbuf_printf (b, "%s%s", shown++ ? ", " : "", next);
+            last = next;
+        }
         if (count > shown)
             sbuf_printf (b, " and %d more", count - shown);
         sbuf_printf (b, ")");

@@ -104,7 +104,7 @@ job_status "$W"
 py -c 'import json, sys; t = json.loads(sys.argv[1])["tasks"][0]; assert t["exit_code"] == 143 and "walltime" in t["error"], t' "$STATUS" ||
     fail "walltime under mpirun: $STATUS"
 expect_code 0 fedsched explain "$W"
-contains "$OUT" "; others: 2 not the site the task is pinned to (site" "explain of a pinned task"
+contains "$OUT" "; others: 2 not the site the task is pinned to (site1, site3)" "explain of a pinned task"
 lacks "$OUT" "others: "$'\n' "explain of a pinned task"
 
 log "logs from a site that stopped answering: 75, naming the site, before it is declared down"
