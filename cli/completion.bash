@@ -108,7 +108,7 @@ _fedsched() {
     done
     ((n++))
 
-    local kind=file
+    local kind="file"
     case $verb:$n in
         publish:1 | policy:1 | drain:1 | resume:1) kind=site ;;
         publish:2) kind=none ;;     # a path at the site, relative to one of its data roots
@@ -116,9 +116,9 @@ _fedsched() {
         policy:3) kind=policy ;;
         status:1 | explain:1 | wait:1 | watch:1 | cancel:1 | logs:1) kind=job ;;
         keygen:1) kind=dir ;;
-        validate:1 | submit:1 | sim:1) kind=file ;;
+        validate:1 | submit:1 | sim:1) kind="file" ;;
         scheduler:* | worker:*) kind=none ;;    # -c FILE only
-        *:1) kind=file ;;
+        *:1) kind="file" ;;
         *) kind=none ;;
     esac
     case $kind in
