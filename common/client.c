@@ -19,7 +19,9 @@ struct client {
     char keys[4096];
     char serverkey[64];
     char uri[FS_URI_MAX];
-    char peer[128];             /* what answers at uri, for messages: "the scheduler", ... */
+    char site[72];              /* "" for the scheduler, else the site whose data port
+                                 * uri is (for messages) */
+    bool default_uri;           /* the scheduler at the default address: none was given */
     int64_t next_id;
 };
 
@@ -106,9 +108,10 @@ struct client *client_create (const struct client_opts *o, const char *uri, fs_e
     c->zo.maxmsgsize = 256 << 20;
     snprintf (c->uri, sizeof (c->uri), "%s", uri);
     if (o && o->serverkey)
-        snprintf (c->peer, sizeof (c->peer), "site '%.64s'", o->site ? o->site : "?");
-    else
-        snprintf (c->peer, sizeof (c->peer), "the scheduler");
+        snprintf (c->site, sizeof (c->site), "%.64s", o->site ? o->site : "?");
+    const char *env = getenv ("FEDSCHED_SCHEDULER");
+    c->default_uri = !c->site[0] && !(o && o->scheduler) && !(env && *env)
+                     && !strcmp (uri, CLIENT_DEFAULT_URI);
     if (client_open (c, err) < 0) {
         free (c);
         return NULL;
@@ -167,14 +170,13 @@ static double resend_interval (double timeout)
 /* Nothing came back: say who did not answer, where, and what to check. */
 static void client_unreachable (const struct client *c, double timeout, fs_error_t *err)
 {
-    if (strcmp (c->peer, "the scheduler")) {
-        errprintf (err, FS_EUNREACH, "no answer from %s (its data port %s) for %g s: the site "
-                   "may be down or out of reach from here (see 'fedsched sites'; "
-                   "FEDSCHED_TIMEOUT sets the wait)", c->peer, c->uri, timeout);
+    if (c->site[0]) {
+        errprintf (err, FS_EUNREACH, "no answer from site '%s' (its data port %s) for %g s: the "
+                   "site may be down or out of reach from here (see 'fedsched sites'; "
+                   "FEDSCHED_TIMEOUT sets the wait)", c->site, c->uri, timeout);
         return;
     }
-    const char *env = getenv ("FEDSCHED_SCHEDULER");
-    if (!strcmp (c->uri, CLIENT_DEFAULT_URI) && !(env && *env))
+    if (c->default_uri)
         errprintf (err, FS_EUNREACH, "no answer from the scheduler at %s (the default address: "
                    "neither --scheduler nor FEDSCHED_SCHEDULER is set) for %g s: for a local "
                    "federation, run '. DIR/env' first", c->uri, timeout);
