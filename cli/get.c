@@ -5,10 +5,14 @@
  * shape: fs_read_open), so mistakes cost no transfer, then reads it into the
  * file (fs_read_to_file).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "progress.h"
@@ -59,10 +63,38 @@ static void show_progress (void *arg, uint64_t done, uint64_t total)
     progress_update (b->bar, done);
 }
 
+/* OUT's directory must exist and take a new file (the result is written
+ * beside OUT, then renamed): said before anything is fetched, in words. */
+static int check_out_dir (const char *outfile, fs_error_t *err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr (outfile, '/');
+    if (!slash)
+        snprintf (dir, sizeof (dir), ".");
+    else if (slash == outfile)
+        snprintf (dir, sizeof (dir), "/");
+    else
+        snprintf (dir, sizeof (dir), "%.*s", (int)(slash - outfile), outfile);
+    struct stat st;
+    if (stat (dir, &st) < 0)
+        return errprintf (err, FS_EFAIL, "-o %s: directory %s %s (create it first, or write "
+                          "elsewhere)", outfile, dir, errno == ENOENT ? "does not exist"
+                          : strerror (errno));
+    if (!S_ISDIR (st.st_mode))
+        return errprintf (err, FS_EFAIL, "-o %s: %s is not a directory", outfile, dir);
+    if (access (dir, W_OK | X_OK) < 0)
+        return errprintf (err, FS_EFAIL, "-o %s: cannot create a file in directory %s: %s",
+                          outfile, dir, strerror (errno));
+    return 0;
+}
+
 static int get_run (const struct client_opts *co, const char *slicetext, const char *outfile,
                     const char *dsetpath, const char *reducetext)
 {
     int code = 0;
+    fs_error_t oerr;
+    if (check_out_dir (outfile, &oerr) < 0)        /* before anything is fetched */
+        return client_fail (&oerr);
     struct fs_client *c = cli_client (co, &code);
     if (!c)
         return code;

@@ -288,11 +288,10 @@ static int ended_code (const json_t *st, int64_t id)
             fprintf (stderr, " at %s", jstr (t, "site"));
         if (json_is_integer (ec))
             fprintf (stderr, " with exit code %lld", (long long) json_integer_value (ec));
+        /* The site's error says which of the task's logs holds its words. */
         const char *e = jstr (t, "error");
         if (e)
             fprintf (stderr, ": %s", e);
-        if (!e || !strstr (e, "fedsched logs"))
-            fprintf (stderr, " (see 'fedsched logs %lld %s --stderr')", (long long) id, name);
         fputc ('\n', stderr);
         named++;
     }

@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "adapters/format/format.h"
+#include "adapters/launch/launch.h"
 #include "cli.h"
+#include "common/msg.h"
+#include "common/zsock.h"
 #include "scheduler/scheduler.h"
 #include "workers/worker.h"
 
@@ -43,9 +46,59 @@ static const struct {
     { NULL, NULL, NULL },
 };
 
+/* The verb nearest to a mistyped one (optimal string alignment distance: a
+ * swap of two neighbours counts as one edit, so 'gte' is one from 'get'), or
+ * NULL when none is within a third of its length (at least 1, at most 2). */
+static const char *nearest_verb (const char *typo)
+{
+    size_t n = strlen (typo), max = n / 3 < 1 ? 1 : n / 3 > 2 ? 2 : n / 3, best_d = max + 1;
+    const char *best = NULL;
+    if (n > 32)
+        return NULL;
+    for (int k = 0; verbs[k].name; k++) {
+        const char *v = verbs[k].name;
+        size_t m = strlen (v), d[34][34];
+        if (m > 32)
+            continue;
+        for (size_t i = 0; i <= n; i++)
+            d[i][0] = i;
+        for (size_t j = 0; j <= m; j++)
+            d[0][j] = j;
+        for (size_t i = 1; i <= n; i++)
+            for (size_t j = 1; j <= m; j++) {
+                size_t c = d[i - 1][j - 1] + (typo[i - 1] != v[j - 1]);
+                if (d[i - 1][j] + 1 < c)
+                    c = d[i - 1][j] + 1;
+                if (d[i][j - 1] + 1 < c)
+                    c = d[i][j - 1] + 1;
+                if (i > 1 && j > 1 && typo[i - 1] == v[j - 2] && typo[i - 2] == v[j - 1]
+                    && d[i - 2][j - 2] + 1 < c)
+                    c = d[i - 2][j - 2] + 1;
+                d[i][j] = c;
+            }
+        if (d[n][m] < best_d) {
+            best_d = d[n][m];
+            best = v;
+        }
+    }
+    return best;
+}
+
+/* fedsched --version: the version, the protocol version, and how it was built. */
+static void version (void)
+{
+    char zmq[128], launchers[256];
+    zsock_version (zmq, sizeof (zmq));
+    launcher_names (launchers, sizeof (launchers));
+    printf ("fedsched %s\nprotocol %d\nbuild: %s, sanitizers %s\nlaunchers: %s\n%s\n",
+            FS_VERSION, FS_PROTO_VERSION, FS_BUILD_TYPE, FS_BUILD_SANITIZE ? "on" : "off",
+            launchers, zmq);
+}
+
 static void usage (FILE *f)
 {
-    fprintf (f, "usage: fedsched [--scheduler URI] [--keys DIR] VERB [ARGS...]\n\n"
+    fprintf (f, "usage: fedsched [--scheduler URI] [--keys DIR] VERB [ARGS...]\n"
+                "       fedsched --version\n\n"
                 "fedsched federates scientific data centres: one catalog for every site's\n"
                 "HDF5 datasets, slices streamed from the site that holds them, and jobs\n"
                 "whose tasks run where their data is, within each dataset's policy.\n\nverbs:\n");
@@ -75,6 +128,10 @@ int main (int argc, char **argv)
     while (i < argc && argv[i][0] == '-' && npre < 6) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
             usage (stdout);
+            return 0;
+        }
+        if (!strcmp (argv[i], "--version")) {
+            version ();
             return 0;
         }
         if ((!strcmp (argv[i], "--scheduler") || !strcmp (argv[i], "--keys")) && i + 1 < argc) {
@@ -107,6 +164,11 @@ int main (int argc, char **argv)
     for (int k = 0; verbs[k].name; k++)
         if (!strcmp (verbs[k].name, verb))
             return verbs[k].fn (nargs, args);
-    fprintf (stderr, "fedsched: error: unknown verb '%s' (see 'fedsched --help')\n", verb);
+    const char *near = nearest_verb (verb);
+    if (near)
+        fprintf (stderr, "fedsched: error: unknown verb '%s': did you mean '%s'? (see 'fedsched "
+                 "--help')\n", verb, near);
+    else
+        fprintf (stderr, "fedsched: error: unknown verb '%s' (see 'fedsched --help')\n", verb);
     return 2;
 }

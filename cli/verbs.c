@@ -19,6 +19,14 @@ void cli_usage (const struct cli_verb *v, FILE *f)
                     "  --json           print a stable JSON document (listing verbs)\n"
                     "  --help           this text\n",
                  v->help);
+    if (f == stdout) {
+        /* Every long option, from the table getopt uses, '=' after those that
+         * take a value (shell completion reads this line). */
+        fprintf (f, "\noptions:");
+        for (const struct option *o = v->longopts; o && o->name; o++)
+            fprintf (f, " --%s%s", o->name, o->has_arg == required_argument ? "=" : "");
+        fprintf (f, " --scheduler= --keys= --json --help\n");
+    }
 }
 
 int cli_usage_error (const struct cli_verb *v, const char *fmt, ...)

@@ -19,6 +19,9 @@ struct client {
     char keys[4096];
     char serverkey[64];
     char uri[FS_URI_MAX];
+    char site[72];              /* "" for the scheduler, else the site whose data port
+                                 * uri is (for messages) */
+    bool default_uri;           /* the scheduler at the default address: none was given */
     int64_t next_id;
     double timeout;             /* 0: client_timeout() */
 };
@@ -111,6 +114,11 @@ struct client *client_create (const struct client_opts *o, const char *uri, fs_e
     c->zo.maxmsgsize = 256 << 20;
     c->timeout = o && o->timeout > 0 ? o->timeout : 0;
     snprintf (c->uri, sizeof (c->uri), "%s", uri);
+    if (o && o->serverkey)
+        snprintf (c->site, sizeof (c->site), "%.64s", o->site ? o->site : "?");
+    const char *env = getenv ("FEDSCHED_SCHEDULER");
+    c->default_uri = !c->site[0] && !(o && o->scheduler) && !(env && *env)
+                     && !strcmp (uri, CLIENT_DEFAULT_URI);
     if (client_open (c, err) < 0) {
         free (c);
         return NULL;
@@ -177,6 +185,26 @@ static double resend_interval (double timeout)
     return r < 1.0 ? 1.0 : r > 3.0 ? 3.0 : r;
 }
 
+/* Nothing came back: say who did not answer, where, and what to check. */
+static void client_unreachable (const struct client *c, double timeout, fs_error_t *err)
+{
+    if (c->site[0]) {
+        errprintf (err, FS_EUNREACH, "no answer from site '%s' (its data port %s) for %g s: the "
+                   "site may be down or out of reach from here (see 'fedsched sites'; "
+                   "FEDSCHED_TIMEOUT sets the wait)", c->site, c->uri, timeout);
+        return;
+    }
+    if (c->default_uri)
+        errprintf (err, FS_EUNREACH, "no answer from the scheduler at %s (the default address: "
+                   "neither --scheduler nor FEDSCHED_SCHEDULER is set) for %g s: for a local "
+                   "federation, run '. DIR/env' first", c->uri, timeout);
+    else
+        errprintf (err, FS_EUNREACH, "no answer from the scheduler at %s for %g s: is it running "
+                   "there? (the address is --scheduler, else FEDSCHED_SCHEDULER, and the keys "
+                   "--keys, else FEDSCHED_KEYS: '. DIR/env' sets both for a local federation; "
+                   "FEDSCHED_TIMEOUT sets the wait)", c->uri, timeout);
+}
+
 json_t *client_exchange (struct client *c, const char *op, json_t *body, double deadline,
                          bool resend, fs_error_t *err)
 {
@@ -210,9 +238,7 @@ json_t *client_exchange (struct client *c, const char *op, json_t *body, double 
                 errprintf (err, FS_ETIMEOUT, "%s: no answer before the deadline", op);
                 return NULL;
             }
-            errprintf (err, FS_EUNREACH, "no answer from %s for %g s (is it running? check "
-                       "--scheduler or FEDSCHED_SCHEDULER; FEDSCHED_TIMEOUT sets the wait)",
-                       c->uri, timeout);
+            client_unreachable (c, timeout, err);
             return NULL;
         }
         size_t len = 0;

@@ -13,6 +13,8 @@ struct client_opts {
     const char *keys;           /* --keys, else $FEDSCHED_KEYS: CURVE when it holds client.key */
     const char *serverkey;      /* the server's CURVE key (z85) when it is not the
                                  * scheduler's (a site's data port); "" unknown */
+    const char *site;           /* with serverkey: the site whose data port it is (for
+                                 * messages); NULL: the peer is the scheduler */
     bool json;                  /* --json */
     const char *reader_site;    /* a site reading another site's data: who it is */
     const char *reader_region;  /*   (NULL for a reader outside every site) */

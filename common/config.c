@@ -3,11 +3,16 @@
  * Both loaders work the same way: the file is read with ydoc (so every node
  * has a line and column), the top-level mapping is checked against the list
  * of known keys (an unknown key is an error at its own position), defaults
- * are filled in, then each key present is converted and range-checked.  The
- * first problem found ends the load with "FILE:LINE:COL: KEY: message" and
- * FS_EINVAL; a file that cannot be opened is FS_EFAIL.  Paths are taken
- * relative to the directory of the config file; data roots must exist and are
- * resolved with realpath().
+ * are filled in, then each key present is converted and range-checked.
+ * Every problem is reported, as job files' are: a conversion writes its error
+ * ("FILE:LINE:COL: KEY: message", FS_EINVAL) into c->err and returns -1 as
+ * usual, and the parser of the enclosing block hands it to cfg_keep(), which
+ * moves it into the load's list (struct errlist) and lets the block go on with
+ * its next key.  A block parser written the plain way (return -1 at its first
+ * error) still works: its error is kept when it returns.  The load fails when
+ * the list is not empty; a file that cannot be opened is FS_EFAIL.  Paths are
+ * taken relative to the directory of the config file; data roots must exist
+ * and are resolved with realpath().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "errlist.h"
 #include "names.h"
 #include "policy.h"
 #include "ydoc.h"
@@ -30,8 +36,26 @@
 struct cfg_ctx {
     const char *file;           /* as given by the caller, for messages */
     char dir[PATH_MAX];         /* absolute directory of the file */
-    fs_error_t *err;
+    fs_error_t *err;            /* the error of the conversion that failed last */
+    struct errlist *errs;       /* every error of the load; NULL: stop at the first */
 };
+
+/* The conversion of node at failed (its error is in *c->err): keep the error
+ * and go on (0), or -1 when the load stops at its first error (no list). */
+static int cfg_keep (struct cfg_ctx *c, const struct ynode *at)
+{
+    if (!c->errs)
+        return -1;
+    if (c->err->text[0])
+        errlist_push (c->errs, c->err->code ? c->err->code : FS_EINVAL, at ? at->line : 0,
+                      at ? at->col : 0, c->err->text);
+    c->err->code = 0;
+    c->err->text[0] = '\0';
+    return 0;
+}
+
+/* In a block parser: CFG_KEEP (c, n) after a conversion of n failed. */
+#define CFG_KEEP(c, n) do { if (cfg_keep ((c), (n)) < 0) return -1; } while (0)
 
 /* ------------------------------------------------------------------ */
 /* Conversions of single values */
@@ -209,11 +233,28 @@ static int cfg_seq (struct cfg_ctx *c, const struct ynode *n, const char *what, 
     return 0;
 }
 
+/* A mapping whose keys are all in allowed, or -1 at the first that is not:
+ * for mappings whose keys are meant together (a policy). */
+static int cfg_map_strict (struct cfg_ctx *c, const struct ynode *n, const char *what,
+                           const char *const *allowed)
+{
+    if (n->type != YNODE_MAP)
+        return ynode_error (c->file, n, c->err, "%s: expected a mapping", what);
+    return ynode_check_keys (c->file, n, what, allowed, c->err);
+}
+
+/* A mapping whose keys are all in allowed.  Collecting (c->errs), each unknown
+ * key is an error of its own and the mapping is still read (0); -1 when n is
+ * not a mapping. */
 static int cfg_map (struct cfg_ctx *c, const struct ynode *n, const char *what,
                     const char *const *allowed)
 {
     if (n->type != YNODE_MAP)
         return ynode_error (c->file, n, c->err, "%s: expected a mapping", what);
+    if (c->errs) {
+        ynode_check_keys_all (c->file, n, what, allowed, c->errs);
+        return 0;
+    }
     return ynode_check_keys (c->file, n, what, allowed, c->err);
 }
 
@@ -265,17 +306,22 @@ static int parse_link_values (struct cfg_ctx *c, const struct ynode *m, const ch
 {
     char w[96];
     const struct ynode *n;
+    int rc = 0;
     if ((n = ynode_get (m, "bandwidth"))) {
         snprintf (w, sizeof (w), "%s.bandwidth", what);
-        if (ynode_rate (c->file, n, w, &l->bandwidth, c->err) < 0)
-            return -1;
+        if (ynode_rate (c->file, n, w, &l->bandwidth, c->err) < 0) {
+            rc = -1;
+            CFG_KEEP (c, n);
+        }
     }
     if ((n = ynode_get (m, "latency"))) {
         snprintf (w, sizeof (w), "%s.latency", what);
-        if (ynode_duration (c->file, n, w, &l->latency, c->err) < 0)
-            return -1;
+        if (ynode_duration (c->file, n, w, &l->latency, c->err) < 0) {
+            rc = -1;
+            CFG_KEEP (c, n);
+        }
     }
-    return 0;
+    return c->errs ? 0 : rc;
 }
 
 static bool in_list (const struct ynode *seq, size_t upto, const char *s, size_t *where)
@@ -298,20 +344,24 @@ static int parse_sites (struct cfg_ctx *c, const struct ynode *n)
         char w[48], name[64];
         size_t first;
         snprintf (w, sizeof (w), "sites[%zu]", i);
-        if (cfg_ident (c, n->items[i], w, "site", name, sizeof (name)) < 0)
-            return -1;
-        if (in_list (n, i, name, &first))
-            return ynode_error (c->file, n->items[i], c->err, "%s: site '%s' is listed twice "
-                                "(first at line %d)", w, name, n->items[first]->line);
+        if (cfg_ident (c, n->items[i], w, "site", name, sizeof (name)) < 0) {
+            CFG_KEEP (c, n->items[i]);
+            continue;
+        }
+        if (in_list (n, i, name, &first)) {
+            ynode_error (c->file, n->items[i], c->err, "%s: site '%s' is listed twice "
+                         "(first at line %d)", w, name, n->items[first]->line);
+            CFG_KEEP (c, n->items[i]);
+        }
     }
     return 0;
 }
 
-int config_links_parse (const char *file, const struct ynode *n, config_site_known_f known,
-                        void *arg, struct link_cfg *def, struct link_cfg **pairs_out,
-                        int *npairs, fs_error_t *err)
+/* links: (see config_links_parse); with c->errs every bad pair is an error of
+ * its own and the others are still read. */
+static int links_parse (struct cfg_ctx *c, const struct ynode *n, config_site_known_f known,
+                        void *arg, struct link_cfg *def, struct link_cfg **pairs_out, int *npairs)
 {
-    struct cfg_ctx cc = { .file = file, .err = err }, *c = &cc;
     const struct ynode *d, *pairs;
     struct link_cfg *links = NULL;
     size_t count;
@@ -320,8 +370,9 @@ int config_links_parse (const char *file, const struct ynode *n, config_site_kno
     if (cfg_map (c, n, "links", links_keys) < 0)
         return -1;
     if ((d = ynode_get (n, "default"))) {
-        if (cfg_map (c, d, "links.default", link_default_keys) < 0
-            || parse_link_values (c, d, "links.default", def) < 0)
+        if (cfg_map (c, d, "links.default", link_default_keys) < 0)
+            CFG_KEEP (c, d);
+        else if (parse_link_values (c, d, "links.default", def) < 0)
             return -1;
     }
     if (!(pairs = ynode_get (n, "pairs")))
@@ -336,36 +387,37 @@ int config_links_parse (const char *file, const struct ynode *n, config_site_kno
     if (!(links = calloc (count, sizeof (*links))))
         return errprintf (c->err, FS_EFAIL, "%s: out of memory", c->file);
     for (size_t i = 0; i < count; i++) {
-        const struct ynode *p = pairs->items[i], *between;
+        const struct ynode *p = pairs->items[i], *between, *at = p;
         struct link_cfg *l = &links[i];
         char w[64], wb[80];
         snprintf (w, sizeof (w), "links.pairs[%zu]", i);
         if (cfg_map (c, p, w, link_pair_keys) < 0)
-            goto fail;
+            goto bad;
         snprintf (wb, sizeof (wb), "%s.between", w);
         if (!(between = ynode_get (p, "between"))) {
             cfg_missing (c, p, wb);
-            goto fail;
+            goto bad;
         }
+        at = between;
         if (between->type != YNODE_SEQ || between->n != 2) {
             ynode_error (c->file, between, c->err, "%s: expected a list of two site names, "
                          "e.g. [site1, site2]", wb);
-            goto fail;
+            goto bad;
         }
         if (cfg_ident (c, between->items[0], wb, "site", l->from, sizeof (l->from)) < 0
             || cfg_ident (c, between->items[1], wb, "site", l->to, sizeof (l->to)) < 0)
-            goto fail;
+            goto bad;
         if (!strcmp (l->from, l->to)) {
             ynode_error (c->file, between->items[1], c->err, "%s: a link joins two different "
                          "sites ('%s' twice)", wb, l->from);
-            goto fail;
+            goto bad;
         }
         for (int k = 0; k < 2 && known; k++) {
             const char *s = k ? l->to : l->from;
             if (!known (arg, s)) {
                 ynode_error (c->file, between->items[k], c->err, "%s: site '%s' is not in the "
                              "'sites' list", wb, s);
-                goto fail;
+                goto bad;
             }
         }
         for (size_t j = 0; j < i; j++) {
@@ -375,12 +427,17 @@ int config_links_parse (const char *file, const struct ynode *n, config_site_kno
                 ynode_error (c->file, between, c->err, "%s: the link %s-%s is already given at "
                              "line %d (a pair is symmetric)", wb, l->from, l->to,
                              pairs->items[j]->line);
-                goto fail;
+                goto bad;
             }
         }
         l->bandwidth = def->bandwidth;
         l->latency = def->latency;
         if (parse_link_values (c, p, w, l) < 0)
+            goto fail;
+        continue;
+bad:
+        memset (l, 0, sizeof (*l));     /* not compared with the pairs after it */
+        if (cfg_keep (c, at) < 0)
             goto fail;
     }
     *pairs_out = links;
@@ -389,6 +446,14 @@ int config_links_parse (const char *file, const struct ynode *n, config_site_kno
 fail:
     free (links);
     return -1;
+}
+
+int config_links_parse (const char *file, const struct ynode *n, config_site_known_f known,
+                        void *arg, struct link_cfg *def, struct link_cfg **pairs_out,
+                        int *npairs, fs_error_t *err)
+{
+    struct cfg_ctx cc = { .file = file, .err = err };
+    return links_parse (&cc, n, known, arg, def, pairs_out, npairs);
 }
 
 /* A name of federation.yaml's 'sites' list. */
@@ -400,75 +465,124 @@ static bool in_sites (void *arg, const char *name)
 static int fed_parse (struct cfg_ctx *c, const struct ynode *root, struct fed_config *cfg)
 {
     const struct ynode *n, *sites;
-    if (ynode_check_keys (c->file, root, NULL, fed_keys, c->err) < 0)
+    if (c->errs)
+        ynode_check_keys_all (c->file, root, NULL, fed_keys, c->errs);
+    else if (ynode_check_keys (c->file, root, NULL, fed_keys, c->err) < 0)
         return -1;
     if ((n = ynode_get (root, "version")) && cfg_version (c, n) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "name"))
         && cfg_ident (c, n, "name", "federation", cfg->name, sizeof (cfg->name)) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "listen")) && cfg_uri (c, n, "listen", cfg->listen) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "state")) && cfg_path (c, n, "state", cfg->state) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "security")) && cfg_security (c, n, "security", &cfg->security) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if (n)
         cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "keys")) && cfg_path (c, n, "keys", cfg->keys) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if (n)
         cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "heartbeat"))) {
-        const struct ynode *iv, *to;
-        if (cfg_map (c, n, "heartbeat", fed_heartbeat_keys) < 0)
-            return -1;
-        if ((iv = ynode_get (n, "interval"))
-            && cfg_positive_duration (c, iv, "heartbeat.interval", &cfg->heartbeat_interval) < 0)
-            return -1;
-        if ((to = ynode_get (n, "timeout"))
-            && cfg_positive_duration (c, to, "heartbeat.timeout", &cfg->heartbeat_timeout) < 0)
-            return -1;
-        if (cfg->heartbeat_timeout <= cfg->heartbeat_interval)
-            return ynode_error (c->file, to ? to : iv, c->err, "heartbeat.timeout (%gs) must be "
-                                "longer than heartbeat.interval (%gs)", cfg->heartbeat_timeout,
-                                cfg->heartbeat_interval);
+        const struct ynode *iv = NULL, *to = NULL;
+        bool ok = true;
+        if (cfg_map (c, n, "heartbeat", fed_heartbeat_keys) < 0) {
+            CFG_KEEP (c, n);
+        } else {
+            if ((iv = ynode_get (n, "interval")) && cfg_positive_duration (c, iv,
+                    "heartbeat.interval", &cfg->heartbeat_interval) < 0) {
+                ok = false;
+                CFG_KEEP (c, iv);
+            }
+            if ((to = ynode_get (n, "timeout")) && cfg_positive_duration (c, to,
+                    "heartbeat.timeout", &cfg->heartbeat_timeout) < 0) {
+                ok = false;
+                CFG_KEEP (c, to);
+            }
+            if (ok && cfg->heartbeat_timeout <= cfg->heartbeat_interval) {
+                ynode_error (c->file, to ? to : iv ? iv : n, c->err, "heartbeat.timeout (%gs) "
+                             "must be longer than heartbeat.interval (%gs)",
+                             cfg->heartbeat_timeout, cfg->heartbeat_interval);
+                CFG_KEEP (c, to ? to : iv ? iv : n);
+            }
+        }
     }
     if ((sites = ynode_get (root, "sites")) && parse_sites (c, sites) < 0)
-        return -1;
+        CFG_KEEP (c, sites);
     if (sites && sites->type != YNODE_SEQ)
         sites = NULL;               /* "sites:" with no value: no list to check against */
     if ((n = ynode_get (root, "links"))
-        && config_links_parse (c->file, n, sites ? in_sites : NULL, (void *)sites,
-                               &cfg->link_default, &cfg->links, &cfg->nlinks, c->err) < 0)
+        && links_parse (c, n, sites ? in_sites : NULL, (void *)sites, &cfg->link_default,
+                        &cfg->links, &cfg->nlinks) < 0)
+        CFG_KEEP (c, n);
+    return 0;
+}
+
+/* Load file with parse (into cfg): every error into errs, or the first into
+ * err (errs NULL; the parsers then stop at it). */
+typedef int (*cfg_parse_f) (struct cfg_ctx *c, const struct ynode *root, void *cfg);
+
+static int cfg_load (const char *file, char *path, cfg_parse_f parse, void *cfg,
+                     void (*defaults) (struct cfg_ctx *c, void *cfg), struct errlist *errs)
+{
+    struct cfg_ctx c;
+    fs_error_t err = { 0, "" };
+    memset (&c, 0, sizeof (c));
+    struct ynode *root = cfg_open (&c, file, path, &err);
+    if (!root) {
+        errlist_push (errs, err.code ? err.code : FS_EFAIL, 0, 0, err.text);
         return -1;
+    }
+    c.errs = errs;
+    defaults (&c, cfg);
+    size_t before = errs->count + errs->omitted;
+    int rc = parse (&c, root, cfg);
+    if (rc < 0 || err.text[0])      /* a block that stopped at its first error */
+        cfg_keep (&c, root);
+    ydoc_free (root);
+    errlist_sort (errs);
+    return errs->count + errs->omitted > before ? -1 : 0;
+}
+
+static void fed_defaults (struct cfg_ctx *c, void *arg)
+{
+    struct fed_config *cfg = arg;
+    strcpy (cfg->name, "fedsched");
+    strcpy (cfg->listen, DEFAULT_SCHEDULER_URI);
+    default_beside (c, "scheduler.db", cfg->state);
+    cfg->security = SEC_CURVE;
+    default_beside (c, "keys", cfg->keys);
+    cfg->heartbeat_interval = 2;
+    cfg->heartbeat_timeout = 10;
+    cfg->link_default.bandwidth = 1e9;
+    cfg->link_default.latency = 0.010;
+}
+
+static int fed_parse_f (struct cfg_ctx *c, const struct ynode *root, void *cfg)
+{
+    return fed_parse (c, root, cfg);
+}
+
+int fed_config_load_all (const char *file, struct fed_config *cfg, struct errlist *errs)
+{
+    memset (cfg, 0, sizeof (*cfg));
+    if (cfg_load (file, cfg->path, fed_parse_f, cfg, fed_defaults, errs) < 0) {
+        fed_config_free (cfg);
+        return -1;
+    }
     return 0;
 }
 
 int fed_config_load (const char *file, struct fed_config *cfg, fs_error_t *err)
 {
-    struct cfg_ctx c;
-    memset (cfg, 0, sizeof (*cfg));
-    struct ynode *root = cfg_open (&c, file, cfg->path, err);
-    if (!root)
-        return -1;
-    strcpy (cfg->name, "fedsched");
-    strcpy (cfg->listen, DEFAULT_SCHEDULER_URI);
-    default_beside (&c, "scheduler.db", cfg->state);
-    cfg->security = SEC_CURVE;
-    default_beside (&c, "keys", cfg->keys);
-    cfg->heartbeat_interval = 2;
-    cfg->heartbeat_timeout = 10;
-    cfg->link_default.bandwidth = 1e9;
-    cfg->link_default.latency = 0.010;
-
-    int rc = fed_parse (&c, root, cfg);
-    ydoc_free (root);
-    if (rc < 0) {
-        fed_config_free (cfg);
-        return -1;
-    }
-    return 0;
+    struct errlist errs = ERRLIST_INIT;
+    int rc = fed_config_load_all (file, cfg, &errs);
+    errlist_to_error (&errs, err);
+    errlist_clear (&errs);
+    return rc;
 }
 
 void fed_config_free (struct fed_config *cfg)
@@ -504,7 +618,7 @@ static int policy_map_to_string (struct cfg_ctx *c, const struct ynode *n, const
     const struct ynode *v;
     char w[96];
     size_t o = 0;
-    if (cfg_map (c, n, what, policy_keys) < 0)
+    if (cfg_map_strict (c, n, what, policy_keys) < 0)
         return -1;
     if (n->n != 1)
         return ynode_error (c->file, n, c->err, "%s: give exactly one of 'regions' or "
@@ -529,7 +643,7 @@ static int policy_map_to_string (struct cfg_ctx *c, const struct ynode *n, const
         const struct ynode *mb;
         v = ynode_get (n, "aggregate");
         snprintf (w, sizeof (w), "%s.aggregate", what);
-        if (cfg_map (c, v, w, aggregate_keys) < 0)
+        if (cfg_map_strict (c, v, w, aggregate_keys) < 0)
             return -1;
         snprintf (w, sizeof (w), "%s.aggregate.min_block", what);
         if (!(mb = ynode_get (v, "min_block")))
@@ -587,36 +701,56 @@ static int parse_data_roots (struct cfg_ctx *c, const struct ynode *n, struct si
                             count, FS_MAX_ROOTS);
     for (size_t i = 0; i < count; i++) {
         const struct ynode *m = n->items[i], *v;
-        struct data_root *r = &cfg->roots[i];
+        struct data_root *r = &cfg->roots[cfg->nroots];
         char w[48], wk[64];
+        bool ok = true;
+        memset (r, 0, sizeof (*r));
         snprintf (w, sizeof (w), "data_roots[%zu]", i);
-        if (cfg_map (c, m, w, root_keys) < 0)
-            return -1;
+        if (cfg_map (c, m, w, root_keys) < 0) {
+            CFG_KEEP (c, m);
+            continue;
+        }
         snprintf (wk, sizeof (wk), "%s.path", w);
-        if (!(v = ynode_get (m, "path")))
-            return cfg_missing (c, m, wk);
-        if (cfg_existing_path (c, v, wk, true, r->path) < 0)
-            return -1;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp (cfg->roots[j].path, r->path))
-                return ynode_error (c->file, v, c->err, "%s: same directory as data_roots[%zu] "
-                                    "(%s)", wk, j, r->path);
+        if (!(v = ynode_get (m, "path"))) {
+            cfg_missing (c, m, wk);
+            CFG_KEEP (c, m);
+            ok = false;
+        } else if (cfg_existing_path (c, v, wk, true, r->path) < 0) {
+            CFG_KEEP (c, v);
+            ok = false;
+        } else {
+            for (int j = 0; j < cfg->nroots; j++)
+                if (!strcmp (cfg->roots[j].path, r->path)) {
+                    ynode_error (c->file, v, c->err, "%s: same directory as data_roots[%d] "
+                                 "(%s)", wk, j, r->path);
+                    CFG_KEEP (c, v);
+                    ok = false;
+                    break;
+                }
+        }
         if ((v = ynode_get (m, "prefix"))) {
             fs_error_t e;
             snprintf (wk, sizeof (wk), "%s.prefix", w);
-            if (ynode_string (c->file, v, wk, r->prefix, sizeof (r->prefix), c->err) < 0)
-                return -1;
-            if (r->prefix[0] && name_valid (r->prefix, &e) < 0)
-                return ynode_error (c->file, v, c->err, "%s: %s", wk, e.text);
+            if (ynode_string (c->file, v, wk, r->prefix, sizeof (r->prefix), c->err) < 0) {
+                CFG_KEEP (c, v);
+                ok = false;
+            } else if (r->prefix[0] && name_valid (r->prefix, &e) < 0) {
+                ynode_error (c->file, v, c->err, "%s: %s", wk, e.text);
+                CFG_KEEP (c, v);
+                ok = false;
+            }
         }
         if ((v = ynode_get (m, "policy"))) {
             snprintf (wk, sizeof (wk), "%s.policy", w);
-            if (parse_policy (c, v, wk, &r->policy) < 0)
-                return -1;
+            if (parse_policy (c, v, wk, &r->policy) < 0) {
+                CFG_KEEP (c, v);
+                ok = false;
+            }
         }
         else
             r->policy.kind = POLICY_RAW;
-        cfg->nroots++;
+        if (ok)
+            cfg->nroots++;
     }
     return 0;
 }
@@ -765,108 +899,115 @@ static int parse_apps (struct cfg_ctx *c, const struct ynode *n, struct site_app
 static int site_parse (struct cfg_ctx *c, const struct ynode *root, struct site_config *cfg)
 {
     const struct ynode *n;
-    if (ynode_check_keys (c->file, root, NULL, site_keys, c->err) < 0)
+    if (c->errs)
+        ynode_check_keys_all (c->file, root, NULL, site_keys, c->errs);
+    else if (ynode_check_keys (c->file, root, NULL, site_keys, c->err) < 0)
         return -1;
     if ((n = ynode_get (root, "version")) && cfg_version (c, n) < 0)
-        return -1;
-    if (!(n = ynode_get (root, "name")))
-        return cfg_missing (c, root, "name");
-    if (cfg_ident (c, n, "name", "site", cfg->name, sizeof (cfg->name)) < 0)
-        return -1;
+        CFG_KEEP (c, n);
+    if (!(n = ynode_get (root, "name"))) {
+        cfg_missing (c, root, "name");
+        CFG_KEEP (c, root);
+    } else if (cfg_ident (c, n, "name", "site", cfg->name, sizeof (cfg->name)) < 0)
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "region"))) {
         if (cfg_ident (c, n, "region", "region", cfg->region, sizeof (cfg->region)) < 0)
-            return -1;
+            CFG_KEEP (c, n);
     }
     else
         strcpy (cfg->region, cfg->name);
     if ((n = ynode_get (root, "scheduler")) && cfg_uri (c, n, "scheduler", cfg->scheduler) < 0)
-        return -1;
-    if (!(n = ynode_get (root, "listen")))
-        return cfg_missing (c, root, "listen");
-    if (cfg_uri (c, n, "listen", cfg->listen) < 0)
-        return -1;
+        CFG_KEEP (c, n);
+    if (!(n = ynode_get (root, "listen"))) {
+        cfg_missing (c, root, "listen");
+        CFG_KEEP (c, root);
+    } else if (cfg_uri (c, n, "listen", cfg->listen) < 0)
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "advertise"))) {
         if (cfg_uri (c, n, "advertise", cfg->advertise) < 0)
-            return -1;
+            CFG_KEEP (c, n);
     }
     else
         strcpy (cfg->advertise, cfg->listen);
     if ((n = ynode_get (root, "state_dir")) && cfg_path (c, n, "state_dir", cfg->state_dir) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "cores")) && cfg_int (c, n, "cores", 1, 1048576, &cfg->cores) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "launcher"))) {
         if (ynode_string (c->file, n, "launcher", cfg->launcher, sizeof (cfg->launcher), NULL) < 0
             || (strcmp (cfg->launcher, "mpirun") && strcmp (cfg->launcher, "local")
-                && strcmp (cfg->launcher, "slurm")))
-            return ynode_error (c->file, n, c->err, "launcher: expected 'mpirun', 'local' or "
-                                "'slurm'");
+                && strcmp (cfg->launcher, "slurm"))) {
+            ynode_error (c->file, n, c->err, "launcher: expected 'mpirun', 'local' or 'slurm'");
+            CFG_KEEP (c, n);
+        }
     }
     if ((n = ynode_get (root, "slurm"))) {
-        if (strcmp (cfg->launcher, "slurm"))
-            return ynode_error (c->file, n, c->err, "slurm: this block is for launcher: slurm "
-                                "(the launcher is '%s')", cfg->launcher);
-        if (parse_slurm (c, n, &cfg->slurm) < 0)
-            return -1;
+        if (strcmp (cfg->launcher, "slurm")) {
+            ynode_error (c->file, n, c->err, "slurm: this block is for launcher: slurm (the "
+                         "launcher is '%s')", cfg->launcher);
+            CFG_KEEP (c, n);
+        } else if (parse_slurm (c, n, &cfg->slurm) < 0)
+            CFG_KEEP (c, n);
     }
     if ((n = ynode_get (root, "hostfile"))
         && cfg_existing_path (c, n, "hostfile", false, cfg->hostfile) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "security")) && cfg_security (c, n, "security", &cfg->security) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if (n)
         cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "keys")) && cfg_path (c, n, "keys", cfg->keys) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if (n)
         cfg->keys_line = n->line, cfg->keys_col = n->col;
     if ((n = ynode_get (root, "heartbeat"))) {
         const struct ynode *iv;
         if (cfg_map (c, n, "heartbeat", site_heartbeat_keys) < 0)
-            return -1;
-        if ((iv = ynode_get (n, "interval"))
-            && cfg_positive_duration (c, iv, "heartbeat.interval", &cfg->heartbeat_interval) < 0)
-            return -1;
+            CFG_KEEP (c, n);
+        else if ((iv = ynode_get (n, "interval"))
+                 && cfg_positive_duration (c, iv, "heartbeat.interval",
+                                           &cfg->heartbeat_interval) < 0)
+            CFG_KEEP (c, iv);
     }
     if ((n = ynode_get (root, "io_threads"))
         && cfg_int (c, n, "io_threads", 1, 64, &cfg->io_threads) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "piece_size"))) {
         if (ynode_size (c->file, n, "piece_size", &cfg->piece_bytes, c->err) < 0)
-            return -1;
-        if (cfg->piece_bytes < 64 * 1024 || cfg->piece_bytes > 64 * 1024 * 1024)
-            return ynode_error (c->file, n, c->err, "piece_size: %" PRIu64 " bytes is outside "
-                                "64KiB..64MiB", cfg->piece_bytes);
+            CFG_KEEP (c, n);
+        else if (cfg->piece_bytes < 64 * 1024 || cfg->piece_bytes > 64 * 1024 * 1024) {
+            ynode_error (c->file, n, c->err, "piece_size: %" PRIu64 " bytes is outside "
+                         "64KiB..64MiB", cfg->piece_bytes);
+            CFG_KEEP (c, n);
+        }
     }
     if ((n = ynode_get (root, "cache_max"))) {
         if (ynode_size (c->file, n, "cache_max", &cfg->cache_max, c->err) < 0)
-            return -1;
-        if (cfg->cache_max < 1024 * 1024)
-            return ynode_error (c->file, n, c->err, "cache_max: %" PRIu64 " bytes is below 1MiB",
-                                cfg->cache_max);
+            CFG_KEEP (c, n);
+        else if (cfg->cache_max < 1024 * 1024) {
+            ynode_error (c->file, n, c->err, "cache_max: %" PRIu64 " bytes is below 1MiB",
+                         cfg->cache_max);
+            CFG_KEEP (c, n);
+        }
     }
     if ((n = ynode_get (root, "local_reads"))
         && ynode_bool (c->file, n, "local_reads", &cfg->local_reads, c->err) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "data_roots")) && parse_data_roots (c, n, cfg) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     if ((n = ynode_get (root, "apps")) && parse_apps (c, n, &cfg->apps) < 0)
-        return -1;
+        CFG_KEEP (c, n);
     return 0;
 }
 
-int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err)
+static void site_defaults (struct cfg_ctx *c, void *arg)
 {
-    struct cfg_ctx c;
-    memset (cfg, 0, sizeof (*cfg));
-    struct ynode *root = cfg_open (&c, file, cfg->path, err);
-    if (!root)
-        return -1;
+    struct site_config *cfg = arg;
     strcpy (cfg->scheduler, DEFAULT_SCHEDULER_URI);
-    default_beside (&c, "state", cfg->state_dir);
+    default_beside (c, "state", cfg->state_dir);
     strcpy (cfg->launcher, "mpirun");
     cfg->security = SEC_CURVE;
-    default_beside (&c, "keys", cfg->keys);
+    default_beside (c, "keys", cfg->keys);
     cfg->heartbeat_interval = 2;
     cfg->io_threads = 2;
     cfg->piece_bytes = 4 * 1024 * 1024;
@@ -874,9 +1015,25 @@ int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err
     strcpy (cfg->slurm.mpi, "srun");
     cfg->slurm.poll = 2;
     cfg->apps.max_bytes = FS_APPS_DEFAULT_MAX_BYTES;
+}
 
-    int rc = site_parse (&c, root, cfg);
-    ydoc_free (root);
+static int site_parse_f (struct cfg_ctx *c, const struct ynode *root, void *cfg)
+{
+    return site_parse (c, root, cfg);
+}
+
+int site_config_load_all (const char *file, struct site_config *cfg, struct errlist *errs)
+{
+    memset (cfg, 0, sizeof (*cfg));
+    return cfg_load (file, cfg->path, site_parse_f, cfg, site_defaults, errs);
+}
+
+int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err)
+{
+    struct errlist errs = ERRLIST_INIT;
+    int rc = site_config_load_all (file, cfg, &errs);
+    errlist_to_error (&errs, err);
+    errlist_clear (&errs);
     return rc;
 }
 

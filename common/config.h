@@ -2,7 +2,8 @@
  *
  * Relative paths in a config file are taken relative to the file's directory.
  * Every error is "FILE:LINE:COL: message" with FS_EINVAL (FS_EFAIL if the file
- * can't be read).  Unknown keys are errors.
+ * can't be read), and a load reports all of them at once.  Unknown keys are
+ * errors.
  */
 #ifndef FS_CONFIG_H
 #define FS_CONFIG_H
@@ -111,9 +112,14 @@ int config_links_parse (const char *file, const struct ynode *n, config_site_kno
                         void *arg, struct link_cfg *def, struct link_cfg **pairs, int *npairs,
                         fs_error_t *err);
 
-/* Load and validate; on failure nothing is allocated. */
+/* Load and validate; on failure nothing is allocated.  Every error of the
+ * file goes into errs (sorted by position, as a job file's); the _load
+ * variants give the first one (and a count of the others) in err. */
+struct errlist;
+int fed_config_load_all (const char *file, struct fed_config *cfg, struct errlist *errs);
 int fed_config_load (const char *file, struct fed_config *cfg, fs_error_t *err);
 void fed_config_free (struct fed_config *cfg);  /* frees links */
+int site_config_load_all (const char *file, struct site_config *cfg, struct errlist *errs);
 int site_config_load (const char *file, struct site_config *cfg, fs_error_t *err);
 
 /* With security: curve, check the key directory before a daemon starts:

@@ -23,7 +23,14 @@ int daemon_args (int argc, char **argv, const char *usage, const char **cfgfile,
         switch (c) {
         case 'c': *cfgfile = optarg; break;
         case 'v': *level = LOG_DEBUG; break;
-        case 'h': fputs (usage, stdout); *exit_now = 0; return -1;
+        case 'h':
+            fputs (usage, stdout);
+            fputs ("\noptions:", stdout);         /* from the table (shell completion reads it) */
+            for (const struct option *o = opts; o->name; o++)
+                printf (" --%s%s", o->name, o->has_arg == required_argument ? "=" : "");
+            fputs ("\n", stdout);
+            *exit_now = 0;
+            return -1;
         default: fputs (usage, stderr); *exit_now = FS_EINVAL; return -1;
         }
     }

@@ -143,6 +143,7 @@ static int scan_selector (struct scan *s, fs_selector_t *sel, bool *seen_ellipsi
 
     memset (sel, 0, sizeof (*sel));
     skip_ws (s);
+    sel->col = (int)(s->p - s->text) + 1;
     if (*s->p == '.') {
         if (strncmp (s->p, "...", 3) != 0)
             return scan_dot (s);
@@ -211,12 +212,13 @@ int slice_parse (const char *text, fs_slice_t *out, fs_error_t *err)
     const char *br = strchr (text, '[');
     size_t nlen = br ? (size_t)(br - text) : strlen (text);
     if (nlen > FS_NAME_MAX)
-        return errprintf (err, FS_EINVAL, "slice '%.60s...': name is %zu bytes long, at most %d "
-                          "allowed", text, nlen, FS_NAME_MAX);
+        return errprintf (err, FS_EINVAL, "slice '%.60s...' at column 1: name is %zu bytes "
+                          "long, at most %d allowed", text, nlen, FS_NAME_MAX);
     memcpy (sl.name, text, nlen);
     sl.name[nlen] = '\0';
     if (name_valid (sl.name, err) < 0)
-        return errprefix (err, "slice '%.300s'", text);
+        return errprefix (err, "slice '%.300s' at column 1", text);
+    snprintf (sl.text, sizeof (sl.text), "%s", text);
     if (!br) {
         *out = sl;
         return 0;
@@ -275,6 +277,12 @@ static void resolve_range (const fs_selector_t *sel, uint64_t len, fs_sel_t *o, 
     o->dropped[d] = false;
 }
 
+/* The slice as the user wrote it (a slice made in code has only its name). */
+static const char *slice_text (const fs_slice_t *sl)
+{
+    return sl->text[0] ? sl->text : sl->name;
+}
+
 int slice_resolve (const fs_slice_t *sl, int ndims, const uint64_t *shape,
                    fs_sel_t *out, fs_error_t *err)
 {
@@ -283,13 +291,14 @@ int slice_resolve (const fs_slice_t *sl, int ndims, const uint64_t *shape,
     if (ndims < 0 || ndims > FS_MAXDIMS)
         return errprintf (err, FS_EINVAL, "slice '%s': dataset has %d dimensions, at most %d "
                           "supported", sl->name, ndims, FS_MAXDIMS);
-    int nidx = 0;
+    int nidx = 0, extra = -1;       /* extra: the first selector past the last dimension */
     for (int i = 0; i < sl->nsel; i++)
-        if (sl->sel[i].type != SEL_ELLIPSIS)
-            nidx++;
+        if (sl->sel[i].type != SEL_ELLIPSIS && ++nidx == ndims + 1)
+            extra = i;
     if (nidx > ndims)
-        return errprintf (err, FS_EINVAL, "slice '%s': too many indices for array: array is "
-                          "%d-dimensional, but %d were indexed", sl->name, ndims, nidx);
+        return errprintf (err, FS_EINVAL, "slice '%s' at column %d: too many indices for array: "
+                          "array is %d-dimensional, but %d were indexed", slice_text (sl),
+                          sl->sel[extra].col, ndims, nidx);
     memset (&o, 0, sizeof (o));
     o.ndims = ndims;
     int d = 0;
@@ -321,9 +330,9 @@ int slice_resolve (const fs_slice_t *sl, int ndims, const uint64_t *shape,
             d++;
             break;
 oob:
-            return errprintf (err, FS_EINVAL, "slice '%s': index %lld is out of bounds for axis "
-                              "%d with size %llu", sl->name, (long long)sel->index, d,
-                              (unsigned long long)len);
+            return errprintf (err, FS_EINVAL, "slice '%s' at column %d: index %lld is out of "
+                              "bounds for axis %d with size %llu", slice_text (sl), sel->col,
+                              (long long)sel->index, d, (unsigned long long)len);
         }
         case SEL_RANGE:
             resolve_range (sel, shape[d], &o, d);

@@ -24,10 +24,14 @@ typedef struct {
     int64_t index;              /* SEL_INDEX: may be negative */
     bool has_start, has_stop, has_step;
     int64_t start, stop, step;  /* SEL_RANGE: step > 0 once parsed */
+    int col;                    /* 1-based column of the selector in the slice's text */
 } fs_selector_t;
+
+#define FS_SLICE_TEXT_SHOWN 300     /* bytes of a slice's text kept for messages */
 
 typedef struct {
     char name[FS_NAME_MAX + 1];
+    char text[FS_SLICE_TEXT_SHOWN + 1]; /* the text parsed (cut), for slice_resolve's messages */
     bool bracketed;             /* false: NAME alone, the whole dataset */
     int nsel;
     fs_selector_t sel[FS_MAXDIMS];
@@ -60,9 +64,10 @@ typedef struct {
  * empty selectors, trailing junk, names that name_valid() refuses. */
 int slice_parse (const char *text, fs_slice_t *out, fs_error_t *err);
 
-/* Apply NumPy basic-slicing to a shape of rank ndims.  Errors (FS_EINVAL):
- * too many indices, integer index out of range ("index 10 is out of bounds for
- * axis 0 with size 10").  Ranges clamp as in NumPy; an empty result is valid. */
+/* Apply NumPy basic-slicing to a shape of rank ndims.  Errors (FS_EINVAL), at
+ * the column of the selector at fault like slice_parse's: too many indices,
+ * integer index out of range ("slice 'x[10]' at column 3: index 10 is out of
+ * bounds for axis 0 with size 10").  Ranges clamp as in NumPy; an empty result is valid. */
 int slice_resolve (const fs_slice_t *sl, int ndims, const uint64_t *shape,
                    fs_sel_t *out, fs_error_t *err);
 

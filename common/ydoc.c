@@ -31,6 +31,7 @@
 
 #include <yaml.h>
 
+#include "errlist.h"
 #include "strmap.h"
 #include "units.h"
 #include "ydoc.h"
@@ -348,6 +349,26 @@ static void on_collection_end (struct loader *ld)
         frame_release (&ld->stack[--ld->depth]);
 }
 
+/* libyaml stops at a tab where YAML wants spaces (indentation, after "- ")
+ * with words about tokens.  True when the character at line:*col, or one
+ * before it on that line, is a tab; *col is then the column of the first. */
+static bool tab_at (const char *text, size_t len, int line, int *col)
+{
+    size_t i = 0;
+    for (int l = 1; l < line && i < len; i++)
+        if (text[i] == '\n')
+            l++;
+    for (int c = 1; i < len && text[i] != '\n' && c <= *col; i++) {
+        if (text[i] == '\t') {
+            *col = c;
+            return true;
+        }
+        if (((unsigned char) text[i] & 0xc0) != 0x80)
+            c++;
+    }
+    return false;
+}
+
 static int parser_error (struct loader *ld, yaml_parser_t *p, const char *text, size_t len)
 {
     int line, col;
@@ -364,6 +385,9 @@ static int parser_error (struct loader *ld, yaml_parser_t *p, const char *text, 
     default:
         line = (int) p->problem_mark.line + 1;
         col = (int) p->problem_mark.column + 1;
+        if (tab_at (text, len, line, &col))
+            return err_at (ld->err, ld->name, line, col, "tabs are not allowed in YAML, use "
+                           "spaces");
         if (p->context)
             return err_at (ld->err, ld->name, line, col, "%s (%s at line %d, column %d)", problem,
                            p->context, (int) p->context_mark.line + 1,
@@ -544,13 +568,24 @@ static const char *type_name (const struct ynode *n)
     }
 }
 
-int ynode_check_keys (const char *file, const struct ynode *map, const char *what,
-                      const char *const *allowed, fs_error_t *err)
+/* Every key of map not in allowed: each an error into errs (all of them), or
+ * the first into err (errs NULL).  Returns how many, or -1 when map is not a
+ * mapping (reported likewise). */
+static int check_keys (const char *file, const struct ynode *map, const char *what,
+                       const char *const *allowed, struct errlist *errs, fs_error_t *err)
 {
+    fs_error_t e;
     if (!map)
         return 0;
-    if (map->type != YNODE_MAP)
-        return node_err (file, map, what, err, "expected a mapping, found %s", type_name (map));
+    if (map->type != YNODE_MAP) {
+        node_err (file, map, what, &e, "expected a mapping, found %s", type_name (map));
+        if (errs)
+            errlist_push (errs, e.code, map->line, map->col, e.text);
+        else if (err)
+            *err = e;
+        return -1;
+    }
+    int bad = 0;
     for (size_t i = 0; i < map->n; i++) {
         const char *k = map->keys[i]->value;
         bool ok = false;
@@ -567,12 +602,32 @@ int ynode_check_keys (const char *file, const struct ynode *map, const char *wha
             o += (size_t) snprintf (list + o, sizeof (list) - o, "%s%s", a == allowed ? "" : ", ",
                                     *a);
         if (!list[0])
-            return node_err (file, map->keys[i], what, err, "unknown key '%s' (no keys allowed)",
-                             errquote (k, q, sizeof (q)));
-        return node_err (file, map->keys[i], what, err, "unknown key '%s' (allowed: %s)",
-                         errquote (k, q, sizeof (q)), list);
+            node_err (file, map->keys[i], what, &e, "unknown key '%s' (no keys allowed)",
+                      errquote (k, q, sizeof (q)));
+        else
+            node_err (file, map->keys[i], what, &e, "unknown key '%s' (allowed: %s)",
+                      errquote (k, q, sizeof (q)), list);
+        bad++;
+        if (!errs) {
+            if (err)
+                *err = e;
+            return bad;
+        }
+        errlist_push (errs, e.code, map->keys[i]->line, map->keys[i]->col, e.text);
     }
-    return 0;
+    return bad;
+}
+
+int ynode_check_keys (const char *file, const struct ynode *map, const char *what,
+                      const char *const *allowed, fs_error_t *err)
+{
+    return check_keys (file, map, what, allowed, NULL, err) != 0 ? -1 : 0;
+}
+
+int ynode_check_keys_all (const char *file, const struct ynode *map, const char *what,
+                          const char *const *allowed, struct errlist *errs)
+{
+    return check_keys (file, map, what, allowed, errs, NULL);
 }
 
 int ynode_error (const char *file, const struct ynode *n, fs_error_t *err, const char *fmt, ...)

@@ -48,6 +48,11 @@ struct ynode *ynode_get (const struct ynode *map, const char *key);
  * FS_EINVAL, and returns -1 on error.  file is used in the message. */
 int ynode_check_keys (const char *file, const struct ynode *map, const char *what,
                       const char *const *allowed, fs_error_t *err);   /* NULL-terminated */
+/* The same for every unknown key at once: each is an error in errs.  Returns
+ * how many there are, or -1 (also in errs) when map is not a mapping. */
+struct errlist;
+int ynode_check_keys_all (const char *file, const struct ynode *map, const char *what,
+                          const char *const *allowed, struct errlist *errs);
 int ynode_error (const char *file, const struct ynode *n, fs_error_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 int ynode_string (const char *file, const struct ynode *n, const char *what, char *buf,

@@ -507,3 +507,12 @@ int zsock_keygen (const char *dir, const char *name, fs_error_t *err)
     fclose (f);
     return 0;
 }
+
+const char *zsock_version (char *buf, size_t size)
+{
+    int major, minor, patch;
+    zmq_version (&major, &minor, &patch);
+    snprintf (buf, size, "ZeroMQ %d.%d.%d (CURVE: %s)", major, minor, patch,
+              zmq_has ("curve") ? "yes" : "no");
+    return buf;
+}

@@ -87,5 +87,7 @@ const char *zmsg_key (const struct zmsg *m);
 
 /* CURVE keys: write a key pair into DIR (NAME.key secret, NAME.pub public). */
 int zsock_keygen (const char *dir, const char *name, fs_error_t *err);
+/* "ZeroMQ 4.3.4 (CURVE: yes)": the library in use, into buf; returns buf. */
+const char *zsock_version (char *buf, size_t size);
 
 #endif

@@ -40,122 +40,6 @@
 #include "jobfile_int.h"
 
 /* ------------------------------------------------------------------ */
-/* Errors */
-
-void errs_push (struct job_errors *e, int code, int line, int col, const char *text)
-{
-    if (!e)
-        return;
-    if (e->code == 0 || code == FS_EFAIL)
-        e->code = code;
-    if (e->count >= JOB_ERRORS_KEPT) {
-        e->omitted++;
-        return;
-    }
-    if (e->count % 16 == 0) {
-        struct job_error *l = realloc (e->list, (e->count + 16) * sizeof (*l));
-        if (!l) {
-            e->omitted++;
-            e->code = FS_EFAIL;
-            return;
-        }
-        e->list = l;
-    }
-    char *m = strdup (text);
-    if (!m) {
-        e->omitted++;
-        e->code = FS_EFAIL;
-        return;
-    }
-    e->list[e->count].line = line;
-    e->list[e->count].col = col;
-    e->list[e->count].msg = m;
-    e->count++;
-}
-
-__attribute__ ((format (printf, 6, 7)))
-void errs_add (struct job_errors *e, int code, const char *file, int line, int col,
-                      const char *fmt, ...)
-{
-    char msg[2048], full[2400];
-    va_list ap;
-    va_start (ap, fmt);
-    vsnprintf (msg, sizeof (msg), fmt, ap);
-    va_end (ap);
-    if (line > 0)
-        snprintf (full, sizeof (full), "%s:%d:%d: %s", file, line, col, msg);
-    else
-        snprintf (full, sizeof (full), "%s: %s", file, msg);
-    errs_push (e, code, line, col, full);
-}
-
-/* Stable sort by position (insertion sort: at most JOB_ERRORS_KEPT items). */
-static void errs_sort (struct job_errors *e)
-{
-    for (size_t i = 1; i < e->count; i++) {
-        struct job_error x = e->list[i];
-        size_t j = i;
-        while (j > 0 && (e->list[j - 1].line > x.line
-                         || (e->list[j - 1].line == x.line && e->list[j - 1].col > x.col))) {
-            e->list[j] = e->list[j - 1];
-            j--;
-        }
-        e->list[j] = x;
-    }
-}
-
-void job_errors_clear (struct job_errors *e)
-{
-    if (!e)
-        return;
-    for (size_t i = 0; i < e->count; i++)
-        free (e->list[i].msg);
-    free (e->list);
-    memset (e, 0, sizeof (*e));
-}
-
-char *job_errors_join (const struct job_errors *e, const char *sep)
-{
-    if (!sep)
-        sep = "\n";
-    size_t n = 1, seplen = strlen (sep);
-    for (size_t i = 0; e && i < e->count; i++)
-        n += strlen (e->list[i].msg) + seplen;
-    char tail[64] = "";
-    if (e && e->omitted)
-        n += (size_t) snprintf (tail, sizeof (tail), "... and %zu more error%s", e->omitted,
-                                e->omitted == 1 ? "" : "s");
-    char *s = malloc (n), *p = s;
-    if (!s)
-        return NULL;
-    for (size_t i = 0; e && i < e->count; i++) {
-        size_t l = strlen (e->list[i].msg);
-        memcpy (p, e->list[i].msg, l);
-        p += l;
-        if (i + 1 < e->count || tail[0]) {
-            memcpy (p, sep, seplen);
-            p += seplen;
-        }
-    }
-    strcpy (p, tail);
-    return s;
-}
-
-int job_errors_to_error (const struct job_errors *e, fs_error_t *err)
-{
-    if (!e || (e->count == 0 && e->omitted == 0))
-        return 0;
-    int code = e->code ? e->code : FS_EINVAL;
-    size_t more = e->count + e->omitted - 1;
-    if (e->count == 0)
-        return errprintf (err, code, "%zu errors", e->omitted);
-    if (more)
-        return errprintf (err, code, "%s (and %zu more error%s)", e->list[0].msg, more,
-                          more == 1 ? "" : "s");
-    return errprintf (err, code, "%s", e->list[0].msg);
-}
-
-/* ------------------------------------------------------------------ */
 /* Parse state */
 
 __attribute__ ((format (printf, 3, 4)))
@@ -166,7 +50,7 @@ static void perr_mark (struct pstate *ps, struct job_mark m, const char *fmt, va
 {
     char msg[2048];
     vsnprintf (msg, sizeof (msg), fmt, ap);
-    errs_add (ps->errs, FS_EINVAL, ps->file, m.line, m.col, "%s", msg);
+    errlist_add (ps->errs, FS_EINVAL, ps->file, m.line, m.col, "%s", msg);
 }
 
 static struct job_mark mark_of (const struct ynode *n)
@@ -199,7 +83,7 @@ void perr_at (struct pstate *ps, struct job_mark m, const char *fmt, ...)
 /* An error already formatted "FILE:LINE:COL: ..." by a ydoc helper, at n. */
 static void perr_ydoc (struct pstate *ps, const struct ynode *n, const fs_error_t *e)
 {
-    errs_push (ps->errs, e->code == FS_EFAIL ? FS_EFAIL : FS_EINVAL, n ? n->line : 0,
+    errlist_push (ps->errs, e->code == FS_EFAIL ? FS_EFAIL : FS_EINVAL, n ? n->line : 0,
                n ? n->col : 0, e->text);
 }
 
@@ -227,26 +111,7 @@ static bool is_null (const struct ynode *n)
 static int check_keys (struct pstate *ps, const struct ynode *map, const char *what,
                        const char *const *allowed)
 {
-    int bad = 0;
-    for (size_t i = 0; i < map->n; i++) {
-        const char *k = map->keys[i]->value;
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp (*a, k)) {
-                ok = true;
-                break;
-            }
-        if (ok)
-            continue;
-        char list[400] = "";
-        size_t o = 0;
-        for (const char *const *a = allowed; *a && o < sizeof (list); a++)
-            o += (size_t) snprintf (list + o, sizeof (list) - o, "%s%s", a == allowed ? "" : ", ",
-                                    *a);
-        perr (ps, map->keys[i], "%s: unknown key '%.100s' (allowed: %s)", what, k, list);
-        bad++;
-    }
-    return bad;
+    return ynode_check_keys_all (ps->file, map, what, allowed, ps->errs);
 }
 
 /* A string scalar into buf; 0, or -1 (reported). */
@@ -825,19 +690,19 @@ static void parse_top (struct pstate *ps, const struct ynode *root)
 }
 
 static struct job_spec *load_tree (const char *file, struct ynode *root,
-                                   const struct job_fedview *view, struct job_errors *errs)
+                                   const struct job_fedview *view, struct errlist *errs)
 {
-    struct job_errors local = JOB_ERRORS_INIT;
+    struct errlist local = ERRLIST_INIT;
     if (!errs) {
         struct job_spec *r = load_tree (file, root, view, &local);
-        job_errors_clear (&local);
+        errlist_clear (&local);
         return r;
     }
     struct job_spec *s = calloc (1, sizeof (*s));
     struct pstate ps = { .file = file, .errs = errs, .spec = s };
     if (!s || !(s->file = strdup (file))) {
         free (s);
-        errs_add (errs, FS_EFAIL, file, 0, 0, "out of memory");
+        errlist_add (errs, FS_EFAIL, file, 0, 0, "out of memory");
         return NULL;
     }
     default_name (file, s->name);
@@ -847,9 +712,9 @@ static struct job_spec *load_tree (const char *file, struct ynode *root,
     if (!ps.oom && s->ntasks && view)
         fed_check (&ps, view);
     if (ps.oom)
-        errs_add (errs, FS_EFAIL, file, 0, 0, "out of memory");
+        errlist_add (errs, FS_EFAIL, file, 0, 0, "out of memory");
     pstate_free (&ps);
-    errs_sort (errs);
+    errlist_sort (errs);
     if (errs->count || errs->omitted) {
         job_spec_destroy (s);
         return NULL;
@@ -858,16 +723,16 @@ static struct job_spec *load_tree (const char *file, struct ynode *root,
 }
 
 struct job_spec *jobfile_load_string (const char *name, const char *text, size_t len,
-                                      const struct job_fedview *view, struct job_errors *errs)
+                                      const struct job_fedview *view, struct errlist *errs)
 {
     struct ydoc_limits lim = { JOB_MAX_BYTES, JOB_MAX_DEPTH };
     fs_error_t e = { 0, "" };
-    job_errors_clear (errs);
+    errlist_clear (errs);
     if (!name)
         name = "<job>";
     struct ynode *root = ydoc_load_string (name, text, len, &lim, &e);
     if (!root) {
-        errs_push (errs, e.code == FS_EFAIL ? FS_EFAIL : FS_EINVAL, 0, 0, e.text);
+        errlist_push (errs, e.code == FS_EFAIL ? FS_EFAIL : FS_EINVAL, 0, 0, e.text);
         return NULL;
     }
     struct job_spec *s = load_tree (name, root, view, errs);
@@ -876,14 +741,14 @@ struct job_spec *jobfile_load_string (const char *name, const char *text, size_t
 }
 
 struct job_spec *jobfile_load (const char *file, const struct job_fedview *view,
-                               struct job_errors *errs)
+                               struct errlist *errs)
 {
     struct ydoc_limits lim = { JOB_MAX_BYTES, JOB_MAX_DEPTH };
     fs_error_t e = { 0, "" };
-    job_errors_clear (errs);
+    errlist_clear (errs);
     struct ynode *root = ydoc_load_file (file, &lim, &e);
     if (!root) {
-        errs_push (errs, e.code == FS_EFAIL ? FS_EFAIL : FS_EINVAL, 0, 0, e.text);
+        errlist_push (errs, e.code == FS_EFAIL ? FS_EFAIL : FS_EINVAL, 0, 0, e.text);
         return NULL;
     }
     struct job_spec *s = load_tree (file, root, view, errs);
@@ -891,12 +756,12 @@ struct job_spec *jobfile_load (const char *file, const struct job_fedview *view,
     return s;
 }
 
-int jobfile_check (struct job_spec *spec, const struct job_fedview *view, struct job_errors *errs)
+int jobfile_check (struct job_spec *spec, const struct job_fedview *view, struct errlist *errs)
 {
-    struct job_errors local = JOB_ERRORS_INIT;
+    struct errlist local = ERRLIST_INIT;
     if (!errs) {
         int r = jobfile_check (spec, view, &local);
-        job_errors_clear (&local);
+        errlist_clear (&local);
         return r;
     }
     struct pstate ps = { .file = spec->file ? spec->file : "<job>", .errs = errs, .spec = spec };
@@ -908,9 +773,9 @@ int jobfile_check (struct job_spec *spec, const struct job_fedview *view, struct
     else if (view)
         fed_check (&ps, view);
     if (ps.oom)
-        errs_add (errs, FS_EFAIL, ps.file, 0, 0, "out of memory");
+        errlist_add (errs, FS_EFAIL, ps.file, 0, 0, "out of memory");
     pstate_free (&ps);
-    errs_sort (errs);
+    errlist_sort (errs);
     return errs->count + errs->omitted > before ? -1 : 0;
 }
 

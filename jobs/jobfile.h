@@ -34,7 +34,7 @@
  * a brace is an error.
  *
  * Validation reports every error it finds, each as "FILE:LINE:COL: message",
- * sorted by position, in a struct job_errors.  Structural checks need nothing
+ * sorted by position, in a struct errlist.  Structural checks need nothing
  * but the file; the checks against the federation (datasets, slice bounds,
  * reductions, sites, cores, policies) go through a struct job_fedview, a set
  * of function pointers the scheduler implements over its catalog and registry
@@ -52,6 +52,7 @@
 #include "common/dtype.h"
 #include "common/error.h"
 #include "common/manifest.h"
+#include "common/errlist.h"
 #include "common/policy.h"
 #include "common/slice.h"
 
@@ -61,37 +62,11 @@
 #define JOB_MAX_RANKS (1 << 20)
 #define JOB_MAX_RETRIES 100
 #define JOB_DEFAULT_WALLTIME 3600.0
-#define JOB_ERRORS_KEPT 500         /* messages kept; the rest are only counted */
 #define JOB_MAX_REPLICAS 64
 
 /* ------------------------------------------------------------------ */
-/* Errors */
-
-struct job_error {
-    int line, col;                  /* 0 when not tied to a position */
-    char *msg;                      /* "FILE:LINE:COL: message" (owned) */
-};
-
-/* Every error found, sorted by (line, col) after a load or check.  Initialise
- * with JOB_ERRORS_INIT (or zero it), release with job_errors_clear().
- * code: FS_EINVAL for errors in the job file; FS_EFAIL when something else
- * failed (the file could not be read, out of memory, a catalog lookup
- * failed). */
-struct job_errors {
-    size_t count;                   /* errors in list[] */
-    size_t omitted;                 /* more errors found past JOB_ERRORS_KEPT */
-    struct job_error *list;
-    int code;                       /* 0 when count == 0 */
-};
-#define JOB_ERRORS_INIT { 0, 0, NULL, 0 }
-
-void job_errors_clear (struct job_errors *e);   /* frees the messages; e reusable */
-/* All messages joined with sep (e.g. "\n"), plus "... and N more errors" when
- * some were omitted.  Caller frees with free(); NULL on OOM. */
-char *job_errors_join (const struct job_errors *e, const char *sep);
-/* The first message (and a count of the others) into an fs_error_t;
- * returns -1 when there are errors, 0 otherwise. */
-int job_errors_to_error (const struct job_errors *e, fs_error_t *err);
+/* Errors: a struct errlist (common/errlist.h), sorted by position after a
+ * load or check. */
 
 /* ------------------------------------------------------------------ */
 /* The job model */
@@ -240,17 +215,17 @@ struct job_fedview {
  * error; otherwise NULL with every error in *errs (which is cleared first;
  * errs may be NULL when only success matters). */
 struct job_spec *jobfile_load (const char *file, const struct job_fedview *view,
-                               struct job_errors *errs);
+                               struct errlist *errs);
 /* The same from memory: name is used in messages and for the default job
  * name (its base name without extension). */
 struct job_spec *jobfile_load_string (const char *name, const char *text, size_t len,
-                                      const struct job_fedview *view, struct job_errors *errs);
+                                      const struct job_fedview *view, struct errlist *errs);
 
 /* The checks against the federation alone, on a loaded job (e.g. again at
  * submit or after a restart): fills each input's resolved fields and each
  * task's allowed sites.  Errors are appended to *errs (not cleared first) and
  * sorted.  Returns 0, or -1 when at least one error was found. */
-int jobfile_check (struct job_spec *spec, const struct job_fedview *view, struct job_errors *errs);
+int jobfile_check (struct job_spec *spec, const struct job_fedview *view, struct errlist *errs);
 
 void job_spec_destroy (struct job_spec *spec);  /* accepts NULL */
 

@@ -62,7 +62,7 @@ static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_i
     int rc = -1;
     int found = f->v->dataset_lookup (f->v->ctx, in->slice.name, di, &e);
     if (found < 0) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
+        errlist_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
                   "task '%s': input '%s': cannot look up dataset '%s': %s", t->name, in->name,
                   in->slice.name, e.text);
         goto out;
@@ -74,22 +74,19 @@ static int check_dataset_input (struct fctx *f, struct job_task *t, struct job_i
     }
     if (di->ndims < 0 || di->ndims > FS_MAXDIMS || di->nreplicas < 0
         || di->nreplicas > JOB_MAX_REPLICAS) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
+        errlist_add (ps->errs, FS_EFAIL, ps->file, in->text_mark.line, in->text_mark.col,
                   "task '%s': input '%s': the catalog entry of '%s' is invalid", t->name,
                   in->name, in->slice.name);
         goto out;
     }
     if (slice_resolve (&in->slice, di->ndims, di->shape, &in->sel, &e) < 0) {
         char shape[300] = "";
-        const char *why = e.text, *q;
-        if (!strncmp (why, "slice '", 7) && (q = strstr (why, "': ")))
-            why = q + 3;        /* the slice is named below */
         size_t o = 0;
         for (int d = 0; d < di->ndims && o < sizeof (shape); d++)
             o += (size_t) snprintf (shape + o, sizeof (shape) - o, "%s%" PRIu64, d ? " x " : "",
                                     di->shape[d]);
-        perr_at (ps, in->text_mark, "task '%s': input '%s': slice '%s': %s (dataset shape %s)",
-                 t->name, in->name, in->text, why, di->ndims ? shape : "scalar");
+        perr_at (ps, in->text_mark, "task '%s': input '%s': %s (dataset shape %s)", t->name,
+                 in->name, e.text, di->ndims ? shape : "scalar");
         goto out;
     }
     if (in->reduce.op != RED_NONE) {
@@ -309,7 +306,7 @@ static bool check_app (struct pstate *ps, const struct job_fedview *v, const str
     memset (&info, 0, sizeof (info));
     int r = v->app_lookup (v->ctx, t->app_name, t->app_version, &info, &e);
     if (r < 0) {
-        errs_add (ps->errs, FS_EFAIL, ps->file, t->app_mark.line, t->app_mark.col,
+        errlist_add (ps->errs, FS_EFAIL, ps->file, t->app_mark.line, t->app_mark.col,
                   "task '%s': cannot look app %s up: %s", t->name, t->app, e.text);
         return false;
     }
@@ -376,7 +373,7 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
     }
     for (size_t i = 0; i < f.nsites; i++) {
         if (v->site_get (v->ctx, i, &f.sites[i], &e) < 0) {
-            errs_add (ps->errs, FS_EFAIL, ps->file, 0, 0, "cannot list the federation's sites: %s",
+            errlist_add (ps->errs, FS_EFAIL, ps->file, 0, 0, "cannot list the federation's sites: %s",
                       e.text);
             goto done;
         }
@@ -387,7 +384,10 @@ int fed_check (struct pstate *ps, const struct job_fedview *v)
             ps->oom = true;
             goto done;
         }
-        if (i == 0 || f.sites[i].cores > f.maxcores) {
+        /* the largest site, the first by name among equals (messages name it) */
+        if (i == 0 || f.sites[i].cores > f.maxcores
+            || (f.sites[i].cores == f.maxcores
+                && strcmp (f.sites[i].name, f.sites[f.maxsite].name) < 0)) {
             f.maxcores = f.sites[i].cores;
             f.maxsite = i;
         }

@@ -24,19 +24,13 @@ struct strmap;
 
 struct pstate {
     const char *file;
-    struct job_errors *errs;
+    struct errlist *errs;
     struct job_spec *spec;
     bool *task_bad;             /* [ntasks]: name or structure broken: skip in later passes */
     bool **input_bad;           /* [ntasks][ninputs]: value broken */
     bool oom;
 };
 
-/* Append text (already "FILE:LINE:COL: ...") at line:col to e (may be NULL). */
-void errs_push (struct job_errors *e, int code, int line, int col, const char *text);
-/* Append "FILE:LINE:COL: message" (or "FILE: message" when line is 0). */
-__attribute__ ((format (printf, 6, 7)))
-void errs_add (struct job_errors *e, int code, const char *file, int line, int col,
-               const char *fmt, ...);
 /* An invalid-input error of the job file at m. */
 __attribute__ ((format (printf, 3, 4)))
 void perr_at (struct pstate *ps, struct job_mark m, const char *fmt, ...);

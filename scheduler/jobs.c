@@ -1103,11 +1103,11 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
         jb->slim = true;
     }
     if (!jfinal (jb->state)) {
-        struct job_errors errs = JOB_ERRORS_INIT;
+        struct errlist errs = ERRLIST_INIT;
         struct job_fedview v;
         jb->spec = jobfile_load_string (jb->file, jb->text, strlen (jb->text), view_of (j, &v), &errs);
         if (!jb->spec || jb->spec->ntasks != ntasks) {
-            char *msg = job_errors_join (&errs, "; ");
+            char *msg = errlist_join (&errs, "; ");
             log_msg (LOG_ERR, "event=job.reload_fail job=%lld reason=\"%s\"", (long long)id,
                      msg ? msg : "tasks changed");
             free (msg);
@@ -1117,7 +1117,7 @@ static int load_job (void *arg, int64_t id, const char *name, const char *file, 
             jb->ended = clock_wall ();
             jb->dirty = true;
         }
-        job_errors_clear (&errs);
+        errlist_clear (&errs);
     }
     for (size_t k = 0; k < ntasks && !jfinal (jb->state); k++)
         if (tactive (jb->t[k].state)) {
@@ -1199,16 +1199,16 @@ void jobs_destroy (struct jobs *j)
 static struct job_spec *load_checked (struct jobs *j, const char *file, const char *text,
                                       char **errors, fs_error_t *err)
 {
-    struct job_errors errs = JOB_ERRORS_INIT;
+    struct errlist errs = ERRLIST_INIT;
     struct job_fedview v;
     struct job_spec *spec = jobfile_load_string (file, text, strlen (text), view_of (j, &v), &errs);
     *errors = NULL;
     if (!spec) {
-        char *msg = job_errors_join (&errs, "\n");
+        char *msg = errlist_join (&errs, "\n");
         errprintf (err, errs.code ? errs.code : FS_EINVAL, "%s", msg ? msg : "invalid job file");
         *errors = msg;
     }
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     return spec;
 }
 

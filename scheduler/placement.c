@@ -610,6 +610,7 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
         enum placement_excl e;
         const char *what;
     } kinds[] = {
+        {PLACE_EXCL_PIN, "not the site the task is pinned to"},
         {PLACE_EXCL_DOWN, "down"},
         {PLACE_EXCL_DRAINED, "drained"},
         {PLACE_EXCL_CORES, "with too few cores"},
@@ -627,9 +628,21 @@ static void sb_exclusions (struct sbuf *b, const struct placement_fed *f,
             continue;
         sbuf_printf (b, "%s%d %s (", first ? "" : ", ", count, kinds[k].what);
         first = false;
-        for (int s = 0; s < f->n && shown < 3; s++)
-            if (cand[s].excluded == kinds[k].e)
-                sbuf_printf (b, "%s%s", shown++ ? ", " : "", f->sites[s].name);
+        /* the first three by name (the sites' order is the order they said hello) */
+        const char *last = NULL;
+        while (shown < 3 && shown < count) {
+            const char *next = NULL;
+            for (int s = 0; s < f->n; s++) {
+                const char *nm = f->sites[s].name;
+                if (cand[s].excluded == kinds[k].e && (!last || strcmp (nm, last) > 0)
+                    && (!next || strcmp (nm, next) < 0))
+                    next = nm;
+            }
+            if (!next)
+                break;
+            sbuf_printf (b, "%s%s", shown++ ? ", " : "", next);
+            last = next;
+        }
         if (count > shown)
             sbuf_printf (b, " and %d more", count - shown);
         sbuf_printf (b, ")");

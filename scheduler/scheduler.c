@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/errlist.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -32,6 +33,9 @@
 #define SCHED_MAXMSG (4 << 20)
 #define PENDING_MAX 1024
 #define PENDING_TIMEOUT 120.0
+/* A site answers job.logs from files at once: silence this long means it is
+ * gone, though perhaps not declared down yet; well below a client's 10 s. */
+#define PENDING_LOGS_TIMEOUT 5.0
 
 struct pending {
     bool used;
@@ -43,6 +47,7 @@ struct pending {
     char site[64];
     char token[FS_TOKEN_MAX + 1];   /* the client's token ("" none): its answer is kept */
     double started;
+    double timeout;                 /* seconds the site has to answer */
 };
 
 /* A reply that promises something is on disk: sent after the turn's commit. */
@@ -546,6 +551,7 @@ static struct pending *pending_add (struct sched *s, const struct msg *m, const 
         p->ridlen = s->ridlen;
         snprintf (p->site, sizeof (p->site), "%s", site);
         p->started = clock_wall ();
+        p->timeout = PENDING_TIMEOUT;
         return p;
     }
     return NULL;
@@ -828,11 +834,19 @@ static void pending_expire (struct sched *s, double now)
             continue;
         struct site *site = registry_get (s->reg, pd->site, false);
         bool gone = !site || !site->up;
-        if (gone || now - pd->started > PENDING_TIMEOUT) {
+        if (gone || now - pd->started > pd->timeout) {
+            /* Unreachable (75), as when a client hears nothing from a site itself. */
             pd->used = false;
-            send_to (s, pd->rid, pd->ridlen,
-                     msg_error (pd->op, pd->client_id, FS_EFAIL, "site '%s' %s before answering",
-                                pd->site, gone ? "went down" : "timed out"));
+            if (gone)
+                send_to (s, pd->rid, pd->ridlen,
+                         msg_error (pd->op, pd->client_id, FS_EUNREACH, "site '%s' went down "
+                                    "before answering (see 'fedsched sites')", pd->site));
+            else
+                send_to (s, pd->rid, pd->ridlen,
+                         msg_error (pd->op, pd->client_id, FS_EUNREACH, "site '%s' did not answer "
+                                    "within %g s: it may be down, though not declared so yet "
+                                    "(see 'fedsched sites'); try again later", pd->site,
+                                    pd->timeout));
         }
     }
 }
@@ -986,6 +1000,7 @@ static int h_job_logs (struct sched *s, const struct msg *m, fs_error_t *err)
         json_decref (fwd);
         return errprintf (err, FS_EFAIL, "scheduler busy: too many requests in flight; retry");
     }
+    pd->timeout = PENDING_LOGS_TIMEOUT;
     send_to (s, site->rid, site->ridlen, msg_request ("task.logs", pd->id, fwd));
     return 0;
 }
@@ -1163,7 +1178,13 @@ int scheduler_main (int argc, char **argv)
     log_init ("scheduler", level);
     static struct sched s;
     fs_error_t err = { 0 };
-    if (fed_config_load (cfgfile, &s.cfg, &err) < 0 || fed_config_check_keys (&s.cfg, &err) < 0) {
+    struct errlist errs = ERRLIST_INIT;
+    if (fed_config_load_all (cfgfile, &s.cfg, &errs) < 0) {     /* every error of the file */
+        int ecode = errlist_print (&errs);
+        errlist_clear (&errs);
+        return ecode;
+    }
+    if (fed_config_check_keys (&s.cfg, &err) < 0) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return err.code ? err.code : 1;
     }

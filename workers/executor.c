@@ -399,6 +399,28 @@ static void report_final (struct executor *ex, struct xtask *t, const char *stat
     t->phase = X_REPORTED;
 }
 
+/* Where a failed task's own words are: " (see 'fedsched logs J T --stderr')"
+ * for the stream it wrote to (both when it wrote to both), or a note that it
+ * wrote nothing, so that a hint never sends anyone to empty logs. */
+static void logs_hint (const struct xtask *t, char *buf, size_t n)
+{
+    char path[PATH_MAX + 8];
+    struct stat st;
+    bool out, err;
+    snprintf (path, sizeof (path), "%s/stdout", t->dir);
+    out = stat (path, &st) == 0 && st.st_size > 0;
+    snprintf (path, sizeof (path), "%s/stderr", t->dir);
+    err = stat (path, &st) == 0 && st.st_size > 0;
+    if (out && err)
+        snprintf (buf, n, " (see 'fedsched logs %lld %s' and 'fedsched logs %lld %s "
+                  "--stderr')", (long long)t->job, t->task, (long long)t->job, t->task);
+    else if (out || err)
+        snprintf (buf, n, " (see 'fedsched logs %lld %s%s')", (long long)t->job, t->task,
+                  err ? " --stderr" : "");
+    else
+        snprintf (buf, n, " (it wrote nothing to stdout or stderr)");
+}
+
 static void task_failed (struct executor *ex, struct xtask *t, int exit_code, bool site_failure,
                          const char *why)
 {
@@ -563,14 +585,18 @@ static int finish_outputs (struct stage_arg *a, json_t *entries, fs_error_t *err
         snprintf (hd.file, sizeof (hd.file), "%.3900s/%.64s.h5", a->dir, name);
         snprintf (hd.path, sizeof (hd.path), "/%s", name);
         char ref[APP_REF_MAX + SIGN_DIGEST_TEXT];
+        char why[sizeof (err->text)];       /* err->text is written below */
+        if (format_info (hd.file, hd.path, &hd.info, err) < 0) {
+            snprintf (why, sizeof (why), "%s", err->text);
+            return errprintf (err, FS_EFAIL, "output %s was not written as %s:%s (%s)", name,
+                              hd.file, hd.path, why);
+        }
         /* Provenance: an app's output names the exact build that wrote it. */
         if (a->app && format_attr_set (hd.file, hd.path, "fedsched_app",
-                                       app_ref (a->app, ref, sizeof (ref)), err) < 0)
-            return errprintf (err, FS_EFAIL, "output %s: cannot record its app (%s)", name,
-                              err->text);
-        if (format_info (hd.file, hd.path, &hd.info, err) < 0)
-            return errprintf (err, FS_EFAIL, "output %s was not written as %s:%s (%s)", name,
-                              hd.file, hd.path, err->text);
+                                       app_ref (a->app, ref, sizeof (ref)), err) < 0) {
+            snprintf (why, sizeof (why), "%s", err->text);
+            return errprintf (err, FS_EFAIL, "output %s: cannot record its app (%s)", name, why);
+        }
         if (policy_parse (policy ? policy : "raw", &hd.policy, err) < 0)
             return -1;
         for (int k = 0; k < 2; k++) {
@@ -1104,7 +1130,10 @@ void executor_result (struct executor *ex, const char *json, size_t len)
         }
     } else if (!strcmp (kind, "finished")) {
         if (!ok) {
-            task_failed (ex, t, 0, false, error ? error : "outputs missing");
+            char why[1400], hint[300];
+            logs_hint (t, hint, sizeof (hint));
+            snprintf (why, sizeof (why), "%s%s", error ? error : "outputs missing", hint);
+            task_failed (ex, t, 0, false, why);
         } else {
             log_msg (LOG_INFO, "event=task.completed job=%lld task=%s attempt=%d", (long long)t->job,
                      t->task, t->attempt);
@@ -1168,7 +1197,7 @@ void executor_tick (struct executor *ex)
                                            "requeue", st.requeue);
                 report_final (ex, t, "FAILED", extra);
             } else if (r == 1) {
-                char why[700];
+                char why[700], hint[300];
                 t->runtime_s = st.runtime_s;
                 if (st.exit_code == 0 && !st.killed) {
                     t->phase = X_FINISHING;
@@ -1180,9 +1209,10 @@ void executor_tick (struct executor *ex)
                         snprintf (why, sizeof (why), "walltime of %.0f s exceeded: killed", t->walltime);
                     else if (st.killed)
                         snprintf (why, sizeof (why), "killed (cancelled)");
-                    else
-                        snprintf (why, sizeof (why), "exited with code %d (see 'fedsched logs %lld %s')",
-                                  st.exit_code, (long long)t->job, t->task);
+                    else {
+                        logs_hint (t, hint, sizeof (hint));
+                        snprintf (why, sizeof (why), "exited with code %d%s", st.exit_code, hint);
+                    }
                     task_failed (ex, t, st.exit_code, false, why);
                 }
             }

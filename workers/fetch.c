@@ -511,8 +511,9 @@ static int stream (struct fetchx *g, fs_error_t *err)
             }
         }
         if (now - last >= timeout)
-            return errprintf (err, FS_EUNREACH, "the site sent nothing for %g s; %" PRIu64 " of %"
-                              PRIu64 " bytes arrived", timeout, g->bytes, g->total);
+            return errprintf (err, FS_EUNREACH, "the site's data port %s sent nothing for %g s; "
+                              "%" PRIu64 " of %" PRIu64 " bytes arrived", g->uri ? g->uri : "?",
+                              timeout, g->bytes, g->total);
         for (int s = 0; s < g->nstreams; s++)
             if (g->st[s].nreq > 0 && now - g->st[s].quiet >= stall_s && stall (g, s, now, err) < 0)
                 return -1;
@@ -521,13 +522,14 @@ static int stream (struct fetchx *g, fs_error_t *err)
 }
 
 /* data.open at one replica: the result's shape and type, or an error. */
-static json_t *open_at (struct fetchx *g, const struct client_opts *co, const char *uri,
-                        const char *key, fs_error_t *err)
+static json_t *open_at (struct fetchx *g, const struct client_opts *co, const char *site,
+                        const char *uri, const char *key, fs_error_t *err)
 {
     struct client_opts o = { 0 };
     if (co)
         o = *co;
     o.serverkey = key ? key : "";       /* the site's own key, from the scheduler */
+    o.site = site;                      /* named in messages */
     g->st[0].c = client_create (&o, uri, err);
     if (!g->st[0].c)
         return NULL;
@@ -612,7 +614,8 @@ static int fetch_into (const struct client_opts *co, json_t *base, const char *n
         json_object_set_new (g.base, "piece_bytes", json_integer ((json_int_t)(
                              fixed ? fixed : flow_piece_target (g.rate0 / g.nstreams, g.floor))));
         double to = clock_mono ();
-        h = open_at (&g, co, uri, json_string_value (json_object_get (rep, "key")), &last);
+        h = open_at (&g, co, json_string_value (json_object_get (rep, "site")), uri,
+                     json_string_value (json_object_get (rep, "key")), &last);
         if (h) {
             topen = clock_mono () - to;
             g.uri = uri;
@@ -682,6 +685,7 @@ static int fetch_into (const struct client_opts *co, json_t *base, const char *n
         if (co)
             o = *co;
         o.serverkey = json_string_value (json_object_get (rep, "key")) ?: "";
+        o.site = res->site;             /* named in messages */
         if (!(g.st[s].c = client_create (&o, g.uri, err)))
             rc = -1;
     }

@@ -24,6 +24,7 @@
 #include "adapters/topo/topo.h"
 #include "common/client.h"
 #include "common/config.h"
+#include "common/errlist.h"
 #include "common/daemon.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -516,7 +517,13 @@ int worker_main (int argc, char **argv)
         return code;
     static struct worker w;
     fs_error_t err = { 0 };
-    if (site_config_load (cfgfile, &w.cfg, &err) < 0 || site_config_check_keys (&w.cfg, &err) < 0) {
+    struct errlist errs = ERRLIST_INIT;
+    if (site_config_load_all (cfgfile, &w.cfg, &errs) < 0) {     /* every error of the file */
+        int ecode = errlist_print (&errs);
+        errlist_clear (&errs);
+        return ecode;
+    }
+    if (site_config_check_keys (&w.cfg, &err) < 0) {
         fprintf (stderr, "fedsched: error: %s\n", err.text);
         return err.code ? err.code : 1;
     }

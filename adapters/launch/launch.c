@@ -13,15 +13,23 @@ static const struct launcher *const launchers[] = {
     NULL,
 };
 
+const char *launcher_names (char *buf, size_t size)
+{
+    size_t n = 0;
+    if (size)
+        buf[0] = '\0';
+    for (size_t i = 0; launchers[i] && n < size; i++)
+        n += (size_t) snprintf (buf + n, size - n, "%s%s", i ? ", " : "", launchers[i]->name);
+    return buf;
+}
+
 const struct launcher *launcher_find (const char *name, fs_error_t *err)
 {
-    char known[256] = "";
-    for (size_t i = 0; launchers[i]; i++) {
+    char known[256];
+    for (size_t i = 0; launchers[i]; i++)
         if (name && strcmp (launchers[i]->name, name) == 0)
             return launchers[i];
-        size_t n = strlen (known);
-        snprintf (known + n, sizeof (known) - n, "%s%s", n ? ", " : "", launchers[i]->name);
-    }
-    errprintf (err, FS_EINVAL, "unknown launcher '%s' (known: %s)", name ? name : "", known);
+    errprintf (err, FS_EINVAL, "unknown launcher '%s' (known: %s)", name ? name : "",
+               launcher_names (known, sizeof (known)));
     return NULL;
 }

@@ -240,5 +240,7 @@ int launch_monitor_main (int argc, char **argv);
 /* The launcher called name ("local", "mpirun"), or NULL with *err listing the
  * known ones.  Borrowed, static. */
 const struct launcher *launcher_find (const char *name, fs_error_t *err);
+/* The launchers' names, "local, mpirun", into buf (size bytes); returns buf. */
+const char *launcher_names (char *buf, size_t size);
 
 #endif

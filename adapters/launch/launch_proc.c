@@ -48,6 +48,7 @@ struct launch_proc {
     double leader_end;          /* when poll first saw the leader ended; 0: not yet */
     bool term_sent;             /* kill() or the walltime has signalled the task */
     bool kill_sent;             /* SIGKILL sent */
+    int sent_sig;               /* the last signal sent to the task's processes; 0: none */
     bool done;
     struct launch_status st;
 };
@@ -265,11 +266,18 @@ static int signal_tree (pid_t sid, int sig)
     return live;
 }
 
+/* The shell's convention: the leader's status, or 128+N when signal N killed
+ * it.  A task the launcher signalled (walltime, cancel) ends as 128+N of the
+ * last signal sent even when its leader exits instead of dying of it: mpirun
+ * catches SIGTERM, passes it to the ranks and exits 1. */
 static void finish (struct launch_proc *p, int wstatus)
 {
     if (WIFSIGNALED (wstatus)) {
         p->st.signal = WTERMSIG (wstatus);
         p->st.exit_code = 128 + p->st.signal;
+    } else if (p->sent_sig > 0) {
+        p->st.signal = p->sent_sig;
+        p->st.exit_code = 128 + p->sent_sig;
     } else {
         p->st.signal = 0;
         p->st.exit_code = WIFEXITED (wstatus) ? WEXITSTATUS (wstatus) : 1;
@@ -549,11 +557,13 @@ int launch_proc_poll (struct launch_proc *p, struct launch_status *st, fs_error_
                 p->kill_at = t + p->grace_s;
                 note (p, "walltime of %g s exceeded: sending SIGTERM to the task's processes, "
                       "SIGKILL in %g s", p->walltime_s, p->grace_s);
+                p->sent_sig = SIGTERM;
                 signal_tree (p->pid, SIGTERM);
             }
             if (p->kill_at > 0 && !p->kill_sent && t >= p->kill_at) {
                 p->kill_sent = true;
                 note (p, "task still running %g s after SIGTERM: sending SIGKILL", p->grace_s);
+                p->sent_sig = SIGKILL;
                 signal_tree (p->pid, SIGKILL);
             }
             return 0;
@@ -584,6 +594,7 @@ int launch_proc_kill (struct launch_proc *p, int sig, fs_error_t *err)
             p->kill_at = clock_mono () + p->grace_s;
     }
     p->term_sent = true;
+    p->sent_sig = sig;
     signal_tree (p->pid, sig);
     return 0;
 }

@@ -4,9 +4,9 @@
  * Input: a job file (YAML).
  *
  * Invariants checked:
- *   - a refused file gives at most JOB_ERRORS_KEPT messages, sorted by
+ *   - a refused file gives at most ERRLIST_KEPT messages, sorted by
  *     position, each "NAME:..." , with code FS_EINVAL or FS_EFAIL;
- *     job_errors_join() / job_errors_to_error() work on them;
+ *     errlist_join() / errlist_to_error() work on them;
  *   - a loaded job: at least one task, unique valid task names, inputs that
  *     are valid slices or references to an existing task's existing output,
  *     dependency lists ascending and in range, and an order that is a
@@ -30,13 +30,13 @@ static int resolve (void *arg, const struct job_task *task, bool is_output, cons
     return 0;
 }
 
-static void check_errors (const struct job_errors *errs)
+static void check_errors (const struct errlist *errs)
 {
     FUZZ_CHECK (errs->count + errs->omitted > 0, "NULL job without errors");
-    FUZZ_CHECK (errs->count <= JOB_ERRORS_KEPT, "%zu errors kept", errs->count);
+    FUZZ_CHECK (errs->count <= ERRLIST_KEPT, "%zu errors kept", errs->count);
     FUZZ_CHECK (errs->code == FS_EINVAL || errs->code == FS_EFAIL, "code %d", errs->code);
     for (size_t i = 0; i < errs->count; i++) {
-        const struct job_error *x = &errs->list[i];
+        const struct errlist_item *x = &errs->list[i];
         FUZZ_CHECK (x->msg && strncmp (x->msg, NAME, strlen (NAME)) == 0, "message %zu: %s", i,
                     x->msg ? x->msg : "(null)");
         if (i)
@@ -44,14 +44,14 @@ static void check_errors (const struct job_errors *errs)
                         || (errs->list[i - 1].line == x->line && errs->list[i - 1].col <= x->col),
                         "errors not sorted at %zu", i);
     }
-    char *all = job_errors_join (errs, "\n");
-    FUZZ_CHECK (all != NULL, "job_errors_join");
+    char *all = errlist_join (errs, "\n");
+    FUZZ_CHECK (all != NULL, "errlist_join");
     if (errs->count)
         FUZZ_CHECK (strstr (all, errs->list[0].msg) == all, "join does not start with the first");
     free (all);
     fs_error_t e = { 0, "" };
-    FUZZ_CHECK (job_errors_to_error (errs, &e) == -1 && e.code == errs->code && e.text[0],
-                "job_errors_to_error");
+    FUZZ_CHECK (errlist_to_error (errs, &e) == -1 && e.code == errs->code && e.text[0],
+                "errlist_to_error");
 }
 
 static void check_spec (const struct job_spec *s)
@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (size)
         memcpy (text, data, size);
 
-    struct job_errors errs = JOB_ERRORS_INIT;
+    struct errlist errs = ERRLIST_INIT;
     struct job_spec *s = jobfile_load_string (NAME, text, size, NULL, &errs);
     if (!s)
         check_errors (&errs);
@@ -150,7 +150,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         job_spec_destroy (s2);
         job_spec_destroy (s);
     }
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     free (text);
     return 0;
 }

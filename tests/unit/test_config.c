@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/errlist.h"
 
 static char tmp[256];           /* a fresh directory, resolved with realpath() */
 static fs_error_t err;
@@ -573,6 +574,84 @@ static void test_site_unreadable (void **state)
     assert_string_equal (err.text, "/no/such/site.yaml: cannot open: No such file or directory");
 }
 
+/* ------------------------------------------------------------------ */
+/* Every error of a file at once, sorted by position (as job files) */
+
+/* errs holds exactly the n messages "PATH:LOC: ...NEEDLE..." given as
+ * loc, needle pairs, in that order. */
+static void expect_all (const struct errlist *errs, const char *path, size_t n, ...)
+{
+    va_list ap;
+    va_start (ap, n);
+    for (size_t i = 0; i < errs->count; i++)
+        print_message ("  error: %s\n", errs->list[i].msg);
+    assert_int_equal (errs->count, n);
+    assert_int_equal (errs->code, FS_EINVAL);
+    for (size_t i = 0; i < n; i++) {
+        const char *loc = va_arg (ap, const char *), *needle = va_arg (ap, const char *);
+        char want[PATH_MAX + 64];
+        snprintf (want, sizeof (want), "%s:%s: ", path, loc);
+        if (strncmp (errs->list[i].msg, want, strlen (want)) || !strstr (errs->list[i].msg, needle))
+            fail_msg ("error %zu is '%s', want '%s...%s'", i, errs->list[i].msg, want, needle);
+    }
+    va_end (ap);
+}
+
+static void test_site_all_errors (void **state)
+{
+    struct site_config cfg;
+    struct errlist errs = ERRLIST_INIT;
+    mkdir_tmp ("d1");
+    const char *path = put ("site.yaml",
+                            "name: bad name\n"                  /* 1:7 */
+                            "listen: http://x\n"                /* 2:9 */
+                            "cores: 0\n"                        /* 3:8 */
+                            "colour: blue\n"                    /* 4:1 */
+                            "heartbeat: {interval: -1s}\n"      /* 5:23 */
+                            "io_threads: 8\n"                   /* fine */
+                            "data_roots:\n"
+                            "  - {path: nowhere, prefix: a}\n"  /* 8:12 */
+                            "  - {path: d1, policy: regions=}\n" /* 9:24 */
+                            "  - {path: d1, prefx: p}\n"        /* 10:16 */
+                            "piece_size: 1kB\n");               /* 11:13 */
+    assert_int_equal (site_config_load_all (path, &cfg, &errs), -1);
+    expect_all (&errs, path, 9, "1:7", "name: ", "2:9", "listen: 'http://x' is not an endpoint",
+                "3:8", "cores", "4:1", "unknown key 'colour'", "5:23", "heartbeat.interval",
+                "8:12", "data_roots[0].path: 'nowhere' does not exist", "9:24", "data_roots[1].policy",
+                "10:16", "data_roots[2]: unknown key 'prefx'", "11:13", "piece_size");
+    errlist_clear (&errs);
+
+    /* The plain API gives the first, and says how many more. */
+    memset (&err, 0, sizeof (err));
+    assert_int_equal (site_config_load (path, &cfg, &err), -1);
+    assert_non_null (strstr (err.text, "name: "));
+    assert_non_null (strstr (err.text, "(and 8 more errors)"));
+}
+
+static void test_fed_all_errors (void **state)
+{
+    struct fed_config cfg;
+    struct errlist errs = ERRLIST_INIT;
+    const char *path = put ("federation.yaml",
+                            "version: 2\n"                              /* 1:10 */
+                            "listen: 7700\n"                            /* 2:9 */
+                            "heartbeat: {interval: 5s, timeout: 2s}\n"  /* 3:36 */
+                            "sites: [a, b, a]\n"                        /* 4:15 */
+                            "links:\n"
+                            "  default: {bandwidth: fast}\n"            /* 6:24 */
+                            "  pairs:\n"
+                            "    - {between: [a, zz]}\n"                /* 8:21 */
+                            "    - {between: [a, b], latency: soon}\n"  /* 9:34 */
+                            "    - {between: [b, a]}\n");               /* 10:17 */
+    assert_int_equal (fed_config_load_all (path, &cfg, &errs), -1);
+    assert_null (cfg.links);
+    expect_all (&errs, path, 8, "1:10", "version: unsupported version 2", "2:9", "listen",
+                "3:36", "heartbeat.timeout (2s) must be longer", "4:15", "listed twice",
+                "6:24", "links.default.bandwidth", "8:21", "site 'zz' is not in the 'sites' list",
+                "9:34", "links.pairs[1].latency", "10:17", "already given at line 9");
+    errlist_clear (&errs);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +669,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (test_site_slurm_errors, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_apps, setup, teardown),
         cmocka_unit_test_setup_teardown (test_site_unreadable, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_site_all_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_fed_all_errors, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

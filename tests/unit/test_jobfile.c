@@ -122,7 +122,7 @@ static int mock_app_site (void *ctx, const char *name, const char *version, cons
 static struct mock mock;
 static struct job_fedview view = { &mock, mock_lookup, mock_site_count, mock_site_get, mock_app,
                                    mock_app_site };
-static struct job_errors errs = JOB_ERRORS_INIT;
+static struct errlist errs = ERRLIST_INIT;
 
 static int setup (void **state)
 {
@@ -132,7 +132,7 @@ static int setup (void **state)
 
 static int teardown (void **state)
 {
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     return 0;
 }
 
@@ -595,9 +595,10 @@ static void test_datasets_and_slices (void **state)
                      "      z: {reduce: {mean: [2]}}\n",    /* 11:10 */
                      6);
     assert_error ("6:10", "task 'a': input 'u': unknown dataset 'cma/era5/nope'");
-    assert_error ("7:10", "input 'v': slice 'cma/era5/precip[100]': index 100 is out of bounds "
-                  "for axis 0 with size 100 (dataset shape 100 x 400 x 500)");
-    assert_error ("8:10", "input 'w': slice 'cma/era5/precip[0, 0, 0, 0]'");
+    assert_error ("7:10", "input 'v': slice 'cma/era5/precip[100]' at column 17: index 100 is "
+                  "out of bounds for axis 0 with size 100 (dataset shape 100 x 400 x 500)");
+    assert_error ("8:10", "input 'w': slice 'cma/era5/precip[0, 0, 0, 0]' at column 26: too many "
+                  "indices");
     assert_error ("9:10", "input 'x': slice 'cma/era5/precip[::0]' at column 19: step");
     assert_error ("10:10", "input 'y': empty slice");
     assert_error ("11:10", "input 'z': missing 'slice'");
@@ -818,13 +819,13 @@ static void test_multiple_errors (void **state)
                                        ":10:13:", ":11:11:" };
     for (size_t i = 0; i < 7; i++)
         assert_non_null (strstr (errs.list[i].msg, pos[i]));
-    char *all = job_errors_join (&errs, "\n");
+    char *all = errlist_join (&errs, "\n");
     assert_non_null (all);
     assert_non_null (strstr (all, "job.yaml:1:10: version: 2 is not supported"));
     assert_non_null (strstr (all, "\njob.yaml:11:11: task 'b': site: 'nowhere'"));
     free (all);
     fs_error_t e;
-    assert_int_equal (job_errors_to_error (&errs, &e), -1);
+    assert_int_equal (errlist_to_error (&errs, &e), -1);
     assert_int_equal (e.code, FS_EINVAL);
     assert_non_null (strstr (e.text, "(and 6 more errors)"));
 
@@ -838,9 +839,9 @@ static void test_multiple_errors (void **state)
     struct job_spec *s = jobfile_load_string ("job.yaml", text, strlen (text), &view, &errs);
     free (text);
     assert_null (s);
-    assert_int_equal (errs.count, JOB_ERRORS_KEPT);
-    assert_int_equal (errs.omitted, 1400 - JOB_ERRORS_KEPT);
-    all = job_errors_join (&errs, "\n");
+    assert_int_equal (errs.count, ERRLIST_KEPT);
+    assert_int_equal (errs.omitted, 1400 - ERRLIST_KEPT);
+    all = errlist_join (&errs, "\n");
     assert_non_null (strstr (all, "... and 900 more errors"));
     free (all);
 }
@@ -1010,31 +1011,31 @@ static void test_app (void **state)
 
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat\n    command: [x]\n"));
     assert_error ("4:10", "NAME@VERSION");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: [heat@1.0]\n    command: [x]\n"));
     assert_error ("4:10", "app");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: cold@1.0\n    command: [x]\n"));
     assert_error ("4:10", "unknown app 'cold@1.0'");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@2.0\n    command: [x]\n"));
     assert_error ("4:10", "unknown app 'heat@2.0'");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n    command: [regrid]\n"));
     assert_error ("5:15", "not an entry point of app heat@1.0 (entry points: heat-index, calibrate)");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n    command: [bin/heat-index]\n"));
     assert_error ("5:15", "must name an entry point");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: heat@1.0\n"
                        "    command: [heat-index]\n    ranks: 2\n"));
     assert_error ("6:12", "not an MPI app");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     /* No allowed site can run it: pinned to a site that does not trust it. */
     assert_null (load ("version: 1\ntasks:\n  - name: t\n    app: mpimodel@2\n    command: [run]\n"
                        "    site: mwr\n"));
     assert_error ("4:10", "no site can run app mpimodel@2: site mwr does not trust publisher p");
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     /* Unpinned, some site can. */
     sp = load ("version: 1\ntasks:\n  - name: t\n    app: mpimodel@2\n    command: [run]\n");
     assert_non_null (sp);
@@ -1045,7 +1046,7 @@ static void test_app (void **state)
     assert_int_equal (errs.code, FS_EFAIL);
     mock.fail_lookup = false;
     /* Without a view that knows apps, only the form is checked. */
-    job_errors_clear (&errs);
+    errlist_clear (&errs);
     const char *plain = "version: 1\ntasks:\n  - name: t\n    app: x@1\n    command: [run]\n";
     sp = jobfile_load_string ("job.yaml", plain, strlen (plain), NULL, &errs);
     assert_non_null (sp);

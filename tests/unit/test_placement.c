@@ -404,6 +404,8 @@ static void test_pins (void **state)
     assert_int_equal (res.site, b);             /* more expensive than a, but pinned */
     assert_int_equal (cand[a].excluded, PLACE_EXCL_PIN);
     assert_contains (describe (f, &t, a), "not the pinned site (b)");
+    /* explain names the sites a pin leaves out (it once ended in an empty "others: ") */
+    assert_contains (res.reason, "; others: 2 not the site the task is pinned to (a, tiny)");
 
     placement_fed_site (f, b)->up = false;
     decide (f, &t, &res);

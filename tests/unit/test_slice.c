@@ -260,18 +260,22 @@ static void test_resolve_errors (void **state)
 
     assert_int_equal (resolve ("x[10]", 2, shape, &sel, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
-    assert_string_equal (err.text, "slice 'x': index 10 is out of bounds for axis 0 with size 10");
-    assert_int_equal (resolve ("x[:, -5]", 2, shape, &sel, &err), -1);
-    assert_string_equal (err.text, "slice 'x': index -5 is out of bounds for axis 1 with size 4");
+    assert_string_equal (err.text, "slice 'x[10]' at column 3: index 10 is out of bounds for "
+                         "axis 0 with size 10");
+    assert_int_equal (resolve ("x[:,  -5]", 2, shape, &sel, &err), -1);
+    assert_string_equal (err.text, "slice 'x[:,  -5]' at column 7: index -5 is out of bounds for "
+                         "axis 1 with size 4");
     assert_int_equal (resolve ("x[..., 4]", 2, shape, &sel, &err), -1);
-    assert_non_null (strstr (err.text, "index 4 is out of bounds for axis 1 with size 4"));
+    assert_string_equal (err.text, "slice 'x[..., 4]' at column 8: index 4 is out of bounds for "
+                         "axis 1 with size 4");
     assert_int_equal (resolve ("x[-9223372036854775808]", 2, shape, &sel, &err), -1);
     assert_non_null (strstr (err.text, "index -9223372036854775808 is out of bounds for axis 0"));
     assert_int_equal (resolve ("x[9223372036854775807]", 2, shape, &sel, &err), -1);
     assert_int_equal (resolve ("x[1,2,3]", 2, shape, &sel, &err), -1);
-    assert_non_null (strstr (err.text, "too many indices for array: array is 2-dimensional, "
-                             "but 3 were indexed"));
+    assert_string_equal (err.text, "slice 'x[1,2,3]' at column 7: too many indices for array: "
+                         "array is 2-dimensional, but 3 were indexed");
     assert_int_equal (resolve ("x[...,1,2,3]", 2, shape, &sel, &err), -1);
+    assert_non_null (strstr (err.text, "' at column 11: too many indices"));
     assert_int_equal (resolve ("x[0]", 0, shape, &sel, &err), -1);
     assert_non_null (strstr (err.text, "array is 0-dimensional, but 1 were indexed"));
     uint64_t zero[] = { 0 };

@@ -277,7 +277,16 @@ static void test_malformed (void **state)
     expect_reject ("a: b: c\n", "t.yaml:1:5: ", "mapping values are not allowed");
     expect_reject ("key: \"unterminated\n", "t.yaml:2:1: ", "unexpected end of stream");
     expect_reject ("a:\n  - 1\n - 2\n", "t.yaml:3:2: ", "did not find expected key");
-    expect_reject ("\t- a\n", "t.yaml:1:1: ", "cannot start any token");
+    /* A tab where YAML wants spaces is named as such, where it is. */
+    expect_reject ("\t- a\n", "t.yaml:1:1: ", "tabs are not allowed in YAML, use spaces");
+    expect_reject ("a:\n  b: 1\n\t  c: 2\n", "t.yaml:3:1: ", "tabs are not allowed in YAML");
+    expect_reject ("tasks:\n  -\tname: a\n", "t.yaml:2:4: ", "tabs are not allowed in YAML");
+    expect_reject ("x: [1,\n  2]\ny:\n  \xc3\xa9: 1\n \t z: 2\n", "t.yaml:5:2: ",
+                   "tabs are not allowed in YAML");
+    /* A tab YAML allows (after a key's colon, inside flow) is no error. */
+    struct ynode *ok = load ("a:\tb\nc: [1,\t2]\n");
+    assert_non_null (ok);
+    ydoc_free (ok);
     expect_reject ("a: \xff\n", "t.yaml:1:4: ", "invalid leading UTF-8 octet (byte 0xff)");
     expect_reject ("a: ok\nb: \x01\n", "t.yaml:2:4: ", "control characters are not allowed");
     expect_reject ("a: \"x\\0y\"\n", "t.yaml:1:4: ", "NUL characters are not allowed");
