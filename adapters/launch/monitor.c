@@ -352,17 +352,11 @@ struct monitored *launch_monitor_adopt (const struct launch_spec *spec, const ch
         start = pid > 0 ? launch_start_time (pid) : 0;
         if (pid == 0 && access (spec->status_path, F_OK) < 0)
             return errprintf (err, FS_ENOTFOUND, "the task was never started"), NULL;
-        struct monitored *m = mon_new (spec->status_path);
-        if (!m)
-            return errprintf (err, FS_EFAIL, "out of memory adopting a task"), NULL;
-        m->pid = pid;
-        m->start = start;
-        return m;
-    }
-    if (sscanf (rec, "monitor %ld %llu%n", &pid, &start, &end) != 2 || rec[end] != '\0'
-        || pid <= 1)
+    } else if (sscanf (rec, "monitor %ld %llu%n", &pid, &start, &end) != 2 || rec[end] != '\0'
+               || pid <= 1) {
         return errprintf (err, FS_EINVAL, "not a record of a monitored task: '%.200s'", rec),
                NULL;
+    }
     struct monitored *m = mon_new (spec->status_path);
     if (!m)
         return errprintf (err, FS_EFAIL, "out of memory adopting a task"), NULL;
