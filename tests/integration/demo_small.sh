@@ -26,6 +26,9 @@ rc=$?
 took=$((SECONDS - t0))
 log "cluster/demo --small: exit $rc in ${took} s"
 if [ $rc != 0 ]; then
+    # The first failure and its reason before the tails (CI shows the start of this).
+    grep -E '^demo:|event=task\.failed|level=error' "$OUTF" | head -n 12 >&2
+    grep -hE 'event=task\.failed|level=(warn|error)' "$FED_DIR"/logs/*.log 2>/dev/null | head -n 12 >&2
     tail -n 60 "$OUTF" >&2
     fail "./cluster/demo --small exited $rc"
 fi
