@@ -164,7 +164,10 @@ json_t *apps_site_hello (struct apps *a, const char *site, const json_t *body, f
     if (store_site_apps_save (a->store, site, policy, err) < 0)
         return NULL;
     json_t *held = json_object_get (body, "held");
-    if (store_app_held (a->store, site, json_is_array (held) ? held : json_array (), err) < 0)
+    json_t *none = json_array ();
+    int rc = store_app_held (a->store, site, json_is_array (held) ? held : none, err);
+    json_decref (none);
+    if (rc < 0)
         return NULL;
     return apps_requirements (a);
 }

@@ -295,8 +295,11 @@ static int h_site_hello (struct sched *s, const struct msg *m, fs_error_t *err)
     }
     json_decref (probe);
     json_t *tasks = json_object_get (m->body, "tasks");
-    if (s->jobs && (!tasks || json_is_array (tasks)))
-        jobs_site_hello (s->jobs, name, tasks ? tasks : json_array ());
+    if (s->jobs && (!tasks || json_is_array (tasks))) {
+        json_t *none = json_array ();
+        jobs_site_hello (s->jobs, name, tasks ? tasks : none);
+        json_decref (none);
+    }
     /* After the commit: the results the hello carried are then on disk. */
     reply_after_commit (s, m, json_pack ("{s:f, s:i}", "heartbeat_interval",
                                          s->cfg.heartbeat_interval, "proto", FS_PROTO_VERSION));
