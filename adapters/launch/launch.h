@@ -236,6 +236,10 @@ unsigned long long launch_start_time (long pid);
 /* The monitor's entry point (the fedsched-monitor program, and test programs
  * that run monitored tasks: they call it when argv[1] is "__monitor"). */
 int launch_monitor_main (int argc, char **argv);
+/* The monitor program's path: $FEDSCHED_MONITOR, else fedsched-monitor beside
+ * the running executable, else "fedsched-monitor" (looked up on PATH).  buf
+ * (PATH_MAX bytes) may receive it. */
+const char *launch_monitor_program (char *buf, size_t n);
 
 /* The launcher called name ("local", "mpirun"), or NULL with *err listing the
  * known ones.  Borrowed, static. */

@@ -7,6 +7,10 @@
  *     fedsched-monitor --status FILE [--walltime S] [--grace S] [--stdout F]
  *                      [--stderr F] [--cwd D] [--readonly DIR]... -- PATH ARGV...
  *
+ * (and, in front of each rank of a batch job, whose ranks the batch system
+ * starts and watches: fedsched-monitor --exec [--readonly DIR]... -- PROG
+ * ARGS..., which only makes the directories read-only and execs PROG)
+ *
  * as a plain child (in a session of its own) with the task's environment, and
  * returns a handle on it.  poll() reaps that child and reads FILE; a handle
  * adopted from a record ("monitor PID START": the monitor's pid and its start
@@ -132,7 +136,7 @@ static const sigset_t *monitor_signals (void)
 
 /* The monitor program: $FEDSCHED_MONITOR, else fedsched-monitor beside the
  * running executable (also after an upgrade replaced it), else on PATH. */
-static const char *monitor_program (char *buf, size_t n)
+const char *launch_monitor_program (char *buf, size_t n)
 {
     const char *e = getenv ("FEDSCHED_MONITOR");
     if (e && *e)
@@ -175,7 +179,7 @@ struct launch_proc *launch_monitor_spawn (const struct launch_spec *spec, const 
         return NULL;
     }
     size_t k = 0;
-    v[k++] = monitor_program (prog, sizeof (prog));
+    v[k++] = launch_monitor_program (prog, sizeof (prog));
     v[k++] = "--status";
     v[k++] = spec->status_path;
     snprintf (wall, sizeof (wall), "%.17g", spec->walltime_s > 0 ? spec->walltime_s : 0);
@@ -483,8 +487,40 @@ static int monitor_usage (void)
     return 2;
 }
 
+/* fedsched-monitor --exec [--readonly DIR]... -- PROG ARGS...: PROG in a
+ * mount namespace where every DIR is read-only, by exec (no monitoring: a
+ * batch system's rank, whose own daemon watches it).  127 when PROG is not
+ * found, 125 when the namespace cannot be made. */
+static int monitor_exec (int argc, char **argv)
+{
+    const char **ro = calloc ((size_t) argc + 1, sizeof (*ro));
+    int nro = 0, i;
+    if (!ro)
+        return 125;
+    for (i = 2; i + 1 < argc && !strcmp (argv[i], "--readonly"); i += 2)
+        ro[nro++] = argv[i + 1];
+    if (i + 1 >= argc || strcmp (argv[i], "--")) {
+        free (ro);
+        fprintf (stderr, "usage: fedsched-monitor --exec [--readonly DIR]... -- PROG ARGS...\n");
+        return 2;
+    }
+    fs_error_t err = { 0 };
+    if (nro > 0 && readonly_view (ro, nro, &err) < 0) {
+        say ("error: %s", err.text);
+        free (ro);
+        return 125;
+    }
+    free (ro);
+    execvp (argv[i + 1], &argv[i + 1]);
+    int e = errno;
+    say ("error: cannot run %s: %s", argv[i + 1], strerror (e));
+    return e == ENOENT ? 127 : 126;
+}
+
 int launch_monitor_main (int argc, char **argv)
 {
+    if (argc > 1 && !strcmp (argv[1], "--exec"))
+        return monitor_exec (argc, argv);
     const char *status = NULL, *out = NULL, *errf = NULL, *cwd = NULL, *site = NULL;
     double walltime = 0, grace = 0;
     const char **ro = calloc ((size_t) argc + 1, sizeof (*ro));

@@ -4,7 +4,8 @@
 # find it.  A 2-site federation (mpirun launcher): a 1-rank task and a 2-rank task that
 # try to create a file in their site's data root fail with "Read-only file system" and
 # leave nothing there; a task writing its own task directory and its declared output
-# succeeds; the data root stays writable outside tasks.
+# succeeds; the data root stays writable outside tasks.  slurm_readonly.sh runs the same
+# with every site on `launcher: slurm` (FED_LAUNCHER=slurm: the ranks are Slurm's).
 set -u
 # shellcheck source=tests/integration/lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
@@ -28,7 +29,7 @@ version: 1
 name: write-root-mpi
 tasks:
   - name: m
-    command: [sh, -c, "touch $ROOT/copy-\$OMPI_COMM_WORLD_RANK.h5 && echo wrote"]
+    command: [sh, -c, "touch $ROOT/copy-\${{OMPI_COMM_WORLD_RANK:-\$SLURM_PROCID}}.h5 && echo wrote"]
     ranks: 2
     site: site1
 EOF

@@ -8,7 +8,11 @@
  * still run).  Nothing here waits for Slurm, so the launcher has no tick():
  * the tracker polls on its own clock (site.yaml slurm.poll).  The ranks are
  * started by Slurm on the compute nodes (srun --mpi=pmix, or mpirun inside
- * the allocation: slurm.mpi); walltime is Slurm's --time.
+ * the allocation: slurm.mpi); walltime is Slurm's --time.  Each rank starts
+ * as `fedsched-monitor --exec --readonly ROOT... -- [WRAPPER...] PROG ARGS`:
+ * the site's data roots read-only for it, as for a local task (the monitor
+ * program must be at the same path on the compute nodes as on the worker's
+ * node, like the rest of fedsched's installation).
  *
  * Files of attempt N, beside its status file STATUS = exit.N.json (launch.h):
  *   exit.N.slurm.sh   its batch script (written before sbatch runs)
@@ -104,20 +108,57 @@ static struct slurm_task *task_new (const char *name, fs_error_t *err)
     return task;
 }
 
+/* What goes in front of each rank: the monitor in its exec mode, which makes
+ * the site's data roots read-only for the rank (as the monitor of a local task
+ * does: the ranks are Slurm's, started by slurmstepd on the compute node), then
+ * spec's own wrapper.  NULL-terminated, malloc'd (the strings are borrowed);
+ * *wrap NULL when there is nothing to put there. */
+static int rank_wrapper (const struct launch_spec *spec, char *monitor, size_t size,
+                         const char ***wrap, fs_error_t *err)
+{
+    size_t nro = 0, nw = 0, k = 0;
+    for (const char *const *d = spec->readonly; d && *d; d++)
+        nro++;
+    for (const char *const *w = spec->wrapper; w && *w; w++)
+        nw++;
+    *wrap = NULL;
+    if (!nro)
+        return 0;
+    const char **v = calloc (3 + 2 * nro + nw + 1, sizeof (*v));
+    if (!v)
+        return errprintf (err, FS_EFAIL, "out of memory");
+    v[k++] = launch_monitor_program (monitor, size);
+    v[k++] = "--exec";
+    for (size_t i = 0; i < nro; i++) {
+        v[k++] = "--readonly";
+        v[k++] = spec->readonly[i];
+    }
+    v[k++] = "--";
+    for (size_t i = 0; i < nw; i++)
+        v[k++] = spec->wrapper[i];
+    v[k] = NULL;
+    *wrap = v;
+    return 0;
+}
+
 static struct launch_proc *slurm_start (const struct launch_spec *spec, fs_error_t *err)
 {
     struct attempt_files a;
     struct slurm_submit s;
-    if (launch_spec_check (spec, err) < 0 || attempt_of (spec, &a, &s, err) < 0)
+    char monitor[PATH_MAX];
+    const char **wrap = NULL;
+    if (launch_spec_check (spec, err) < 0 || attempt_of (spec, &a, &s, err) < 0
+        || rank_wrapper (spec, monitor, sizeof (monitor), &wrap, err) < 0)
         return NULL;
+    if (wrap)
+        s.wrapper = wrap;
     struct slurm_track *t = slurm_track_get (spec->slurm, spec->site, err);
     struct slurm_task *task = t ? task_new (a.name, err) : NULL;
-    if (!task)
-        return NULL;
-    if (!(task->job = slurm_track_submit (t, &s, err))) {
+    if (task && !(task->job = slurm_track_submit (t, &s, err))) {
         free (task);
-        return NULL;
+        task = NULL;
     }
+    free (wrap);
     return (struct launch_proc *)(void *)task;
 }
 
