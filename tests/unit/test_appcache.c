@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "common/bundle.h"
 #include "common/checksum.h"
 #include "common/log.h"
@@ -34,38 +36,20 @@ static char tmpdir[1024];
 static struct site_config cfg;
 static struct sign_key key;
 
-static const char *at (const char *rel)
-{
-    static char p[8][PATH_MAX + 256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf (p[k], sizeof (p[k]), "%s/%s", tmpdir, rel);
-    return p[k];
-}
-
-static void put (const char *path, const char *text, mode_t mode)
-{
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
-    close (fd);
-    chmod (path, mode);
-}
-
 /* The app in tmpdir/NAME, packed into tmpdir/NAME.fsb; its signed claim. */
 static void make_bundle (const char *name, const char *version, struct app_claim *c)
 {
     char dir[PATH_MAX - 64], file[PATH_MAX], yaml[256];
     fs_error_t err;
-    snprintf (dir, sizeof (dir), "%s", at (name));
+    snprintf (dir, sizeof (dir), "%s", tu_path (tmpdir, name));
     mkdir (dir, 0755);
     snprintf (file, sizeof (file), "%s/bin", dir);
     mkdir (file, 0755);
     snprintf (yaml, sizeof (yaml), "name: %s\nversion: '%s'\nentry: {run: bin/run}\n", name, version);
     snprintf (file, sizeof (file), "%s/app.yaml", dir);
-    put (file, yaml, 0644);
+    tu_put (file, yaml, 0644);
     snprintf (file, sizeof (file), "%s/bin/run", dir);
-    put (file, "#!/bin/sh\necho run\n", 0755);
+    tu_put (file, "#!/bin/sh\necho run\n", 0755);
     snprintf (file, sizeof (file), "%s.fsb", dir);
     int fd = open (file, O_RDWR | O_CREAT | O_TRUNC, 0644);
     assert_int_equal (bundle_pack (dir, fd, NULL, &err), 0);
@@ -155,7 +139,7 @@ static void test_verify (void **state)
     assert_non_null (s);
     struct app_claim c, x;
     make_bundle ("vapp", "1", &c);
-    const char *file = at ("vapp.fsb");
+    const char *file = tu_path (tmpdir, "vapp.fsb");
     assert_int_equal (appstore_verify (s, file, &c, &err), 0);
     x = c;
     x.bytes++;
@@ -174,7 +158,7 @@ static void test_verify (void **state)
     refused (s, file, &x, "does not verify");
     struct app_claim d;
     make_bundle ("denied", "1", &d);
-    refused (s, at ("denied.fsb"), &d, "does not allow app denied");
+    refused (s, tu_path (tmpdir, "denied.fsb"), &d, "does not allow app denied");
     /* One byte of the file changed: the digest. */
     int fd = open (file, O_RDWR);
     char b;
@@ -225,7 +209,7 @@ static void test_store_and_ensure (void **state)
     /* Not uploaded yet. */
     assert_null (appcache_store (c, body, &err));
     assert_non_null (strstr (err.text, "upload it first"));
-    upload (s, at ("app.fsb"), &cl);
+    upload (s, tu_path (tmpdir, "app.fsb"), &cl);
     json_t *r = appcache_store (c, body, &err);
     if (!r)
         fail_msg ("store: %s", err.text);
@@ -270,10 +254,10 @@ static void test_store_and_ensure (void **state)
     /* Used just now: not evicted by a trim whose guard is older. */
     assert_int_equal (appcache_evict (c, cl.digest, 1.0), 0);
     /* Revoked: the publisher's key leaves the trust directory. */
-    assert_int_equal (rename (at ("trust/tester.pub"), at ("tester.pub.off")), 0);
+    assert_int_equal (rename (tu_path (tmpdir, "trust/tester.pub"), tu_path (tmpdir, "tester.pub.off")), 0);
     assert_int_equal (appcache_ensure (c, body, "run", &ready, &err), -1);
     assert_non_null (strstr (err.text, "does not trust"));
-    assert_int_equal (rename (at ("tester.pub.off"), at ("trust/tester.pub")), 0);
+    assert_int_equal (rename (tu_path (tmpdir, "tester.pub.off"), tu_path (tmpdir, "trust/tester.pub")), 0);
     assert_int_equal (appcache_ensure (c, body, "run", &ready, &err), 0);
     /* A claim whose signature does not hold is refused even when unpacked. */
     json_t *forged = json_deep_copy (body);
@@ -299,21 +283,21 @@ int main (void)
     memcpy (tmpdir, real, strlen (real) + 1);
     log_init ("test_appcache", LOG_ERR);
     umask (022);
-    mkdir (at ("keys"), 0700);
-    mkdir (at ("trust"), 0755);
-    mkdir (at ("state"), 0755);
-    if (sign_keygen (at ("keys"), "tester", &err) < 0 || sign_key_read (at ("keys/tester.key"), &key, &err) < 0) {
+    mkdir (tu_path (tmpdir, "keys"), 0700);
+    mkdir (tu_path (tmpdir, "trust"), 0755);
+    mkdir (tu_path (tmpdir, "state"), 0755);
+    if (sign_keygen (tu_path (tmpdir, "keys"), "tester", &err) < 0 || sign_key_read (tu_path (tmpdir, "keys/tester.key"), &key, &err) < 0) {
         fprintf (stderr, "%s\n", err.text);
         return 1;
     }
     char cmd[3 * PATH_MAX];
-    snprintf (cmd, sizeof (cmd), "cp %s %s/", at ("keys/tester.pub"), at ("trust"));
+    snprintf (cmd, sizeof (cmd), "cp %s %s/", tu_path (tmpdir, "keys/tester.pub"), tu_path (tmpdir, "trust"));
     if (system (cmd) != 0)
         return 1;
     snprintf (cfg.name, sizeof (cfg.name), "s1");
-    snprintf (cfg.path, sizeof (cfg.path), "%s", at ("site.yaml"));
-    snprintf (cfg.state_dir, sizeof (cfg.state_dir), "%s", at ("state"));
-    snprintf (cfg.apps.trust, sizeof (cfg.apps.trust), "%s", at ("trust"));
+    snprintf (cfg.path, sizeof (cfg.path), "%s", tu_path (tmpdir, "site.yaml"));
+    snprintf (cfg.state_dir, sizeof (cfg.state_dir), "%s", tu_path (tmpdir, "state"));
+    snprintf (cfg.apps.trust, sizeof (cfg.apps.trust), "%s", tu_path (tmpdir, "trust"));
     snprintf (cfg.apps.sandbox, sizeof (cfg.apps.sandbox), "none");
     cfg.apps.nallow = 3;
     snprintf (cfg.apps.allow[0], sizeof (cfg.apps.allow[0]), "app");

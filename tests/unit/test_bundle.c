@@ -27,29 +27,13 @@
 #include <archive_entry.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "common/bundle.h"
 #include "common/sign.h"
 
 static char tmpdir[1024];
 static int seq;
-
-static const char *at (const char *dir, const char *rel)
-{
-    static char p[8][PATH_MAX + 256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf (p[k], sizeof (p[k]), "%s/%s", dir, rel);
-    return p[k];
-}
-
-static void put (const char *path, const char *text, mode_t mode)
-{
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
-    close (fd);
-    chmod (path, mode);
-}
 
 /* A fresh directory under tmpdir. */
 static char *fresh (char *buf, size_t size, const char *what)
@@ -66,25 +50,25 @@ static void make_app (const char *d, bool reverse)
 {
     char p[PATH_MAX];
     if (!reverse) {
-        put (at (d, "app.yaml"), "name: t\nversion: 1\nentry: {run: bin/run}\n", 0644);
-        mkdir (at (d, "bin"), 0755);
-        put (at (d, "bin/run"), "#!/bin/sh\necho run\n", 0755);
-        mkdir (at (d, "data"), 0755);
-        put (at (d, "data/a.txt"), "alpha\n", 0644);
-        put (at (d, "data/b.txt"), "beta\n", 0644);
-        assert_int_equal (symlink ("bin/run", at (d, "link")), 0);
-        mkdir (at (d, "empty"), 0755);
+        tu_put (tu_path (d, "app.yaml"), "name: t\nversion: 1\nentry: {run: bin/run}\n", 0644);
+        mkdir (tu_path (d, "bin"), 0755);
+        tu_put (tu_path (d, "bin/run"), "#!/bin/sh\necho run\n", 0755);
+        mkdir (tu_path (d, "data"), 0755);
+        tu_put (tu_path (d, "data/a.txt"), "alpha\n", 0644);
+        tu_put (tu_path (d, "data/b.txt"), "beta\n", 0644);
+        assert_int_equal (symlink ("bin/run", tu_path (d, "link")), 0);
+        mkdir (tu_path (d, "empty"), 0755);
     } else {
-        mkdir (at (d, "empty"), 0700);
-        assert_int_equal (symlink ("bin/run", at (d, "link")), 0);
-        mkdir (at (d, "data"), 0700);
-        put (at (d, "data/b.txt"), "beta\n", 0600);
-        put (at (d, "data/a.txt"), "alpha\n", 0600);
-        mkdir (at (d, "bin"), 0700);
-        put (at (d, "bin/run"), "#!/bin/sh\necho run\n", 0700);
-        put (at (d, "app.yaml"), "name: t\nversion: 1\nentry: {run: bin/run}\n", 0600);
+        mkdir (tu_path (d, "empty"), 0700);
+        assert_int_equal (symlink ("bin/run", tu_path (d, "link")), 0);
+        mkdir (tu_path (d, "data"), 0700);
+        tu_put (tu_path (d, "data/b.txt"), "beta\n", 0600);
+        tu_put (tu_path (d, "data/a.txt"), "alpha\n", 0600);
+        mkdir (tu_path (d, "bin"), 0700);
+        tu_put (tu_path (d, "bin/run"), "#!/bin/sh\necho run\n", 0700);
+        tu_put (tu_path (d, "app.yaml"), "name: t\nversion: 1\nentry: {run: bin/run}\n", 0600);
         struct timeval tv[2] = { { 1000000, 0 }, { 2000000, 0 } };
-        snprintf (p, sizeof (p), "%s", at (d, "data/a.txt"));
+        snprintf (p, sizeof (p), "%s", tu_path (d, "data/a.txt"));
         utimes (p, tv);
         utimes (d, tv);
     }
@@ -150,22 +134,22 @@ static void test_deterministic (void **state)
     fs_error_t err;
     make_app (fresh (a, sizeof (a), "a"), false);
     make_app (fresh (b, sizeof (b), "b"), true);
-    assert_int_equal (pack_to (a, at (tmpdir, "a.fsb"), da, &ia, &err), 0);
-    assert_int_equal (pack_to (b, at (tmpdir, "b.fsb"), db, &ib, &err), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "a.fsb"), da, &ia, &err), 0);
+    assert_int_equal (pack_to (b, tu_path (tmpdir, "b.fsb"), db, &ib, &err), 0);
     assert_string_equal (da, db);
-    check_headers (at (tmpdir, "a.fsb"));
+    check_headers (tu_path (tmpdir, "a.fsb"));
     assert_int_equal (ia.entries, 8);
     assert_int_equal (ia.bytes, ib.bytes);
     /* Packing again gives the same bytes too. */
-    assert_int_equal (pack_to (a, at (tmpdir, "a2.fsb"), dc, NULL, &err), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "a2.fsb"), dc, NULL, &err), 0);
     assert_string_equal (da, dc);
     /* One byte of content changes the digest; so does an execute bit. */
-    put (at (b, "data/a.txt"), "alphA\n", 0644);
-    assert_int_equal (pack_to (b, at (tmpdir, "b2.fsb"), db, NULL, &err), 0);
+    tu_put (tu_path (b, "data/a.txt"), "alphA\n", 0644);
+    assert_int_equal (pack_to (b, tu_path (tmpdir, "b2.fsb"), db, NULL, &err), 0);
     assert_string_not_equal (da, db);
-    put (at (b, "data/a.txt"), "alpha\n", 0644);
-    chmod (at (b, "data/b.txt"), 0744);
-    assert_int_equal (pack_to (b, at (tmpdir, "b3.fsb"), db, NULL, &err), 0);
+    tu_put (tu_path (b, "data/a.txt"), "alpha\n", 0644);
+    chmod (tu_path (b, "data/b.txt"), 0744);
+    assert_int_equal (pack_to (b, tu_path (tmpdir, "b3.fsb"), db, NULL, &err), 0);
     assert_string_not_equal (da, db);
 }
 
@@ -178,42 +162,42 @@ static void test_unpack (void **state)
     struct stat st;
     fs_error_t err;
     make_app (fresh (a, sizeof (a), "u"), false);
-    assert_int_equal (pack_to (a, at (tmpdir, "u.fsb"), NULL, NULL, &err), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "u.fsb"), NULL, NULL, &err), 0);
     snprintf (dest, sizeof (dest), "%s/unpacked.%d", tmpdir, ++seq);
-    assert_int_equal (bundle_unpack (at (tmpdir, "u.fsb"), dest, NULL, &info, &err), 0);
+    assert_int_equal (bundle_unpack (tu_path (tmpdir, "u.fsb"), dest, NULL, &info, &err), 0);
     assert_int_equal (info.entries, 8);
     assert_int_equal (info.bytes, bundle_tree_bytes (dest));
-    FILE *f = fopen (at (dest, "data/b.txt"), "r");
+    FILE *f = fopen (tu_path (dest, "data/b.txt"), "r");
     assert_non_null (f);
     assert_non_null (fgets (buf, sizeof (buf), f));
     fclose (f);
     assert_string_equal (buf, "beta\n");
-    assert_int_equal (stat (at (dest, "bin/run"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "bin/run"), &st), 0);
     assert_int_equal (st.st_mode & 07777, 0555);
-    assert_int_equal (stat (at (dest, "data/a.txt"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "data/a.txt"), &st), 0);
     assert_int_equal (st.st_mode & 07777, 0444);
-    assert_int_equal (stat (at (dest, "data"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "data"), &st), 0);
     assert_int_equal (st.st_mode & 07777, 0555);
     assert_int_equal (stat (dest, &st), 0);
     assert_int_equal (st.st_mode & 07777, 0555);
-    assert_int_equal (stat (at (dest, "empty"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "empty"), &st), 0);
     assert_true (S_ISDIR (st.st_mode));
-    ssize_t n = readlink (at (dest, "link"), buf, sizeof (buf) - 1);
+    ssize_t n = readlink (tu_path (dest, "link"), buf, sizeof (buf) - 1);
     assert_int_equal (n, 7);
     buf[n] = '\0';
     assert_string_equal (buf, "bin/run");
     /* Unpacking again into the same place is refused: dest must be new. */
-    assert_int_equal (bundle_unpack (at (tmpdir, "u.fsb"), dest, NULL, NULL, &err), -1);
+    assert_int_equal (bundle_unpack (tu_path (tmpdir, "u.fsb"), dest, NULL, NULL, &err), -1);
     /* One member, without unpacking. */
-    assert_int_equal (bundle_read_member (at (tmpdir, "u.fsb"), "app.yaml", 4096, &data, &len,
+    assert_int_equal (bundle_read_member (tu_path (tmpdir, "u.fsb"), "app.yaml", 4096, &data, &len,
                                           &err), 0);
     assert_int_equal (len, strlen ("name: t\nversion: 1\nentry: {run: bin/run}\n"));
     assert_non_null (strstr (data, "entry: {run: bin/run}"));
     free (data);
-    assert_int_equal (bundle_read_member (at (tmpdir, "u.fsb"), "nope.yaml", 4096, &data, &len,
+    assert_int_equal (bundle_read_member (tu_path (tmpdir, "u.fsb"), "nope.yaml", 4096, &data, &len,
                                           &err), -1);
     assert_int_equal (err.code, FS_ENOTFOUND);
-    assert_int_equal (bundle_read_member (at (tmpdir, "u.fsb"), "app.yaml", 8, &data, &len,
+    assert_int_equal (bundle_read_member (tu_path (tmpdir, "u.fsb"), "app.yaml", 8, &data, &len,
                                           &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     /* The read-only tree goes away whole. */
@@ -227,26 +211,26 @@ static void test_pack_refuses (void **state)
     char a[PATH_MAX];
     fs_error_t err;
     make_app (fresh (a, sizeof (a), "r1"), false);
-    assert_int_equal (symlink ("/etc/passwd", at (a, "abs")), 0);
-    assert_int_equal (pack_to (a, at (tmpdir, "r1.fsb"), NULL, NULL, &err), -1);
+    assert_int_equal (symlink ("/etc/passwd", tu_path (a, "abs")), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "r1.fsb"), NULL, NULL, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_non_null (strstr (err.text, "points out"));
 
     make_app (fresh (a, sizeof (a), "r2"), false);
-    assert_int_equal (symlink ("../../outside", at (a, "data/up")), 0);
-    assert_int_equal (pack_to (a, at (tmpdir, "r2.fsb"), NULL, NULL, &err), -1);
+    assert_int_equal (symlink ("../../outside", tu_path (a, "data/up")), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "r2.fsb"), NULL, NULL, &err), -1);
     assert_non_null (strstr (err.text, "points out"));
 
     make_app (fresh (a, sizeof (a), "r3"), false);
-    assert_int_equal (mkfifo (at (a, "data/pipe"), 0644), 0);
-    assert_int_equal (pack_to (a, at (tmpdir, "r3.fsb"), NULL, NULL, &err), -1);
+    assert_int_equal (mkfifo (tu_path (a, "data/pipe"), 0644), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "r3.fsb"), NULL, NULL, &err), -1);
     assert_non_null (strstr (err.text, "fifo"));
 
     /* A symlink that goes up and comes back inside is fine. */
     make_app (fresh (a, sizeof (a), "r4"), false);
-    assert_int_equal (symlink ("../bin/run", at (a, "data/run")), 0);
-    assert_int_equal (pack_to (a, at (tmpdir, "r4.fsb"), NULL, NULL, &err), 0);
-    assert_int_equal (pack_to (at (tmpdir, "nonexistent"), at (tmpdir, "r5.fsb"), NULL, NULL,
+    assert_int_equal (symlink ("../bin/run", tu_path (a, "data/run")), 0);
+    assert_int_equal (pack_to (a, tu_path (tmpdir, "r4.fsb"), NULL, NULL, &err), 0);
+    assert_int_equal (pack_to (tu_path (tmpdir, "nonexistent"), tu_path (tmpdir, "r5.fsb"), NULL, NULL,
                                &err), -1);
 }
 
@@ -314,7 +298,7 @@ static void refused (const struct craft *c, size_t n, const struct bundle_limits
         fail_msg ("expected FS_EINVAL with '%s', got %d: %s", want, err.code, err.text);
     assert_int_equal (lstat (dest, &st), -1);
     /* Nothing escaped either. */
-    assert_int_equal (lstat (at (tmpdir, "escaped"), &st), -1);
+    assert_int_equal (lstat (tu_path (tmpdir, "escaped"), &st), -1);
 }
 
 static void test_unpack_refuses (void **state)
@@ -367,11 +351,11 @@ static void test_implicit_dir (void **state)
     snprintf (dest, sizeof (dest), "%s/implicit", tmpdir);
     write_archive (file, c, 1);
     assert_int_equal (bundle_unpack (file, dest, NULL, NULL, &err), 0);
-    assert_int_equal (stat (at (dest, "d"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "d"), &st), 0);
     assert_int_equal (st.st_mode & 0777, 0555);
-    assert_int_equal (stat (at (dest, "d/e"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "d/e"), &st), 0);
     assert_int_equal (st.st_mode & 0777, 0555);
-    assert_int_equal (stat (at (dest, "d/e/x"), &st), 0);
+    assert_int_equal (stat (tu_path (dest, "d/e/x"), &st), 0);
     assert_int_equal (st.st_mode & 0777, 0444);
     assert_int_equal (bundle_remove_tree (dest, &err), 0);
 }
@@ -384,7 +368,7 @@ static void test_damaged (void **state)
     struct stat st;
     make_app (fresh (a, sizeof (a), "dmg"), false);
     /* Some incompressible content, so a byte in the middle is file data. */
-    int fd = open (at (a, "data/noise"), O_WRONLY | O_CREAT, 0644);
+    int fd = open (tu_path (a, "data/noise"), O_WRONLY | O_CREAT, 0644);
     unsigned x = 12345;
     for (int i = 0; i < 65536; i++) {
         x = x * 1103515245u + 12345u;
@@ -392,7 +376,7 @@ static void test_damaged (void **state)
         assert_int_equal (write (fd, &c, 1), 1);
     }
     close (fd);
-    const char *file = at (tmpdir, "dmg.fsb");
+    const char *file = tu_path (tmpdir, "dmg.fsb");
     assert_int_equal (pack_to (a, file, before, NULL, &err), 0);
     assert_int_equal (stat (file, &st), 0);
     /* One byte changed in the middle: zstd stores incompressible data as it is,
@@ -413,8 +397,8 @@ static void test_damaged (void **state)
     assert_int_equal (err.code, FS_EINVAL);
     assert_int_equal (lstat (dest, &st), -1);
     /* Not a bundle at all. */
-    put (at (tmpdir, "plain.fsb"), "hello, I am not a bundle\n", 0644);
-    assert_int_equal (bundle_unpack (at (tmpdir, "plain.fsb"), dest, NULL, NULL, &err), -1);
+    tu_put (tu_path (tmpdir, "plain.fsb"), "hello, I am not a bundle\n", 0644);
+    assert_int_equal (bundle_unpack (tu_path (tmpdir, "plain.fsb"), dest, NULL, NULL, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_int_equal (lstat (dest, &st), -1);
 }

@@ -16,21 +16,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/unit/unit.h"
 #include <hdf5.h>
 
 #include "adapters/format/format.h"
 #include "common/dtype.h"
 
 static char tmpdir[4096];
-
-static const char *tpath (const char *name)
-{
-    static char p[8][4200];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf (p[k], sizeof (p[k]), "%s/%s", tmpdir, name);
-    return p[k];
-}
 
 /* xorshift: deterministic random numbers */
 static uint64_t rng_state = 88172645463325252ull;
@@ -313,7 +306,7 @@ static void test_types_ranks (void **state)
                                            .rank = r, .gzip = -1 };
                 memcpy (specs[r].dims, rank_dims[r], sizeof (specs[r].dims));
             }
-            const char *file = tpath ("types.h5");
+            const char *file = tu_path (tmpdir, "types.h5");
             write_file (file, specs, 5);
 
             struct seen seen = { 0 };
@@ -351,7 +344,7 @@ static void test_chunked (void **state)
         { "/c/u64", FS_DT_UINT64, false, 2, { 33, 17 }, { 33, 17 }, 9, true },
     };
     int n = (int)(sizeof (specs) / sizeof (specs[0]));
-    const char *file = tpath ("chunked.h5");
+    const char *file = tu_path (tmpdir, "chunked.h5");
     write_file (file, specs, n);
 
     struct seen seen = { 0 };
@@ -380,7 +373,7 @@ static void test_empty (void **state)
         { "/e1", FS_DT_FLOAT32, false, 3, { 4, 0, 3 }, { 0 }, -1, false },
         { "/full", FS_DT_INT32, false, 2, { 4, 5 }, { 0 }, -1, false },
     };
-    const char *file = tpath ("empty.h5");
+    const char *file = tu_path (tmpdir, "empty.h5");
     write_file (file, specs, 3);
     check_dset (file, &specs[0], 0);
     check_dset (file, &specs[1], 0);
@@ -491,10 +484,10 @@ static void make_unsupported (const char *file, const char *other)
 static void test_unsupported_and_links (void **state)
 {
     (void)state;
-    const char *other = tpath ("other.h5");
+    const char *other = tu_path (tmpdir, "other.h5");
     struct dspec x = { "/x", FS_DT_INT32, false, 1, { 8 }, { 0 }, -1, false };
     write_file (other, &x, 1);
-    const char *file = tpath ("unsupported.h5");
+    const char *file = tu_path (tmpdir, "unsupported.h5");
     make_unsupported (file, other);
 
     struct seen seen = { 0 };
@@ -616,19 +609,19 @@ static void test_corrupt (void **state)
     unsigned char junk[8192];
     for (size_t i = 0; i < sizeof (junk); i++)
         junk[i] = (unsigned char)rnd (256);
-    const char *f = tpath ("junk.h5");
+    const char *f = tu_path (tmpdir, "junk.h5");
     write_bytes (f, junk, sizeof (junk));
     expect_bad (f, "random bytes");
 
-    expect_bad (tpath ("does-not-exist.h5"), "missing");
+    expect_bad (tu_path (tmpdir, "does-not-exist.h5"), "missing");
     expect_bad (tmpdir, "directory");
-    const char *empty = tpath ("empty-file.h5");
+    const char *empty = tu_path (tmpdir, "empty-file.h5");
     write_bytes (empty, "", 0);
     expect_bad (empty, "empty");
 
     /* a valid file cut short */
     struct dspec d = { "/d", FS_DT_FLOAT64, false, 2, { 100, 100 }, { 0 }, -1, false };
-    const char *whole = tpath ("whole.h5");
+    const char *whole = tu_path (tmpdir, "whole.h5");
     write_file (whole, &d, 1);
     FILE *fp = fopen (whole, "rb");
     assert_non_null (fp);
@@ -636,10 +629,10 @@ static void test_corrupt (void **state)
     size_t n = fread (bytes, 1, sizeof (bytes), fp);
     fclose (fp);
     assert_true (n > 80000);
-    const char *cut = tpath ("truncated.h5");
+    const char *cut = tu_path (tmpdir, "truncated.h5");
     write_bytes (cut, bytes, n / 2);
     expect_bad (cut, "truncated");
-    const char *cut2 = tpath ("truncated2.h5");
+    const char *cut2 = tu_path (tmpdir, "truncated2.h5");
     write_bytes (cut2, bytes, 1500);
     expect_bad (cut2, "truncated after the header");
 
@@ -652,7 +645,7 @@ static void test_corrupt (void **state)
             size_t at = 8 + rnd (2000);
             b[at] = (unsigned char)rnd (256);
         }
-        const char *sm = tpath ("smashed.h5");
+        const char *sm = tu_path (tmpdir, "smashed.h5");
         write_bytes (sm, b, n);
         free (b);
         fs_error_t err = { 0 };
@@ -674,7 +667,7 @@ static void test_out (void **state)
             uint64_t n = nelems (r, dims);
             size_t el = dtype_size (all_types[t]);
             unsigned char *data = make_data (all_types[t], n);
-            const char *file = tpath ("out.h5");
+            const char *file = tu_path (tmpdir, "out.h5");
             fs_error_t err = { 0 };
             struct format_out *o = format_out_create (file, "/a/b/result", all_types[t], r,
                                                       shape, &err);
@@ -734,7 +727,7 @@ static void test_out (void **state)
     /* a file that can't be created */
     fs_error_t err = { 0 };
     uint64_t one = 1;
-    assert_null (format_out_create (tpath ("no/such/dir/x.h5"), "/d", FS_DT_INT8, 1, &one, &err));
+    assert_null (format_out_create (tu_path (tmpdir, "no/such/dir/x.h5"), "/d", FS_DT_INT8, 1, &one, &err));
     assert_int_equal (err.code, FS_EFAIL);
     assert_non_null (strstr (err.text, "x.h5"));
     format_out_close (NULL, &err);
@@ -763,7 +756,7 @@ static void read_attr (const char *file, const char *dset, const char *name, cha
 static void test_attr (void **state)
 {
     (void)state;
-    const char *file = tpath ("attr.h5");
+    const char *file = tu_path (tmpdir, "attr.h5");
     uint64_t shape[1] = { 3 };
     fs_error_t err = { 0 };
     struct format_out *o = format_out_create (file, "/o", FS_DT_INT32, 1, shape, &err);
@@ -782,8 +775,8 @@ static void test_attr (void **state)
     assert_int_equal (info.ndims, 1);
     assert_int_equal (format_attr_set (file, "/nope", "fedsched_app", "x", &err), -1);
     assert_int_equal (err.code, FS_EFAIL);
-    assert_int_equal (format_attr_set (tpath ("missing.h5"), "/o", "a", "x", &err), -1);
-    assert_int_equal (format_attr_set (tpath ("."), "/o", "a", "x", &err), -1);
+    assert_int_equal (format_attr_set (tu_path (tmpdir, "missing.h5"), "/o", "a", "x", &err), -1);
+    assert_int_equal (format_attr_set (tu_path (tmpdir, "."), "/o", "a", "x", &err), -1);
 }
 
 static void test_large_rows (void **state)
@@ -791,7 +784,7 @@ static void test_large_rows (void **state)
     (void)state;
     /* a bigger chunked+gzip dataset read in row pieces, like the data server */
     struct dspec s = { "/big", FS_DT_FLOAT32, false, 2, { 600, 700 }, { 64, 100 }, 1, true };
-    const char *file = tpath ("rows.h5");
+    const char *file = tu_path (tmpdir, "rows.h5");
     write_file (file, &s, 1);
     fs_error_t err = { 0 };
     struct format_src *src = format_src_open (file, "/big", &err);
@@ -838,7 +831,7 @@ static void test_extent (void **state)
         { "/be", FS_DT_FLOAT64, true, 2, { 4, 5 }, { 0 }, -1, false },
         { "/ch", FS_DT_INT32, false, 2, { 8, 9 }, { 4, 9 }, -1, false },
     };
-    const char *file = tpath ("extent.h5");
+    const char *file = tu_path (tmpdir, "extent.h5");
     write_file (file, specs, 4);
     fs_error_t err = { 0 };
     struct format_src *c3 = format_src_open (file, "/c3", &err);

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/unit/unit.h"
 #include <hdf5.h>
 #include <jansson.h>
 
@@ -49,15 +51,6 @@ struct fx {
 static struct fx fx;
 
 /* base/rel in one of a few rotating buffers */
-static const char *at (const char *dir, const char *rel)
-{
-    static char p[8][PATH_MAX + 256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf (p[k], sizeof (p[k]), "%s/%s", dir, rel);
-    return p[k];
-}
-
 /* ---- HDF5 files ---- */
 
 struct dspec {
@@ -135,35 +128,35 @@ static int setup (void **state)
     mkdir_ok (fx.root1x);
     mkdir_ok (fx.outside);
     mkdir_ok (fx.state);
-    mkdir_ok (at (fx.root1, "sub"));
+    mkdir_ok (tu_path (fx.root1, "sub"));
 
     const struct dspec a[] = {
         { "/temp", H5T_IEEE_F32LE, 2, { 4, 5 }, { 2, 5 } },
         { "/grid/lat", H5T_IEEE_F64LE, 1, { 4 }, { 0 } },
         { "/cmp", 0, 1, { 2 }, { 0 } },
     };
-    write_h5 (at (fx.root1, "a.h5"), a, 3);
+    write_h5 (tu_path (fx.root1, "a.h5"), a, 3);
     const struct dspec b[] = { { "/x", H5T_STD_I32LE, 1, { 3 }, { 0 } } };
-    write_h5 (at (fx.root1, "sub/b.hdf5"), b, 1);
-    write_text (at (fx.root1, "bad.h5"), "this is not an HDF5 file\n");
-    write_text (at (fx.root1, "notes.txt"), "hello\n");
+    write_h5 (tu_path (fx.root1, "sub/b.hdf5"), b, 1);
+    write_text (tu_path (fx.root1, "bad.h5"), "this is not an HDF5 file\n");
+    write_text (tu_path (fx.root1, "notes.txt"), "hello\n");
     const struct dspec hid[] = { { "/h", H5T_STD_I8LE, 1, { 1 }, { 0 } } };
-    write_h5 (at (fx.root1, ".hidden.h5"), hid, 1);
-    symlink_ok ("sub/b.hdf5", at (fx.root1, "link_in.h5"));
-    symlink_ok ("../outside/o.h5", at (fx.root1, "link_out.h5"));
-    symlink_ok ("../outside", at (fx.root1, "dirlink"));
+    write_h5 (tu_path (fx.root1, ".hidden.h5"), hid, 1);
+    symlink_ok ("sub/b.hdf5", tu_path (fx.root1, "link_in.h5"));
+    symlink_ok ("../outside/o.h5", tu_path (fx.root1, "link_out.h5"));
+    symlink_ok ("../outside", tu_path (fx.root1, "dirlink"));
 
     const struct dspec c[] = { { "/v", H5T_STD_U8LE, 2, { 2, 2 }, { 0 } } };
-    write_h5 (at (fx.root2, "c.h5"), c, 1);
+    write_h5 (tu_path (fx.root2, "c.h5"), c, 1);
     const struct dspec d[] = {
         { "/only", H5T_IEEE_F32LE, 1, { 3 }, { 0 } },
         { "/cmp", 0, 1, { 2 }, { 0 } },
     };
-    write_h5 (at (fx.root2, "d.h5"), d, 2);
+    write_h5 (tu_path (fx.root2, "d.h5"), d, 2);
     const struct dspec y[] = { { "/y", H5T_STD_I8LE, 1, { 1 }, { 0 } } };
-    write_h5 (at (fx.root1x, "y.h5"), y, 1);
+    write_h5 (tu_path (fx.root1x, "y.h5"), y, 1);
     const struct dspec o[] = { { "/secret", H5T_IEEE_F64LE, 1, { 2 }, { 0 } } };
-    write_h5 (at (fx.outside, "o.h5"), o, 1);
+    write_h5 (tu_path (fx.outside, "o.h5"), o, 1);
 
     struct site_config *cfg = &fx.cfg;
     snprintf (cfg->name, sizeof (cfg->name), "s1");
@@ -283,7 +276,7 @@ static void test_scan (void **state)
     json_t *t = entry_named (ds, "a/temp");
     assert_non_null (t);
     assert_string_equal (json_string_value (json_object_get (t, "file")),
-                         at (fx.cfg.roots[0].path, "a.h5"));
+                         tu_path (fx.cfg.roots[0].path, "a.h5"));
     assert_string_equal (json_string_value (json_object_get (t, "path")), "/temp");
     assert_string_equal (json_string_value (json_object_get (t, "dtype")), "float32");
     assert_string_equal (json_string_value (json_object_get (t, "policy")), "raw");
@@ -316,7 +309,7 @@ static void test_scan (void **state)
     assert_true (e.info.chunked);
     assert_int_equal (e.policy.kind, POLICY_RAW);
     assert_int_equal (holdings_find (h, "p2/c/v", &e, &err), 0);
-    assert_string_equal (e.file, at (fx.cfg.roots[1].path, "c.h5"));
+    assert_string_equal (e.file, tu_path (fx.cfg.roots[1].path, "c.h5"));
     assert_int_equal (e.policy.kind, POLICY_REGIONS);
     assert_int_equal (holdings_find (h, "sub/b/x", &e, &err), 0);
     assert_int_equal (e.info.dtype, FS_DT_INT32);
@@ -343,8 +336,8 @@ static void test_scan (void **state)
     json_decref (sk2);
 
     /* a scan publishes nothing: no state files */
-    assert_false (exists (at (fx.state, "published.json")));
-    assert_false (exists (at (fx.state, "outputs.json")));
+    assert_false (exists (tu_path (fx.state, "published.json")));
+    assert_false (exists (tu_path (fx.state, "outputs.json")));
     json_decref (ds);
     json_decref (sk);
     holdings_destroy (h);
@@ -378,7 +371,7 @@ static void test_find_unknown (void **state)
 
 static json_t *published_file (void)
 {
-    return json_load_file (at (fx.state, "published.json"), 0, NULL);
+    return json_load_file (tu_path (fx.state, "published.json"), 0, NULL);
 }
 
 static void test_publish_paths (void **state)
@@ -396,7 +389,7 @@ static void test_publish_paths (void **state)
     json_t *pub = published_file ();
     assert_int_equal (json_array_size (pub), 1);
     assert_string_equal (json_string_value (json_object_get (json_array_get (pub, 0), "path")),
-                         real_of (at (fx.root1, "sub/b.hdf5")));
+                         real_of (tu_path (fx.root1, "sub/b.hdf5")));
     assert_null (json_object_get (json_array_get (pub, 0), "name"));
     assert_null (json_object_get (json_array_get (pub, 0), "policy"));
     json_decref (pub);
@@ -410,7 +403,7 @@ static void test_publish_paths (void **state)
 
     /* absolute inside a root */
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, at (fx.root2, "d.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, tu_path (fx.root2, "d.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/d/only");
     assert_skipped (sk, "d.h5:/cmp", "not supported");
 
@@ -454,7 +447,7 @@ static void test_publish_paths (void **state)
 static void test_publish_cross_root (void **state)
 {
     (void)state;
-    symlink_ok ("../root2/c.h5", at (fx.root1, "cross.h5"));
+    symlink_ok ("../root2/c.h5", tu_path (fx.root1, "cross.h5"));
     struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
@@ -464,12 +457,12 @@ static void test_publish_cross_root (void **state)
     assert_int_equal (holdings_find (h, "p2/c/v", &hd, &err), 0);
     assert_int_equal (hd.policy.kind, POLICY_REGIONS);
     json_array_clear (ds);
-    assert_int_equal (holdings_publish (h, at (fx.root1, "cross.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, tu_path (fx.root1, "cross.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
     assert_string_equal (names_of (ds), "p2/c/v");
     json_decref (ds);
     json_decref (sk);
     holdings_destroy (h);
-    unlink (at (fx.root1, "cross.h5"));
+    unlink (tu_path (fx.root1, "cross.h5"));
 }
 
 static void test_publish_confined (void **state)
@@ -486,8 +479,8 @@ static void test_publish_confined (void **state)
         "dirlink/o.h5",                 /* through a symlinked directory */
         "dirlink",
         "../root1x/y.h5",               /* a sibling that shares the root's name as a prefix */
-        at (fx.root1x, "y.h5"),
-        at (fx.outside, "o.h5"),        /* absolute, outside */
+        tu_path (fx.root1x, "y.h5"),
+        tu_path (fx.outside, "o.h5"),        /* absolute, outside */
         fx.outside,
         fx.base,                        /* the parent of the roots */
         "/etc/passwd",
@@ -522,7 +515,7 @@ static void test_publish_confined (void **state)
     /* nothing published, nothing recorded */
     assert_int_equal (json_array_size (ds), 0);
     assert_int_equal (holdings_count (h), 0);
-    assert_false (exists (at (fx.state, "published.json")));
+    assert_false (exists (tu_path (fx.state, "published.json")));
     json_decref (ds);
     json_decref (sk);
     holdings_destroy (h);
@@ -549,13 +542,13 @@ static void test_publish_files (void **state)
     assert_skipped (sk, "bad.h5", "not an HDF5 file");
 
     /* neither file nor directory */
-    assert_int_equal (mkfifo (at (fx.root1, "fifo.h5"), 0600), 0);
+    assert_int_equal (mkfifo (tu_path (fx.root1, "fifo.h5"), 0600), 0);
     err.code = 0;
     assert_int_equal (holdings_publish (h, "fifo.h5", NULL, NULL, NULL, ds, sk, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
     assert_contains (err.text, "neither a file nor a directory");
     assert_int_equal (json_array_size (ds), 0);
-    assert_false (exists (at (fx.state, "published.json")));
+    assert_false (exists (tu_path (fx.state, "published.json")));
     json_decref (ds);
     json_decref (sk);
     holdings_destroy (h);
@@ -574,7 +567,7 @@ static void test_publish_name (void **state)
     assert_string_equal (names_of (ds), "mine/x1");
     assert_int_equal (holdings_find (h, "mine/x1", &e, &err), 0);
     assert_string_equal (e.path, "/x");
-    assert_string_equal (e.file, real_of (at (fx.root1, "sub/b.hdf5")));
+    assert_string_equal (e.file, real_of (tu_path (fx.root1, "sub/b.hdf5")));
     assert_int_equal (holdings_find (h, "sub/b/x", &e, &err), -1);    /* not under its own name */
 
     /* one supported dataset beside an unsupported one: still a single name */
@@ -714,7 +707,7 @@ static void test_publish_policy (void **state)
     assert_int_equal (json_array_size (pub), 3);
     assert_null (json_object_get (json_array_get (pub, 0), "policy"));
     json_decref (pub);
-    json_t *rec = json_load_file (at (fx.state, "policies.json"), 0, NULL);
+    json_t *rec = json_load_file (tu_path (fx.state, "policies.json"), 0, NULL);
     assert_non_null (rec);
     char *text = json_dumps (rec, JSON_COMPACT);
     assert_contains (text, "\"dataset\":\"/x\",\"file\":\"");
@@ -737,7 +730,7 @@ static void test_published_replay (void **state)
     fs_error_t err = { 0, "" };
     assert_int_equal (holdings_publish (h, "a.h5", "multi", "none", NULL, ds, sk, &err), 0);
     assert_int_equal (holdings_publish (h, "sub", NULL, "regions=us", NULL, ds, sk, &err), 0);
-    assert_int_equal (holdings_publish (h, at (fx.root2, "c.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
+    assert_int_equal (holdings_publish (h, tu_path (fx.root2, "c.h5"), NULL, NULL, NULL, ds, sk, &err), 0);
     assert_int_equal (holdings_publish (h, "sub/b.hdf5", "single", NULL, NULL, ds, sk, &err), 0);
     holdings_destroy (h);
     json_decref (ds);
@@ -773,16 +766,16 @@ static void test_published_replay (void **state)
     holdings_destroy (h);
 
     /* the published file disappears; the directory becomes a link out */
-    assert_int_equal (unlink (at (fx.root1, "a.h5")), 0);
-    assert_int_equal (rename (at (fx.root1, "sub"), at (fx.base, "sub.moved")), 0);
-    symlink_ok ("../outside", at (fx.root1, "sub"));
+    assert_int_equal (unlink (tu_path (fx.root1, "a.h5")), 0);
+    assert_int_equal (rename (tu_path (fx.root1, "sub"), tu_path (fx.base, "sub.moved")), 0);
+    symlink_ok ("../outside", tu_path (fx.root1, "sub"));
     h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
-    assert_skipped (sk, at (fx.cfg.roots[0].path, "a.h5"), "no longer valid");
-    assert_skipped (sk, at (fx.cfg.roots[0].path, "sub"), "no longer valid");
-    assert_skipped (sk, at (fx.cfg.roots[0].path, "sub/b.hdf5"), "no longer valid");
+    assert_skipped (sk, tu_path (fx.cfg.roots[0].path, "a.h5"), "no longer valid");
+    assert_skipped (sk, tu_path (fx.cfg.roots[0].path, "sub"), "no longer valid");
+    assert_skipped (sk, tu_path (fx.cfg.roots[0].path, "sub/b.hdf5"), "no longer valid");
     all = holdings_entries (h);
     /* link_in.h5 now dangles and is not served; o.h5 behind sub never is */
     assert_string_equal (names_of (all), "p2/c/v,p2/d/only");
@@ -798,7 +791,7 @@ static void test_published_malformed (void **state)
     fs_error_t err = { 0, "" };
     struct holding e;
     /* not an array: ignored */
-    write_text (at (fx.state, "published.json"), "{\"path\": \"x\"}");
+    write_text (tu_path (fx.state, "published.json"), "{\"path\": \"x\"}");
     struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
@@ -808,7 +801,7 @@ static void test_published_malformed (void **state)
     holdings_destroy (h);
 
     /* not JSON at all: ignored, and a publish starts a new list */
-    write_text (at (fx.state, "published.json"), "[{ garbage");
+    write_text (tu_path (fx.state, "published.json"), "[{ garbage");
     h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
@@ -829,19 +822,19 @@ static void test_published_malformed (void **state)
               " {\"path\": \"%s\", \"name\": \"badpol\", \"policy\": \"bogus\"},"
               " {\"path\": \"%s\", \"name\": \"escaped\"},"
               " {\"path\": \"%s\", \"name\": \"good\", \"policy\": \"none\"}]",
-              at (fx.cfg.roots[0].path, "sub/b.hdf5"), at (fx.outside, "o.h5"),
-              at (fx.cfg.roots[0].path, "sub/b.hdf5"));
-    write_text (at (fx.state, "published.json"), text);
+              tu_path (fx.cfg.roots[0].path, "sub/b.hdf5"), tu_path (fx.outside, "o.h5"),
+              tu_path (fx.cfg.roots[0].path, "sub/b.hdf5"));
+    write_text (tu_path (fx.state, "published.json"), text);
     /* a state directory from before policies were recorded per data: the
      * publication's policy becomes the data's record */
-    unlink (at (fx.state, "policies.json"));
+    unlink (tu_path (fx.state, "policies.json"));
     h = holdings_create (&fx.cfg, NULL);
     ds = json_array ();
     sk = json_array ();
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
     assert_skipped (sk, "?", "no longer valid");
-    assert_skipped (sk, at (fx.cfg.roots[0].path, "sub/b.hdf5"), "unknown policy 'bogus'");
-    assert_skipped (sk, at (fx.outside, "o.h5"), "no longer valid");
+    assert_skipped (sk, tu_path (fx.cfg.roots[0].path, "sub/b.hdf5"), "unknown policy 'bogus'");
+    assert_skipped (sk, tu_path (fx.outside, "o.h5"), "no longer valid");
     assert_int_equal (holdings_find (h, "badpol", &e, &err), -1);
     assert_int_equal (holdings_find (h, "escaped", &e, &err), -1);
     assert_int_equal (holdings_find (h, "good", &e, &err), 0);
@@ -874,11 +867,11 @@ static void make_output (const char *file, const char *dset, struct holding *e, 
 static void test_outputs (void **state)
 {
     (void)state;
-    mkdir_ok (at (fx.state, "out"));
+    mkdir_ok (tu_path (fx.state, "out"));
     struct holdings *h = holdings_create (&fx.cfg, NULL);
     fs_error_t err = { 0, "" };
     struct holding e, got;
-    make_output (at (fx.state, "out/r1.h5"), "/result", &e, "job1/result", "raw");
+    make_output (tu_path (fx.state, "out/r1.h5"), "/result", &e, "job1/result", "raw");
 
     json_t *entries = json_array ();
     assert_int_equal (holdings_add (h, &e, entries), 0);
@@ -894,7 +887,7 @@ static void test_outputs (void **state)
 
     /* without entries; and a replacement under the same name */
     struct holding e2;
-    make_output (at (fx.state, "out/r2.h5"), "/g/res", &e2, "job2/res", "none");
+    make_output (tu_path (fx.state, "out/r2.h5"), "/g/res", &e2, "job2/res", "none");
     assert_int_equal (holdings_add (h, &e2, NULL), 0);
     struct holding e1b = e;
     assert_int_equal (policy_parse ("regions=eu", &e1b.policy, &err), 0);
@@ -904,7 +897,7 @@ static void test_outputs (void **state)
     assert_int_equal (holdings_find (h, "job1/result", &got, &err), 0);
     assert_int_equal (got.policy.kind, POLICY_REGIONS);
 
-    json_t *outs = json_load_file (at (fx.state, "outputs.json"), 0, NULL);
+    json_t *outs = json_load_file (tu_path (fx.state, "outputs.json"), 0, NULL);
     assert_true (json_is_array (outs));
     assert_int_equal (json_array_size (outs), 3);
     json_t *o = json_array_get (outs, 1);
@@ -941,9 +934,9 @@ static void test_outputs (void **state)
 static void test_outputs_malformed (void **state)
 {
     (void)state;
-    mkdir_ok (at (fx.state, "out"));
+    mkdir_ok (tu_path (fx.state, "out"));
     struct holding e;
-    make_output (at (fx.state, "out/ok.h5"), "/d", &e, "ok", "raw");
+    make_output (tu_path (fx.state, "out/ok.h5"), "/d", &e, "ok", "raw");
     static char text[32768];
     snprintf (text, sizeof (text),
               "[{\"name\": \"bad//name\", \"file\": \"%s\", \"path\": \"/d\", \"policy\": \"raw\"},"
@@ -953,16 +946,16 @@ static void test_outputs_malformed (void **state)
               " {\"name\": \"gone\", \"file\": \"%s\", \"path\": \"/d\", \"policy\": \"raw\"},"
               " {\"name\": \"wrongpath\", \"file\": \"%s\", \"path\": \"/nope\", \"policy\": \"raw\"},"
               " {\"name\": \"ok\", \"file\": \"%s\", \"path\": \"/d\", \"policy\": \"raw\"}]",
-              e.file, e.file, at (fx.state, "out/gone.h5"), e.file, e.file);
-    write_text (at (fx.state, "outputs.json"), text);
+              e.file, e.file, tu_path (fx.state, "out/gone.h5"), e.file, e.file);
+    write_text (tu_path (fx.state, "outputs.json"), text);
     struct holdings *h = holdings_create (&fx.cfg, NULL);
     json_t *ds = json_array (), *sk = json_array ();
     fs_error_t err = { 0, "" };
     assert_int_equal (holdings_scan (h, ds, sk, &err), 0);
     /* four malformed, one missing file, one missing dataset, beside the tree's four */
     assert_int_equal (json_array_size (sk), 10);
-    assert_skipped (sk, at (fx.state, "outputs.json"), "malformed entry in outputs.json");
-    assert_skipped (sk, at (fx.state, "out/gone.h5"), "gone.h5");
+    assert_skipped (sk, tu_path (fx.state, "outputs.json"), "malformed entry in outputs.json");
+    assert_skipped (sk, tu_path (fx.state, "out/gone.h5"), "gone.h5");
     struct holding got;
     assert_int_equal (holdings_find (h, "ok", &got, &err), 0);
     assert_int_equal (holdings_find (h, "gone", &got, &err), -1);
@@ -993,7 +986,7 @@ static void test_policy_follows_data (void **state)
     (void)state;
     fs_error_t err = { 0, "" };
     /* a hard link of root1's sub/b.hdf5 in root2, whose floor is regions=eu */
-    assert_int_equal (link (at (fx.root1, "sub/b.hdf5"), at (fx.root2, "hard.h5")), 0);
+    assert_int_equal (link (tu_path (fx.root1, "sub/b.hdf5"), tu_path (fx.root2, "hard.h5")), 0);
     struct holdings *h = holdings_create (&fx.cfg, &err);
     assert_non_null (h);
     json_t *ds = json_array (), *sk = json_array ();
@@ -1023,7 +1016,7 @@ static void test_policy_follows_data (void **state)
         assert_int_equal (json_array_size (ds), 0);
     }
     json_array_clear (sk);
-    assert_int_equal (holdings_publish (h, at (fx.root2, "hard.h5"), "leak/x", "regions=eu", NULL,
+    assert_int_equal (holdings_publish (h, tu_path (fx.root2, "hard.h5"), "leak/x", "regions=eu", NULL,
                                         ds, sk, &err), -1);
     assert_contains (err.text, "stands under policy 'none'");
     /* a directory publish skips what it may not loosen, and publishes the rest */
@@ -1126,12 +1119,12 @@ static void test_set_policy (void **state)
     holdings_destroy (h);
 
     /* a table that cannot be read stops the site (it would loosen everything) */
-    write_text (at (fx.state, "policies.json"), "{\"data\": [{\"dev\": 1}]}");
+    write_text (tu_path (fx.state, "policies.json"), "{\"data\": [{\"dev\": 1}]}");
     err.code = 0;
     assert_null (holdings_create (&fx.cfg, &err));
     assert_int_equal (err.code, FS_EFAIL);
     assert_contains (err.text, "policies.json: entry 0 is malformed");
-    write_text (at (fx.state, "policies.json"), "not json");
+    write_text (tu_path (fx.state, "policies.json"), "not json");
     assert_null (holdings_create (&fx.cfg, &err));
     assert_contains (err.text, "restore it from a backup");
     json_decref (ds);
@@ -1171,10 +1164,10 @@ static void *reader_main (void *arg)
 static void test_concurrent (void **state)
 {
     (void)state;
-    mkdir_ok (at (fx.state, "out"));
+    mkdir_ok (tu_path (fx.state, "out"));
     struct holdings *h = holdings_create (&fx.cfg, NULL);
     struct holding e;
-    make_output (at (fx.state, "out/r.h5"), "/result", &e, "x", "raw");
+    make_output (tu_path (fx.state, "out/r.h5"), "/result", &e, "x", "raw");
     struct reader r = { h, 0, 0 };
     pthread_t t;
     assert_int_equal (pthread_create (&t, NULL, reader_main, &r), 0);
@@ -1185,7 +1178,7 @@ static void test_concurrent (void **state)
     pthread_join (t, NULL);
     assert_true (r.missed >= 0);
     assert_int_equal (holdings_count (h), 200);
-    json_t *outs = json_load_file (at (fx.state, "outputs.json"), 0, NULL);
+    json_t *outs = json_load_file (tu_path (fx.state, "outputs.json"), 0, NULL);
     assert_int_equal (json_array_size (outs), 200);
     json_decref (outs);
     holdings_destroy (h);

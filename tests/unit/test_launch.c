@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,33 +55,9 @@ static int teardown (void **state)
     return system (cmd) == 0 ? 0 : -1;
 }
 
-/* tmp/NAME (static buffer, one of four in rotation). */
-static const char *tpath (const char *name)
-{
-    static char bufs[4][PATH_MAX];
-    static int i;
-    char *b = bufs[i++ % 4];
-    snprintf (b, PATH_MAX, "%s/%s", tmp, name);
-    return b;
-}
-
-/* The whole content of a file, malloc'd ("" when missing). */
-static char *slurp (const char *path)
-{
-    FILE *f = fopen (path, "r");
-    char *buf = calloc (1, 65536);
-    assert_non_null (buf);
-    if (f) {
-        size_t n = fread (buf, 1, 65535, f);
-        buf[n] = '\0';
-        fclose (f);
-    }
-    return buf;
-}
-
 static int count_lines (const char *path)
 {
-    char *s = slurp (path);
+    char *s = tu_slurp (path);
     int n = 0;
     for (char *c = s; *c; c++)
         n += *c == '\n';
@@ -135,7 +113,7 @@ static bool gone (long pid)
 /* Every pid listed in path (one a line) is gone; returns how many were listed. */
 static int assert_all_gone (const char *path)
 {
-    char *s = slurp (path), *save = NULL;
+    char *s = tu_slurp (path), *save = NULL;
     int n = 0;
     for (char *tok = strtok_r (s, " \n", &save); tok; tok = strtok_r (NULL, " \n", &save)) {
         long pid = strtol (tok, NULL, 10);
@@ -216,7 +194,7 @@ static void test_local_exit_codes (void **state)
 
 static void test_local_output_files (void **state)
 {
-    const char *out = tpath ("out.txt"), *errf = tpath ("err.txt");
+    const char *out = tu_path (tmp, "out.txt"), *errf = tu_path (tmp, "err.txt");
     FILE *f = fopen (out, "w");
     fputs ("before\n", f);
     fclose (f);
@@ -229,7 +207,7 @@ static void test_local_output_files (void **state)
     wait_end (local, p, &st, 10);
     local->destroy (p);
     assert_int_equal (st.exit_code, 0);
-    char *o = slurp (out), *e = slurp (errf);
+    char *o = tu_slurp (out), *e = tu_slurp (errf);
     assert_string_equal (o, "before\nto-stdout\n");     /* appended */
     assert_string_equal (e, "to-stderr\n");
     free (o);
@@ -239,7 +217,7 @@ static void test_local_output_files (void **state)
     assert_int_equal (sb.st_mode & 0777, 0644);
 
     /* An output file that can't be created: nothing starts. */
-    spec.stdout_path = tpath ("no/such/dir/out.txt");
+    spec.stdout_path = tu_path (tmp, "no/such/dir/out.txt");
     assert_null (local->start (&spec, &err));
     assert_int_equal (err.code, FS_EFAIL);
     assert_non_null (strstr (err.text, "cannot open the task's stdout file"));
@@ -247,7 +225,7 @@ static void test_local_output_files (void **state)
 
 static void test_local_missing_command (void **state)
 {
-    const char *errf = tpath ("missing.err");
+    const char *errf = tu_path (tmp, "missing.err");
     const char *argv[] = { "regridd-not-installed", "--factor", "2", NULL };
     struct launch_spec spec = { .argv = argv, .stderr_path = errf, .site = "X" };
     struct launch_status st;
@@ -258,12 +236,12 @@ static void test_local_missing_command (void **state)
     assert_int_equal (st.exit_code, 127);
     assert_non_null (strstr (st.error,
                              "command 'regridd-not-installed' not found on PATH of site X"));
-    char *e = slurp (errf);
+    char *e = tu_slurp (errf);
     assert_non_null (strstr (e, "fedsched: error: command 'regridd-not-installed' not found"));
     free (e);
 
     /* Found but not executable: 126. */
-    const char *script = tpath ("noexec.sh");
+    const char *script = tu_path (tmp, "noexec.sh");
     FILE *f = fopen (script, "w");
     fputs ("#!/bin/sh\necho hi\n", f);
     fclose (f);
@@ -292,7 +270,7 @@ static void test_local_missing_command (void **state)
 
 static void test_local_walltime (void **state)
 {
-    const char *errf = tpath ("walltime.err");
+    const char *errf = tu_path (tmp, "walltime.err");
     const char *argv[] = { "sleep", "30", NULL };
     struct launch_spec spec = { .argv = argv, .walltime_s = 0.5, .stderr_path = errf };
     struct launch_status st;
@@ -305,14 +283,14 @@ static void test_local_walltime (void **state)
     assert_false (st.killed);
     assert_int_equal (st.signal, SIGTERM);
     assert_int_equal (st.exit_code, 128 + SIGTERM);
-    char *e = slurp (errf);
+    char *e = tu_slurp (errf);
     assert_non_null (strstr (e, "fedsched: walltime of 0.5 s exceeded"));
     free (e);
 }
 
 static void test_local_kill_tree (void **state)
 {
-    const char *pids = tpath ("tree.pids");
+    const char *pids = tu_path (tmp, "tree.pids");
     char script[PATH_MAX + 128];
     snprintf (script, sizeof (script),
               "sleep 100 & echo $! >> '%s'; sleep 100 & echo $! >> '%s'; wait", pids, pids);
@@ -336,7 +314,7 @@ static void test_local_kill_tree (void **state)
 /* A tree that ignores SIGTERM gets SIGKILL after the grace period. */
 static void test_local_kill_escalates (void **state)
 {
-    const char *pids = tpath ("stubborn.pids");
+    const char *pids = tu_path (tmp, "stubborn.pids");
     char script[PATH_MAX + 128];
     snprintf (script, sizeof (script), "trap '' TERM; sleep 100 & echo $! >> '%s'; wait", pids);
     const char *argv[] = { "sh", "-c", script, NULL };
@@ -357,7 +335,7 @@ static void test_local_kill_escalates (void **state)
 /* Processes left behind by a task that ends normally are cleared. */
 static void test_local_stragglers (void **state)
 {
-    const char *pids = tpath ("straggler.pids");
+    const char *pids = tu_path (tmp, "straggler.pids");
     char script[PATH_MAX + 64];
     snprintf (script, sizeof (script), "sleep 100 & echo $! > '%s'", pids);
     struct launch_status st = run_local ((const char *[]) { "sh", "-c", script, NULL });
@@ -367,7 +345,7 @@ static void test_local_stragglers (void **state)
 
 static void test_local_env_cwd_fds (void **state)
 {
-    const char *out = tpath ("env.out");
+    const char *out = tu_path (tmp, "env.out");
     const char *argv[] = { "sh", "-c",
                            "echo \"$FEDSCHED_JOB $FEDSCHED_TASK $FEDSCHED_SITE $HOME\"; pwd; "
                            "cd /proc/self/fd && echo *", NULL };
@@ -386,12 +364,12 @@ static void test_local_env_cwd_fds (void **state)
     char want[PATH_MAX + 128];
     /* fds of the last line: 0 1 2 and the directory `echo *` reads (3) */
     snprintf (want, sizeof (want), "42 downscale cma /nowhere\n%s\n0 1 2 3\n", tmp);
-    char *o = slurp (out);
+    char *o = tu_slurp (out);
     assert_string_equal (o, want);
     free (o);
 
     /* A missing working directory: 125 with a message. */
-    spec.cwd = tpath ("no-such-dir");
+    spec.cwd = tu_path (tmp, "no-such-dir");
     p = local->start (&spec, &err);
     assert_non_null (p);
     wait_end (local, p, &st, 5);
@@ -438,7 +416,7 @@ static bool have_mpirun (void)
 /* mpirun's command line, from a fake mpirun that prints its arguments. */
 static char *fake_mpirun_args (struct launch_spec *spec)
 {
-    const char *fake = tpath ("fake-mpirun"), *out = tpath ("fake.out");
+    const char *fake = tu_path (tmp, "fake-mpirun"), *out = tu_path (tmp, "fake.out");
     FILE *f = fopen (fake, "w");
     fputs ("#!/bin/sh\nprintf '%s\\n' \"$*\"\n"
            "echo \"root=${OMPI_ALLOW_RUN_AS_ROOT:-}${OMPI_ALLOW_RUN_AS_ROOT_CONFIRM:-}\"\n", f);
@@ -453,7 +431,7 @@ static char *fake_mpirun_args (struct launch_spec *spec)
     wait_end (mpi, p, &st, 10);
     mpi->destroy (p);
     assert_int_equal (st.exit_code, 0);
-    return slurp (out);
+    return tu_slurp (out);
 }
 
 static void test_mpirun_command_line (void **state)
@@ -491,7 +469,7 @@ static void test_mpirun_missing (void **state)
 {
     const char *argv[] = { "regridd-not-installed", NULL };
     struct launch_spec spec = { .argv = argv, .ranks = 2, .site = "X",
-                                .stderr_path = tpath ("mpi-missing.err"), .mpirun = "true" };
+                                .stderr_path = tu_path (tmp, "mpi-missing.err"), .mpirun = "true" };
     struct launch_status st;
     struct launch_proc *p = mpi->start (&spec, &err);
     assert_non_null (p);
@@ -515,18 +493,18 @@ static void test_mpirun_ranks (void **state)
 {
     if (!have_mpirun ())
         skip_case ();
-    const char *out = tpath ("ranks.out");
+    const char *out = tu_path (tmp, "ranks.out");
     const char *argv[] = { "sh", "-c", "echo rank $OMPI_COMM_WORLD_RANK $FEDSCHED_JOB", NULL };
     const char *env[] = { "FEDSCHED_JOB=9", "FEDSCHED_TASK=t", "FEDSCHED_SITE=s", NULL };
     struct launch_spec spec = { .argv = argv, .ranks = 2, .env = env, .stdout_path = out,
-                                .stderr_path = tpath ("ranks.err"), .site_cores = 2 };
+                                .stderr_path = tu_path (tmp, "ranks.err"), .site_cores = 2 };
     struct launch_status st;
     struct launch_proc *p = mpi->start (&spec, &err);
     assert_non_null (p);
     wait_end (mpi, p, &st, 30);
     mpi->destroy (p);
     assert_int_equal (st.exit_code, 0);
-    char *o = slurp (out);
+    char *o = tu_slurp (out);
     assert_true (strcmp (o, "rank 0 9\nrank 1 9\n") == 0 || strcmp (o, "rank 1 9\nrank 0 9\n") == 0);
     free (o);
 
@@ -545,10 +523,10 @@ static void test_mpirun_ranks (void **state)
  * with the local launcher and with mpirun; a missing one ends the task 127. */
 static void test_wrapper (void **state)
 {
-    const char *out = tpath ("wrap.out");
+    const char *out = tu_path (tmp, "wrap.out");
     const char *argv[] = { "sh", "-c", "echo wrapped=$WRAPPED rank=${OMPI_COMM_WORLD_RANK:-none} ${0##*/}", NULL };
     const char *wrapper[] = { "env", "WRAPPED=yes", NULL };
-    struct launch_spec spec = { .argv = argv, .stdout_path = out, .stderr_path = tpath ("wrap.err"),
+    struct launch_spec spec = { .argv = argv, .stdout_path = out, .stderr_path = tu_path (tmp, "wrap.err"),
                                 .site_cores = 2, .wrapper = wrapper };
     struct launch_status st;
     struct launch_proc *p = local->start (&spec, &err);
@@ -556,7 +534,7 @@ static void test_wrapper (void **state)
     wait_end (local, p, &st, 10);
     local->destroy (p);
     assert_int_equal (st.exit_code, 0);
-    char *o = slurp (out);
+    char *o = tu_slurp (out);
     assert_string_equal (o, "wrapped=yes rank=none sh\n");
     free (o);
     /* Without it, the same command sees no WRAPPED. */
@@ -566,7 +544,7 @@ static void test_wrapper (void **state)
     assert_non_null (p);
     wait_end (local, p, &st, 10);
     local->destroy (p);
-    o = slurp (out);
+    o = tu_slurp (out);
     assert_string_equal (o, "wrapped= rank=none sh\n");
     free (o);
     /* A wrapper that is not there: 127, and the message says so. */
@@ -589,7 +567,7 @@ static void test_wrapper (void **state)
     wait_end (mpi, p, &st, 30);
     mpi->destroy (p);
     assert_int_equal (st.exit_code, 0);
-    o = slurp (out);
+    o = tu_slurp (out);
     assert_true (strcmp (o, "wrapped=yes rank=0 sh\nwrapped=yes rank=1 sh\n") == 0
                  || strcmp (o, "wrapped=yes rank=1 sh\nwrapped=yes rank=0 sh\n") == 0);
     free (o);
@@ -607,7 +585,7 @@ static void test_mpirun_failing_rank (void **state)
         skip_case ();
     const char *argv[] = { "sh", "-c", "exit $((3 * OMPI_COMM_WORLD_RANK))", NULL };
     struct launch_spec spec = { .argv = argv, .ranks = 2, .site_cores = 2,
-                                .stderr_path = tpath ("fail.err") };
+                                .stderr_path = tu_path (tmp, "fail.err") };
     struct launch_status st;
     struct launch_proc *p = mpi->start (&spec, &err);
     assert_non_null (p);
@@ -621,12 +599,12 @@ static void test_mpirun_kill (void **state)
 {
     if (!have_mpirun ())
         skip_case ();
-    const char *pids = tpath ("ranks.pids");
+    const char *pids = tu_path (tmp, "ranks.pids");
     char script[PATH_MAX + 64];
     snprintf (script, sizeof (script), "echo $$ >> '%s'; exec sleep 100", pids);
     const char *argv[] = { "sh", "-c", script, NULL };
     struct launch_spec spec = { .argv = argv, .ranks = 2, .site_cores = 2,
-                                .stderr_path = tpath ("kill.err") };
+                                .stderr_path = tu_path (tmp, "kill.err") };
     struct launch_status st;
     struct launch_proc *p = mpi->start (&spec, &err);
     assert_non_null (p);
@@ -662,16 +640,16 @@ static void test_status_file (void **state)
                                 .runtime_s = 1.5, .site_failure = true, .requeue = true };
     snprintf (st.error, sizeof (st.error), "why \"quoted\"\n");
     struct launch_status back;
-    assert_int_equal (launch_status_read (tpath ("none.json"), &back, &err), 0);
-    assert_int_equal (launch_status_write (tpath ("st.json"), &st, &err), 0);
-    assert_int_equal (launch_status_read (tpath ("st.json"), &back, &err), 1);
+    assert_int_equal (launch_status_read (tu_path (tmp, "none.json"), &back, &err), 0);
+    assert_int_equal (launch_status_write (tu_path (tmp, "st.json"), &st, &err), 0);
+    assert_int_equal (launch_status_read (tu_path (tmp, "st.json"), &back, &err), 1);
     assert_int_equal (back.exit_code, 3);
     assert_true (back.walltime_exceeded && back.site_failure && back.requeue && !back.killed);
     assert_string_equal (back.error, st.error);
-    FILE *f = fopen (tpath ("bad.json"), "w");
+    FILE *f = fopen (tu_path (tmp, "bad.json"), "w");
     fputs ("{\"exit_code\": \"x\"}", f);
     fclose (f);
-    assert_int_equal (launch_status_read (tpath ("bad.json"), &back, &err), -1);
+    assert_int_equal (launch_status_read (tu_path (tmp, "bad.json"), &back, &err), -1);
     assert_int_equal (err.code, FS_EINVAL);
 }
 
@@ -681,7 +659,7 @@ static struct launch_spec mspec (const char *const *argv, const char *name, char
     snprintf (status, n, "%s/%s.json", tmp, name);
     unlink (status);
     struct launch_spec spec = { .argv = argv, .site = "testsite", .cwd = tmp,
-                                .stderr_path = tpath ("mon.err"), .status_path = status };
+                                .stderr_path = tu_path (tmp, "mon.err"), .status_path = status };
     return spec;
 }
 
@@ -708,15 +686,15 @@ static void test_monitored_adopt (void **state)
 {
     char status[PATH_MAX], rec[LAUNCH_RECORD_MAX], script[PATH_MAX + 64];
     snprintf (script, sizeof (script), "echo $$ > '%s'; while [ ! -e '%s' ]; do sleep 0.05; done; exit 5",
-              tpath ("adopt.pid"), tpath ("adopt.go"));
+              tu_path (tmp, "adopt.pid"), tu_path (tmp, "adopt.go"));
     const char *argv[] = { "sh", "-c", script, NULL };
     struct launch_spec spec = mspec (argv, "adopt", status, sizeof (status));
     struct launch_status st;
     struct launch_proc *p = local->start (&spec, &err);
     assert_non_null (p);
-    wait_lines (local, p, tpath ("adopt.pid"), 1);
+    wait_lines (local, p, tu_path (tmp, "adopt.pid"), 1);
     assert_int_equal (local->record (p, rec, sizeof (rec)), 0);
-    char *text = slurp (tpath ("adopt.pid"));
+    char *text = tu_slurp (tu_path (tmp, "adopt.pid"));
     long task = strtol (text, NULL, 10);
     free (text);
     local->release (p);
@@ -725,7 +703,7 @@ static void test_monitored_adopt (void **state)
     p = local->adopt (&spec, rec, &err);
     assert_non_null (p);
     assert_int_equal (local->poll (p, &st, &err), 0);
-    fclose (fopen (tpath ("adopt.go"), "w"));
+    fclose (fopen (tu_path (tmp, "adopt.go"), "w"));
     wait_end (local, p, &st, 10);
     assert_int_equal (st.exit_code, 5);
     local->destroy (p);
@@ -803,14 +781,14 @@ static void test_monitored_walltime_kill (void **state)
 static void test_monitored_lost (void **state)
 {
     char status[PATH_MAX], script[PATH_MAX + 32];
-    snprintf (script, sizeof (script), "echo $$ > '%s'; exec sleep 30", tpath ("lost.pid"));
+    snprintf (script, sizeof (script), "echo $$ > '%s'; exec sleep 30", tu_path (tmp, "lost.pid"));
     const char *argv[] = { "sh", "-c", script, NULL };
     struct launch_spec spec = mspec (argv, "lost", status, sizeof (status));
     struct launch_status st;
     struct launch_proc *p = local->start (&spec, &err);
     assert_non_null (p);
-    wait_lines (local, p, tpath ("lost.pid"), 1);
-    char *text = slurp (tpath ("lost.pid"));
+    wait_lines (local, p, tu_path (tmp, "lost.pid"), 1);
+    char *text = tu_slurp (tu_path (tmp, "lost.pid"));
     long task = strtol (text, NULL, 10);
     free (text);
     kill (local->pid (p), SIGKILL);
@@ -827,7 +805,7 @@ static void test_monitored_lost (void **state)
 static void test_monitored_readonly (void **state)
 {
     char status[PATH_MAX], script[PATH_MAX + 64];
-    const char *ro = tpath ("ro");
+    const char *ro = tu_path (tmp, "ro");
     mkdir (ro, 0755);
     snprintf (script, sizeof (script), "touch '%s/x' 2>/dev/null && exit 0; exit 4", ro);
     const char *argv[] = { "sh", "-c", script, NULL };
@@ -842,7 +820,7 @@ static void test_monitored_readonly (void **state)
     if (st.exit_code == 125)
         skip_case ();                                    /* no namespaces here (see st.error) */
     assert_int_equal (st.exit_code, 4);
-    assert_int_equal (access (tpath ("ro/x"), F_OK), -1);
+    assert_int_equal (access (tu_path (tmp, "ro/x"), F_OK), -1);
     /* Without the list the same task writes there. */
     spec.readonly = NULL;
     p = local->start (&spec, &err);
@@ -858,7 +836,7 @@ static void test_monitored_mpirun (void **state)
         skip_case ();
     char status[PATH_MAX], rec[LAUNCH_RECORD_MAX], script[PATH_MAX + 64];
     snprintf (script, sizeof (script), "echo $$ >> '%s'; while [ ! -e '%s' ]; do sleep 0.05; done",
-              tpath ("mranks"), tpath ("mgo"));
+              tu_path (tmp, "mranks"), tu_path (tmp, "mgo"));
     const char *argv[] = { "sh", "-c", script, NULL };
     struct launch_spec spec = mspec (argv, "mpi", status, sizeof (status));
     spec.ranks = 2;
@@ -866,16 +844,16 @@ static void test_monitored_mpirun (void **state)
     struct launch_status st;
     struct launch_proc *p = mpi->start (&spec, &err);
     assert_non_null (p);
-    wait_lines (mpi, p, tpath ("mranks"), 2);
+    wait_lines (mpi, p, tu_path (tmp, "mranks"), 2);
     assert_int_equal (mpi->record (p, rec, sizeof (rec)), 0);
     mpi->release (p);
     p = mpi->adopt (&spec, rec, &err);
     assert_non_null (p);
-    fclose (fopen (tpath ("mgo"), "w"));
+    fclose (fopen (tu_path (tmp, "mgo"), "w"));
     wait_end (mpi, p, &st, 20);
     mpi->destroy (p);
     assert_int_equal (st.exit_code, 0);
-    assert_int_equal (count_lines (tpath ("mranks")), 2);
+    assert_int_equal (count_lines (tu_path (tmp, "mranks")), 2);
 }
 
 /* Past its walltime a task ends as 128+SIGTERM even when its leader catches

@@ -18,18 +18,11 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include "common/manifest.h"
 
 static char tmpdir[1024];
-
-static const char *at (const char *rel)
-{
-    static char p[8][PATH_MAX + 256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf (p[k], sizeof (p[k]), "%s/%s", tmpdir, rel);
-    return p[k];
-}
 
 static struct app_manifest *load (const char *text, fs_error_t *err)
 {
@@ -123,15 +116,6 @@ static void test_errors (void **state)
     bad ("name: [x\n", "app.yaml:", NULL);
 }
 
-static void put (const char *path, const char *text, mode_t mode)
-{
-    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    assert_true (fd >= 0);
-    assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
-    close (fd);
-    chmod (path, mode);
-}
-
 static void dir_bad (const char *entry, const char *want)
 {
     fs_error_t err = { 0 };
@@ -139,7 +123,7 @@ static void dir_bad (const char *entry, const char *want)
     snprintf (text, sizeof (text), "name: x\nversion: 1\nentry:\n  run: %s\n", entry);
     struct app_manifest *m = load (text, &err);
     assert_non_null (m);
-    assert_int_equal (manifest_check_dir (m, at ("app"), &err), -1);
+    assert_int_equal (manifest_check_dir (m, tu_path (tmpdir, "app"), &err), -1);
     if (err.code != FS_EINVAL || strncmp (err.text, "app.yaml:4:8: entry.run:", 24)
         || !strstr (err.text, want))
         fail_msg ("entry %s: expected '%s', got %d '%s'", entry, want, err.code, err.text);
@@ -150,16 +134,16 @@ static void test_check_dir (void **state)
 {
     (void)state;
     fs_error_t err;
-    assert_int_equal (mkdir (at ("app"), 0755), 0);
-    assert_int_equal (mkdir (at ("app/bin"), 0755), 0);
-    put (at ("app/bin/run"), "#!/bin/sh\n", 0755);
-    put (at ("app/bin/data"), "x\n", 0644);
-    put (at ("outside"), "#!/bin/sh\n", 0755);
-    assert_int_equal (symlink ("../../outside", at ("app/bin/out")), 0);
-    assert_int_equal (symlink ("run", at ("app/bin/in")), 0);
+    assert_int_equal (mkdir (tu_path (tmpdir, "app"), 0755), 0);
+    assert_int_equal (mkdir (tu_path (tmpdir, "app/bin"), 0755), 0);
+    tu_put (tu_path (tmpdir, "app/bin/run"), "#!/bin/sh\n", 0755);
+    tu_put (tu_path (tmpdir, "app/bin/data"), "x\n", 0644);
+    tu_put (tu_path (tmpdir, "outside"), "#!/bin/sh\n", 0755);
+    assert_int_equal (symlink ("../../outside", tu_path (tmpdir, "app/bin/out")), 0);
+    assert_int_equal (symlink ("run", tu_path (tmpdir, "app/bin/in")), 0);
     struct app_manifest *m = load ("name: x\nversion: 1\nentry: {run: bin/run, in: bin/in}\n", &err);
     assert_non_null (m);
-    assert_int_equal (manifest_check_dir (m, at ("app"), &err), 0);
+    assert_int_equal (manifest_check_dir (m, tu_path (tmpdir, "app"), &err), 0);
     free (m);
     dir_bad ("bin/none", "does not exist");
     dir_bad ("bin/data", "not executable");

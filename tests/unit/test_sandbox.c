@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,28 +48,6 @@ static int teardown (void **state)
     char cmd[PATH_MAX + 16];
     snprintf (cmd, sizeof (cmd), "rm -rf '%s'", tmp);
     return system (cmd) == 0 ? 0 : -1;
-}
-
-static const char *tpath (const char *name)
-{
-    static char bufs[4][PATH_MAX];
-    static int i;
-    char *b = bufs[i++ % 4];
-    snprintf (b, PATH_MAX, "%s/%s", tmp, name);
-    return b;
-}
-
-static char *slurp (const char *path)
-{
-    FILE *f = fopen (path, "r");
-    char *buf = calloc (1, 65536);
-    assert_non_null (buf);
-    if (f) {
-        size_t n = fread (buf, 1, 65535, f);
-        buf[n] = '\0';
-        fclose (f);
-    }
-    return buf;
 }
 
 static void run (const struct launcher *l, struct launch_spec *spec, struct launch_status *st)
@@ -137,9 +117,9 @@ static void test_bwrap_local (void **state)
     if (bw->probe (&err) < 0)
         skip ();
     char work[PATH_MAX - 64];
-    snprintf (work, sizeof (work), "%s", tpath ("work"));
+    snprintf (work, sizeof (work), "%s", tu_path (tmp, "work"));
     char other[PATH_MAX - 64], envo[PATH_MAX + 8], status[PATH_MAX], ns[128];
-    snprintf (other, sizeof (other), "%s", tpath ("other"));
+    snprintf (other, sizeof (other), "%s", tu_path (tmp, "other"));
     mkdir (work, 0755);
     mkdir (other, 0755);
     snprintf (envo, sizeof (envo), "OTHER=%s", other);
@@ -150,22 +130,22 @@ static void test_bwrap_local (void **state)
     const char *argv[] = { "sh", "-c", probe, NULL };
     const char *env[] = { envo, "R=0", NULL };
     struct launch_spec spec = { .argv = argv, .env = env, .cwd = work,
-                                .stdout_path = tpath ("work/out"), .stderr_path = tpath ("err"),
+                                .stdout_path = tu_path (tmp, "work/out"), .stderr_path = tu_path (tmp, "err"),
                                 .status_path = status, .wrapper = (const char *const *)wrap };
     struct launch_status st;
     run (launcher_find ("local", NULL), &spec, &st);
     sandbox_argv_free (wrap);
     assert_int_equal (st.exit_code, 0);
-    char *o = slurp (tpath ("work/out")), want[512];
+    char *o = tu_slurp (tu_path (tmp, "work/out")), want[512];
     snprintf (want, sizeof (want), "own=yes other=no etc=no read=yes nnp=1 cap=0000000000000000 "
               "pidns=");
     if (strncmp (o, want, strlen (want)))
-        fail_msg ("expected '%s...', got '%s' (stderr: %s)", want, o, slurp (tpath ("err")));
+        fail_msg ("expected '%s...', got '%s' (stderr: %s)", want, o, tu_slurp (tu_path (tmp, "err")));
     /* A pid namespace of its own (one rank). */
     assert_null (strstr (o, host_pidns (ns, sizeof (ns))));
     free (o);
-    assert_int_equal (access (tpath ("work/mine.0"), F_OK), 0);
-    assert_int_equal (access (tpath ("other/theirs.0"), F_OK), -1);
+    assert_int_equal (access (tu_path (tmp, "work/mine.0"), F_OK), 0);
+    assert_int_equal (access (tu_path (tmp, "other/theirs.0"), F_OK), -1);
     assert_int_equal (access ("/etc/fedsched-sandbox-test.0", F_OK), -1);
 }
 
@@ -181,16 +161,16 @@ static void test_bwrap_mpirun (void **state)
     if (bw->probe (&err) < 0 || !have_mpirun ())
         skip ();
     char work[PATH_MAX - 64];
-    snprintf (work, sizeof (work), "%s", tpath ("mwork"));
+    snprintf (work, sizeof (work), "%s", tu_path (tmp, "mwork"));
     char other[PATH_MAX - 64], envo[PATH_MAX + 8], envt[PATH_MAX + 16], status[PATH_MAX], ns[128];
     char script[sizeof (probe) + 64];
-    snprintf (other, sizeof (other), "%s", tpath ("mother"));
+    snprintf (other, sizeof (other), "%s", tu_path (tmp, "mother"));
     mkdir (work, 0755);
     mkdir (other, 0755);
     snprintf (envo, sizeof (envo), "OTHER=%s", other);
     /* Open MPI's session directory goes where TMPDIR says: the task's directory. */
     snprintf (envt, sizeof (envt), "TMPDIR=%s/tmp", work);
-    mkdir (tpath ("mwork/tmp"), 0755);
+    mkdir (tu_path (tmp, "mwork/tmp"), 0755);
     snprintf (status, sizeof (status), "%s/exit.json", work);
     snprintf (script, sizeof (script), "R=$OMPI_COMM_WORLD_RANK; %s", probe);
     struct sandbox_spec ss = { .workdir = work, .ranks = 2 };
@@ -199,15 +179,15 @@ static void test_bwrap_mpirun (void **state)
     const char *argv[] = { "sh", "-c", script, NULL };
     const char *env[] = { envo, envt, NULL };
     struct launch_spec spec = { .argv = argv, .env = env, .cwd = work, .ranks = 2,
-                                .site_cores = 2, .stdout_path = tpath ("mwork/out"),
-                                .stderr_path = tpath ("merr"), .status_path = status,
+                                .site_cores = 2, .stdout_path = tu_path (tmp, "mwork/out"),
+                                .stderr_path = tu_path (tmp, "merr"), .status_path = status,
                                 .wrapper = (const char *const *)wrap };
     struct launch_status st;
     run (launcher_find ("mpirun", NULL), &spec, &st);
     sandbox_argv_free (wrap);
     if (st.exit_code != 0)
-        fail_msg ("exit %d: %s", st.exit_code, slurp (tpath ("merr")));
-    char *o = slurp (tpath ("mwork/out"));
+        fail_msg ("exit %d: %s", st.exit_code, tu_slurp (tu_path (tmp, "merr")));
+    char *o = tu_slurp (tu_path (tmp, "mwork/out"));
     const char *line = "own=yes other=no etc=no read=yes nnp=1 cap=0000000000000000 pidns=";
     char *second = strchr (o, '\n');
     assert_non_null (second);
@@ -216,10 +196,10 @@ static void test_bwrap_mpirun (void **state)
     /* Ranks share the host's pids (Open MPI's shared memory needs them). */
     assert_non_null (strstr (o, host_pidns (ns, sizeof (ns))));
     free (o);
-    assert_int_equal (access (tpath ("mwork/mine.0"), F_OK), 0);
-    assert_int_equal (access (tpath ("mwork/mine.1"), F_OK), 0);
-    assert_int_equal (access (tpath ("mother/theirs.0"), F_OK), -1);
-    assert_int_equal (access (tpath ("mother/theirs.1"), F_OK), -1);
+    assert_int_equal (access (tu_path (tmp, "mwork/mine.0"), F_OK), 0);
+    assert_int_equal (access (tu_path (tmp, "mwork/mine.1"), F_OK), 0);
+    assert_int_equal (access (tu_path (tmp, "mother/theirs.0"), F_OK), -1);
+    assert_int_equal (access (tu_path (tmp, "mother/theirs.1"), F_OK), -1);
 }
 
 int main (void)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/unit.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,15 +347,6 @@ static char *slurp (const char *path)
     return buf;
 }
 
-static void put (const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen (path, "w");
-    assert_non_null (f);
-    fputs (text, f);
-    fclose (f);
-    chmod (path, mode);
-}
-
 /* What the script left in path, read as every launcher's status is (launch.h). */
 static int read_status (const char *path, int *code, char *error, size_t errsz, fs_error_t *e)
 {
@@ -381,9 +374,9 @@ static int run_script (const char *script, const char *fake_body)
               "echo \"job=$FEDSCHED_JOB quote=$Q root=${OMPI_ALLOW_RUN_AS_ROOT:-}\" >'%s/env'\n%s\n",
               dir, dir, fake_body);
     snprintf (fake, sizeof (fake), "%s/srun", bin);
-    put (fake, body, 0755);
+    tu_put (fake, body, 0755);
     snprintf (fake, sizeof (fake), "%s/mpirun", bin);
-    put (fake, body, 0755);
+    tu_put (fake, body, 0755);
     /* Without the caller's OMPI_ALLOW_RUN_AS_ROOT (tests/run exports it): the
      * script alone must set it, and only for mpirun as root. */
     snprintf (cmd, sizeof (cmd), "cd '%s' && env -u OMPI_ALLOW_RUN_AS_ROOT SLURM_JOB_ID=77 "
@@ -398,7 +391,7 @@ static void write_script (const struct slurm_submit *s)
     char *text = slurm_batch_script (s, &err);
     if (!text)
         fail_msg ("slurm_batch_script: %s", err.text);
-    put (s->script_path, text, 0755);
+    tu_put (s->script_path, text, 0755);
     free (text);
 }
 
